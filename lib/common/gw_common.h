@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef GW_COMMON_H
+#define GW_COMMON_H
+
+/**
+ * @file
+ * Small helpers shared by every module: project error codes, branch hints,
+ * and the caller-supplied error buffer convention used by config and control
+ * code ("file:line:col: message" for a person to read).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define GW_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/** Size of the error buffers that config and control functions fill. */
+#define GW_ERR_LEN 512
+
+/**
+ * Project error codes beyond errno. Functions return 0 (or a count) on
+ * success and a negative errno or -GW_E* on failure.
+ */
+enum gw_error {
+	GW_EBASE = 1000,
+	GW_ECONFIG,   /**< invalid configuration (details in the error buffer) */
+	GW_EMODULE,   /**< a module failed to initialise */
+	GW_EPORT,     /**< a port could not be configured */
+	GW_ELIMIT,    /**< a configured limit was reached */
+};
+
+/** Text for a negative errno or -GW_E* code. Never returns NULL. */
+const char *gw_strerror(int code);
+
+/**
+ * Format a message into a caller-supplied buffer (NULL-safe, always
+ * terminated). Returns -GW_ECONFIG so that callers can `return gw_err(...)`.
+ */
+int gw_err(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* GW_COMMON_H */

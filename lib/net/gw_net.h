@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef GW_NET_H
+#define GW_NET_H
+
+/**
+ * @file
+ * Ethernet, ARP, IPv4 and ICMP on raw frames: classify a received frame,
+ * answer what the gateway answers itself (ARP requests for its addresses,
+ * ICMP echo requests) by rewriting the frame in place, and build ARP
+ * requests. Pure functions on byte buffers, so they need no EAL and are
+ * tested with packet fixtures; the worker wraps mbufs around them.
+ *
+ * All IPv4 addresses in this API are in network byte order (as on the wire).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GW_ETHER_ADDR_LEN 6
+#define GW_ETHER_HDR_LEN  14
+#define GW_ARP_FRAME_LEN  42   /**< Ethernet + ARP for IPv4, no padding */
+
+/** What the gateway knows about itself on one port. */
+struct gw_net_iface {
+	uint16_t port_id;
+	uint8_t mac[GW_ETHER_ADDR_LEN];
+	uint32_t addr;        /**< our IPv4 address (network order) */
+	uint8_t prefix_len;   /**< on-link prefix */
+	uint32_t gateway;     /**< next hop for off-link destinations, 0 = none */
+};
+
+/** Why a frame was dropped. Every drop is counted under one reason. */
+enum gw_drop_reason {
+	GW_DROP_NONE = 0,
+	GW_DROP_ETH_TRUNCATED,     /**< shorter than an Ethernet header */
+	GW_DROP_ETH_NOT_FOR_US,    /**< unicast to another MAC */
+	GW_DROP_ETH_UNKNOWN_TYPE,  /**< neither ARP nor IPv4 (IPv6 included, for now) */
+	GW_DROP_ARP_MALFORMED,     /**< truncated, or not Ethernet/IPv4 ARP */
+	GW_DROP_ARP_NOT_FOR_US,    /**< request for an address we do not own */
+	GW_DROP_ARP_UNSUPPORTED_OP,
+	GW_DROP_IP_TRUNCATED,      /**< frame shorter than the IPv4 header */
+	GW_DROP_IP_BAD_VERSION,
+	GW_DROP_IP_BAD_IHL,        /**< IHL < 5 or beyond the frame */
+	GW_DROP_IP_BAD_LENGTH,     /**< total length < IHL or > frame */
+	GW_DROP_IP_BAD_CHECKSUM,
+	GW_DROP_IP_FRAGMENT,       /**< MF set or offset != 0: reassembly not supported */
+	GW_DROP_IP_NOT_FOR_US,     /**< destination is not our address */
+	GW_DROP_IP_BAD_SOURCE,     /**< source is ours, broadcast, multicast or zero */
+	GW_DROP_ICMP_TRUNCATED,
+	GW_DROP_ICMP_BAD_CHECKSUM,
+	GW_DROP_ICMP_UNSUPPORTED,  /**< any ICMP type but echo request */
+	GW_DROP_L4_UNSUPPORTED,    /**< UDP and other protocols */
+	GW_DROP_NO_HANDLER,        /**< valid TCP with no TCP stack attached yet */
+	GW_DROP_NEIGH_QUEUE_FULL,  /**< next hop unresolved and the pending queue is full */
+	GW_DROP_NEIGH_UNRESOLVED,  /**< next hop never answered ARP */
+	GW_DROP_NO_ROUTE,          /**< off-link destination and no gateway */
+	GW_DROP_TX_FULL,           /**< the TX queue did not take the packet */
+	GW_DROP_NO_MBUF,           /**< mbuf pool exhausted */
+	GW_DROP_RING_FULL,         /**< a worker->control ring was full */
+	GW_DROP_REASON_MAX
+};
+
+/** Short snake_case name of a drop reason, for stats ("ip_bad_checksum"). */
+const char *gw_drop_reason_name(enum gw_drop_reason reason);
+
+enum gw_net_verdict {
+	GW_NET_DROP = 0,  /**< count res->drop and free the frame */
+	GW_NET_REPLY,     /**< frame rewritten in place, res->out_len bytes: send on the same port */
+	GW_NET_CONSUMED,  /**< ARP reply/gratuitous ARP: nothing to send, learn from it */
+	GW_NET_TCP,       /**< IPv4 TCP for us: offsets in res */
+};
+
+struct gw_net_result {
+	enum gw_net_verdict verdict;
+	enum gw_drop_reason drop;   /**< set when verdict is GW_NET_DROP */
+	uint16_t out_len;           /**< reply length when GW_NET_REPLY */
+	uint16_t l3_offset;         /**< IPv4 header offset (GW_NET_TCP) */
+	uint16_t l4_offset;         /**< TCP header offset (GW_NET_TCP) */
+	uint16_t l4_len;            /**< TCP header + payload length (GW_NET_TCP) */
+	/** An ARP packet told us who owns an on-link address: feed the neighbour table. */
+	bool learn;
+	uint32_t learn_ip;
+	uint8_t learn_mac[GW_ETHER_ADDR_LEN];
+};
+
+/**
+ * Classify one received frame of @p len bytes and, when the gateway answers
+ * it (ARP request for our address, ICMP echo request to our address),
+ * rewrite it in place into the reply. Never reads outside [frame, frame+len).
+ * Always fills @p res; returns res->verdict.
+ */
+enum gw_net_verdict gw_net_input(const struct gw_net_iface *ifc,
+				 uint8_t *frame, uint16_t len,
+				 struct gw_net_result *res);
+
+/**
+ * Write a broadcast ARP request "who has @p target_ip" from @p ifc into
+ * @p buf (at least GW_ARP_FRAME_LEN bytes). Returns the frame length.
+ */
+uint16_t gw_net_arp_request_build(const struct gw_net_iface *ifc,
+				  uint32_t target_ip, uint8_t *buf);
+
+/** True when @p ip is in @p ifc's on-link prefix. */
+bool gw_net_is_onlink(const struct gw_net_iface *ifc, uint32_t ip);
+
+/**
+ * Next hop for destination @p dst: @p dst itself when on-link, the port's
+ * gateway otherwise, 0 when off-link with no gateway.
+ */
+uint32_t gw_net_next_hop(const struct gw_net_iface *ifc, uint32_t dst);
+
+/** Internet checksum (RFC 1071) of @p len bytes, folded, not inverted. */
+uint16_t gw_net_cksum_raw(const void *data, uint32_t len, uint32_t sum);
+
+#endif /* GW_NET_H */

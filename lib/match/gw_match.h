@@ -1,0 +1,4 @@
+#ifndef GW_MATCH_H
+#define GW_MATCH_H
+/* placeholder: being written */
+#endif

@@ -48,16 +48,33 @@ struct gw_neigh_entry_view {
 
 struct gw_neigh_table;
 
-/** Table with room for @p capacity entries (rounded up to a power of two). NULL on failure. */
+/**
+ * Table with room for @p capacity entries (rounded up to a power of two;
+ * the slot array is twice that, to keep probe sequences short). NULL on
+ * failure: @p params NULL, @p capacity 0 or above 2^24, max_probes 0, or
+ * out of memory.
+ */
 struct gw_neigh_table *gw_neigh_table_create(uint32_t capacity,
 					     const struct gw_neigh_params *params);
+/** Free @p t (NULL is fine). No reader may use it any more. */
 void gw_neigh_table_free(struct gw_neigh_table *t);
 
 /* ---- writer side (control lcore only) ---- */
 
-/** Add a PERMANENT entry. 0, or -ENOSPC when the table is full. */
+/**
+ * Add a PERMANENT entry, replacing a learnt one for the same address.
+ * 0, or -ENOSPC when the table is full.
+ */
 int gw_neigh_static_add(struct gw_neigh_table *t, uint16_t port,
 			uint32_t ip, const uint8_t mac[6]);
+
+/**
+ * Remove the entry for (@p port, @p ip), PERMANENT ones included.
+ * 0, or -ENOENT. A concurrent reader may miss an unrelated entry that
+ * moves during the removal (it gets -ENOENT and retries later), but never
+ * sees a half-written one.
+ */
+int gw_neigh_delete(struct gw_neigh_table *t, uint16_t port, uint32_t ip);
 
 /**
  * An ARP packet showed @p ip at @p mac. Updates an existing entry (not a
@@ -70,8 +87,11 @@ int gw_neigh_learn(struct gw_neigh_table *t, uint16_t port, uint32_t ip,
 
 /**
  * A worker needs @p ip. Creates an INCOMPLETE entry when absent. Returns 1
- * when the caller should send an ARP request now, 0 when one is already
- * outstanding or the entry is usable, -ENOSPC when the table is full.
+ * when the caller should send an ARP request now (the entry was just
+ * created; the tick sends the retransmissions), 0 when one is already
+ * outstanding or the entry is usable, -EHOSTUNREACH when the entry is
+ * FAILED (not re-probed until the tick frees it), -ENOSPC when the table is
+ * full.
  */
 int gw_neigh_resolve(struct gw_neigh_table *t, uint16_t port, uint32_t ip,
 		     uint64_t now);
@@ -83,7 +103,8 @@ typedef void (*gw_neigh_probe_fn)(void *arg, uint16_t port, uint32_t ip);
  * Age the table: re-probe INCOMPLETE entries every retrans_ticks, turn
  * REACHABLE into STALE after reachable_ticks and probe them, mark entries
  * FAILED after max_probes unanswered probes, and free FAILED entries after
- * failed_ticks. Returns the number of entries freed.
+ * failed_ticks. Returns the number of entries freed. @p probe must not
+ * modify the table.
  */
 unsigned int gw_neigh_table_tick(struct gw_neigh_table *t, uint64_t now,
 				 gw_neigh_probe_fn probe, void *arg);
@@ -92,13 +113,18 @@ unsigned int gw_neigh_table_tick(struct gw_neigh_table *t, uint64_t now,
 
 /**
  * Look up @p ip on @p port. 0 with @p mac filled when usable (REACHABLE,
- * STALE or PERMANENT); -EAGAIN while INCOMPLETE; -EHOSTUNREACH when
- * FAILED; -ENOENT when absent.
+ * STALE or PERMANENT); -EAGAIN while INCOMPLETE (or, rarely, when the
+ * writer kept the entry busy for the whole bounded retry); -EHOSTUNREACH
+ * when FAILED; -ENOENT when absent.
  */
 int gw_neigh_lookup(const struct gw_neigh_table *t, uint16_t port,
 		    uint32_t ip, uint8_t mac[6]);
 
-/** Call @p fn for a consistent copy of every used entry; returns the count. */
+/**
+ * Call @p fn for a consistent copy of every used entry; returns the count.
+ * Run concurrently with the writer, an entry being moved may be reported
+ * twice or not at all.
+ */
 unsigned int gw_neigh_table_walk(const struct gw_neigh_table *t,
 				 void (*fn)(void *arg, const struct gw_neigh_entry_view *e),
 				 void *arg);
@@ -125,9 +151,11 @@ uint32_t gw_neigh_pending_count(const struct gw_neigh_pending *q);
 
 /**
  * Release what can be released: for each held packet whose next hop now
- * resolves, call @p send(arg, pkt, port, mac); for each held longer than
- * @p timeout_ticks or whose next hop FAILED, call @p drop(arg, pkt).
- * Keeps the others in order. Returns the number released either way.
+ * resolves, call @p send(arg, pkt, port, mac) (even when it was held for
+ * longer than the timeout); for each other one held for @p timeout_ticks or
+ * longer or whose next hop FAILED, call @p drop(arg, pkt). Keeps the others
+ * in order. Returns the number released either way. The callbacks must not
+ * add to @p q. With timeout_ticks 0, everything is released.
  */
 unsigned int gw_neigh_pending_flush(struct gw_neigh_pending *q,
 	const struct gw_neigh_table *t, uint64_t now, uint64_t timeout_ticks,

@@ -33,11 +33,13 @@ struct gw_net_iface {
 enum gw_drop_reason {
 	GW_DROP_NONE = 0,
 	GW_DROP_ETH_TRUNCATED,     /**< shorter than an Ethernet header */
-	GW_DROP_ETH_NOT_FOR_US,    /**< unicast to another MAC */
+	GW_DROP_ETH_NOT_FOR_US,    /**< unicast to another MAC, or multicast */
+	GW_DROP_ETH_BAD_SOURCE,    /**< source MAC is multicast/broadcast */
 	GW_DROP_ETH_UNKNOWN_TYPE,  /**< neither ARP nor IPv4 (IPv6 included, for now) */
-	GW_DROP_ARP_MALFORMED,     /**< truncated, or not Ethernet/IPv4 ARP */
+	GW_DROP_ARP_MALFORMED,     /**< truncated, not Ethernet/IPv4 ARP, or group sender MAC */
 	GW_DROP_ARP_NOT_FOR_US,    /**< request for an address we do not own */
 	GW_DROP_ARP_UNSUPPORTED_OP,
+	GW_DROP_ARP_CONFLICT,      /**< another host claims our address: never learnt */
 	GW_DROP_IP_TRUNCATED,      /**< frame shorter than the IPv4 header */
 	GW_DROP_IP_BAD_VERSION,
 	GW_DROP_IP_BAD_IHL,        /**< IHL < 5 or beyond the frame */
@@ -45,10 +47,11 @@ enum gw_drop_reason {
 	GW_DROP_IP_BAD_CHECKSUM,
 	GW_DROP_IP_FRAGMENT,       /**< MF set or offset != 0: reassembly not supported */
 	GW_DROP_IP_NOT_FOR_US,     /**< destination is not our address */
-	GW_DROP_IP_BAD_SOURCE,     /**< source is ours, broadcast, multicast or zero */
+	GW_DROP_IP_BAD_SOURCE,     /**< source is ours, zero, loopback, multicast or a broadcast */
 	GW_DROP_ICMP_TRUNCATED,
 	GW_DROP_ICMP_BAD_CHECKSUM,
 	GW_DROP_ICMP_UNSUPPORTED,  /**< any ICMP type but echo request */
+	GW_DROP_TCP_MALFORMED,     /**< TCP header truncated or data offset out of range */
 	GW_DROP_L4_UNSUPPORTED,    /**< UDP and other protocols */
 	GW_DROP_NO_HANDLER,        /**< valid TCP with no TCP stack attached yet */
 	GW_DROP_NEIGH_QUEUE_FULL,  /**< next hop unresolved and the pending queue is full */
@@ -74,10 +77,18 @@ struct gw_net_result {
 	enum gw_net_verdict verdict;
 	enum gw_drop_reason drop;   /**< set when verdict is GW_NET_DROP */
 	uint16_t out_len;           /**< reply length when GW_NET_REPLY */
-	uint16_t l3_offset;         /**< IPv4 header offset (GW_NET_TCP) */
-	uint16_t l4_offset;         /**< TCP header offset (GW_NET_TCP) */
-	uint16_t l4_len;            /**< TCP header + payload length (GW_NET_TCP) */
-	/** An ARP packet told us who owns an on-link address: feed the neighbour table. */
+	/**
+	 * IPv4 header offset for GW_NET_TCP and for an ICMP echo reply; 0 for
+	 * ARP (so a GW_NET_REPLY with l3_offset 0 is an ARP reply).
+	 */
+	uint16_t l3_offset;
+	uint16_t l4_offset;         /**< TCP/ICMP header offset (as l3_offset) */
+	uint16_t l4_len;            /**< TCP/ICMP header + payload length (as l3_offset) */
+	/**
+	 * An ARP packet told us who owns an on-link address: feed the
+	 * neighbour table. Create the entry when the verdict is GW_NET_REPLY
+	 * (a request addressed to us); otherwise only update an existing one.
+	 */
 	bool learn;
 	uint32_t learn_ip;
 	uint8_t learn_mac[GW_ETHER_ADDR_LEN];
@@ -86,7 +97,10 @@ struct gw_net_result {
 /**
  * Classify one received frame of @p len bytes and, when the gateway answers
  * it (ARP request for our address, ICMP echo request to our address),
- * rewrite it in place into the reply. Never reads outside [frame, frame+len).
+ * rewrite it in place into the reply. Never reads outside [frame, frame+len);
+ * @p frame may have any alignment. The frame is modified only for
+ * GW_NET_REPLY. An echo reply carries no IP options (they are stripped) and
+ * no Ethernet padding; the caller pads short frames as its NIC requires.
  * Always fills @p res; returns res->verdict.
  */
 enum gw_net_verdict gw_net_input(const struct gw_net_iface *ifc,
@@ -109,7 +123,14 @@ bool gw_net_is_onlink(const struct gw_net_iface *ifc, uint32_t ip);
  */
 uint32_t gw_net_next_hop(const struct gw_net_iface *ifc, uint32_t dst);
 
-/** Internet checksum (RFC 1071) of @p len bytes, folded, not inverted. */
+/**
+ * Internet checksum (RFC 1071) of @p len bytes at any alignment, plus @p sum,
+ * folded to 16 bits, not inverted. Like rte_raw_cksum(), words are summed as
+ * stored (no byte swap), so the result is byte-order neutral: a valid header
+ * sums to 0xffff, and ~result written with memcpy (no htons) fills a
+ * checksum field. @p sum is an earlier result (or 0) to chain buffers; every
+ * buffer but the last must then have an even length.
+ */
 uint16_t gw_net_cksum_raw(const void *data, uint32_t len, uint32_t sum);
 
 #endif /* GW_NET_H */

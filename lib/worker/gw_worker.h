@@ -1,1 +1,154 @@
-#pragma once
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef GW_WORKER_H
+#define GW_WORKER_H
+
+/**
+ * @file
+ * The data plane: per-lcore workers that poll their RX queue on every port,
+ * answer ARP and ICMP echo, send IP packets through the neighbour table
+ * (holding them while ARP resolves) and buffer TX into bursts drained on a
+ * TSC timer; and the shared context through which the control lcore talks
+ * to them.
+ *
+ * Ownership: a worker is the only writer of its struct (queues, TX buffers,
+ * pending queue, counters). Workers reach the control lcore only through
+ * their single-producer event ring; the control lcore reaches a worker only
+ * through that worker's single-producer TX ring (frames it wants sent, e.g.
+ * ARP requests), so the control lcore never touches a TX queue.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "gw_config.h"
+#include "gw_neigh.h"
+#include "gw_net.h"
+#include "gw_port.h"
+
+#define GW_WORKER_BURST       32
+#define GW_WORKER_PREFETCH    4     /**< prefetch packet i+N while handling i */
+#define GW_WORKER_RING_SIZE   1024  /**< events and control TX rings */
+#define GW_WORKER_DRAIN_US    100   /**< TX buffers flushed at least this often */
+#define GW_NEIGH_PENDING_TIMEOUT_MS 3000
+
+/** Counters of one worker; summed by the control lcore for stats. */
+struct gw_worker_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t arp_replies;        /**< ARP requests for us answered */
+	uint64_t icmp_echo_replies;  /**< ping replies sent */
+	uint64_t neigh_held;         /**< packets parked while ARP resolved */
+	uint64_t neigh_released;     /**< parked packets sent after resolution */
+	uint64_t ctl_tx_packets;     /**< frames sent for the control lcore */
+	uint64_t idle_sleeps;        /**< idle back-off sleeps taken */
+	uint64_t drops[GW_DROP_REASON_MAX];
+};
+
+/** What workers tell the control lcore. */
+enum gw_worker_event_type {
+	GW_EVENT_NEIGH_SEEN = 1,    /**< ARP reply / gratuitous ARP: refresh if known */
+	GW_EVENT_NEIGH_ASKED_US,    /**< ARP request for our address: learn the asker */
+	GW_EVENT_NEIGH_RESOLVE,     /**< a packet waits for this next hop */
+};
+
+struct gw_worker_event {
+	uint8_t type;          /**< enum gw_worker_event_type */
+	uint8_t port_index;    /**< port, in bootstrap order */
+	uint8_t mac[6];
+	uint32_t ip;           /**< network order */
+	uint32_t reserved;
+};
+
+struct gw_dataplane;
+
+/** One worker lcore's state, cache-aligned, reached once per loop. */
+struct gw_worker {
+	unsigned int id;              /**< 0..n_workers-1, also its queue index */
+	unsigned int lcore_id;
+	struct gw_dataplane *dp;
+	struct rte_ring *events;      /**< worker -> control (SP/SC) */
+	struct rte_ring *ctl_tx;      /**< control -> worker frames to send (SP/SC) */
+	struct gw_neigh_pending *pending;
+	uint64_t next_drain_tsc;
+	uint32_t idle_polls;          /**< consecutive empty polls */
+	uint32_t idle_sleep_us;       /**< current back-off step */
+	struct {
+		uint16_t n;
+		struct rte_mbuf *pkts[GW_WORKER_BURST];
+	} tx[GW_CONFIG_MAX_PORTS];
+	struct gw_worker_stats stats;
+} __rte_cache_aligned;
+
+/** Shared context: read-only for workers once they run, but for `stop`. */
+struct gw_dataplane {
+	unsigned int n_ports;
+	struct gw_port *ports;               /**< bootstrap order */
+	uint8_t port_index[RTE_MAX_ETHPORTS]; /**< ethdev port id -> index */
+	struct gw_neigh_table *neigh;
+	struct rte_mempool *pool;
+	unsigned int n_workers;
+	struct gw_worker *workers[GW_CONFIG_MAX_WORKERS];
+	uint64_t tsc_hz;
+	uint64_t drain_tsc;
+	uint64_t pending_timeout_tsc;
+	bool idle_backoff;
+	uint32_t idle_sleep_max_us;
+	volatile int stop;                    /**< set by the control lcore */
+	/* control-lcore side counters */
+	uint64_t arp_requests_sent;
+	uint64_t event_ring_drops;            /**< ctl_tx ring full */
+};
+
+/**
+ * Build the data plane for @p cfg over started @p ports: neighbour table
+ * (with the bootstrap's static entries), one worker per worker lcore with
+ * its rings and pending queue. Returns NULL with a message in @p err.
+ */
+struct gw_dataplane *gw_dataplane_create(const struct gw_config *cfg,
+	struct gw_port *ports, struct rte_mempool *pool,
+	char *err, size_t err_len);
+
+/** Free what gw_dataplane_create() made; workers must have stopped. */
+void gw_dataplane_free(struct gw_dataplane *dp);
+
+/** Launch every worker on its lcore. 0 or a negative errno. */
+int gw_dataplane_launch(struct gw_dataplane *dp);
+
+/** Ask workers to stop and wait for them. */
+void gw_dataplane_stop(struct gw_dataplane *dp);
+
+/**
+ * Control lcore's periodic work: drain worker events into the neighbour
+ * table, age it, and send ARP probes through worker 0. Never blocks.
+ */
+void gw_dataplane_control_poll(struct gw_dataplane *dp);
+
+/**
+ * Ask for @p ip on port @p port_index to be resolved now (operator
+ * request). 0 when a probe was sent or is outstanding, negative otherwise.
+ */
+int gw_dataplane_neigh_resolve(struct gw_dataplane *dp, unsigned int port_index,
+			       uint32_t ip);
+
+/** Sum of every worker's counters. */
+void gw_dataplane_stats_sum(const struct gw_dataplane *dp,
+			    struct gw_worker_stats *sum);
+
+/** The worker loop, for rte_eal_remote_launch(). */
+int gw_worker_main(void *arg);
+
+/**
+ * Send an IPv4 packet whose Ethernet header is in place (MACs filled in
+ * here) towards @p next_hop on port @p port_index; parks it while ARP
+ * resolves. Takes ownership of @p m in every case.
+ */
+void gw_worker_send_ip(struct gw_worker *w, unsigned int port_index,
+		       uint32_t next_hop, struct rte_mbuf *m);
+
+#endif /* GW_WORKER_H */

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The shared data-plane context and the control lcore's side of it: it
+ * creates the workers and their rings, and turns what workers report (ARP
+ * seen, next hops wanted) into neighbour-table updates and ARP probes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "gw_common.h"
+#include "gw_worker.h"
+
+static struct gw_worker *
+worker_create(struct gw_dataplane *dp, unsigned int id, unsigned int lcore,
+	      uint32_t pending, char *err, size_t err_len)
+{
+	char name[RTE_RING_NAMESIZE];
+	int socket = (int)rte_lcore_to_socket_id(lcore);
+	struct gw_worker *w;
+
+	w = rte_zmalloc_socket("gw_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+			       socket);
+	if (w == NULL) {
+		gw_err(err, err_len, "worker %u: out of memory", id);
+		return NULL;
+	}
+	w->id = id;
+	w->lcore_id = lcore;
+	w->dp = dp;
+	snprintf(name, sizeof(name), "gw_ev_%u", id);
+	w->events = rte_ring_create_elem(name, sizeof(struct gw_worker_event),
+		GW_WORKER_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "gw_ctltx_%u", id);
+	w->ctl_tx = rte_ring_create(name, GW_WORKER_RING_SIZE, socket,
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->pending = gw_neigh_pending_create(pending);
+	if (w->events == NULL || w->ctl_tx == NULL || w->pending == NULL) {
+		gw_err(err, err_len, "worker %u: cannot create rings: %s", id,
+		       rte_strerror(rte_errno));
+		rte_ring_free(w->events);
+		rte_ring_free(w->ctl_tx);
+		gw_neigh_pending_free(w->pending);
+		rte_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void
+worker_free(struct gw_worker *w)
+{
+	struct rte_mbuf *m;
+
+	if (w == NULL)
+		return;
+	while (rte_ring_dequeue(w->ctl_tx, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(w->events);
+	rte_ring_free(w->ctl_tx);
+	gw_neigh_pending_free(w->pending);
+	rte_free(w);
+}
+
+struct gw_dataplane *
+gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
+		    struct rte_mempool *pool, char *err, size_t err_len)
+{
+	struct gw_neigh_params np;
+	struct gw_dataplane *dp;
+	uint64_t hz = rte_get_tsc_hz();
+
+	dp = rte_zmalloc("gw_dataplane", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL) {
+		gw_err(err, err_len, "data plane: out of memory");
+		return NULL;
+	}
+	dp->n_ports = cfg->n_ports;
+	dp->ports = ports;
+	dp->pool = pool;
+	dp->tsc_hz = hz;
+	dp->drain_tsc = hz / 1000000 * GW_WORKER_DRAIN_US;
+	dp->pending_timeout_tsc = hz / 1000 * GW_NEIGH_PENDING_TIMEOUT_MS;
+	dp->idle_backoff = cfg->idle_backoff;
+	dp->idle_sleep_max_us = cfg->idle_sleep_max_us;
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		dp->port_index[ports[i].port_id] = (uint8_t)i;
+
+	/* Linux's defaults: reachable 30 s, 1 s between probes, 3 probes. */
+	np = (struct gw_neigh_params){
+		.reachable_ticks = 30 * hz,
+		.retrans_ticks = hz,
+		.max_probes = 3,
+		.failed_ticks = 20 * hz,
+	};
+	dp->neigh = gw_neigh_table_create(cfg->neighbour_entries, &np);
+	if (dp->neigh == NULL) {
+		gw_err(err, err_len, "neighbour table of %u entries: out of memory",
+		       cfg->neighbour_entries);
+		goto fail;
+	}
+	for (unsigned int i = 0; i < cfg->n_ports; i++) {
+		const struct gw_config_port *cp = &cfg->ports[i];
+
+		for (unsigned int j = 0; j < cp->n_neighbours; j++) {
+			if (gw_neigh_static_add(dp->neigh, (uint16_t)i,
+					cp->neighbours[j].ip.s_addr,
+					cp->neighbours[j].mac) != 0) {
+				gw_err(err, err_len,
+				       "port %s: neighbour table full adding static entries",
+				       cp->name);
+				goto fail;
+			}
+		}
+	}
+	dp->n_workers = cfg->n_workers;
+	for (unsigned int i = 0; i < cfg->n_workers; i++) {
+		dp->workers[i] = worker_create(dp, i, cfg->worker_lcores[i],
+					       cfg->neighbour_pending, err, err_len);
+		if (dp->workers[i] == NULL)
+			goto fail;
+	}
+	return dp;
+fail:
+	gw_dataplane_free(dp);
+	return NULL;
+}
+
+void
+gw_dataplane_free(struct gw_dataplane *dp)
+{
+	if (dp == NULL)
+		return;
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		worker_free(dp->workers[i]);
+	gw_neigh_table_free(dp->neigh);
+	rte_free(dp);
+}
+
+int
+gw_dataplane_launch(struct gw_dataplane *dp)
+{
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		int rc = rte_eal_remote_launch(gw_worker_main, dp->workers[i],
+					       dp->workers[i]->lcore_id);
+		if (rc != 0) {
+			gw_dataplane_stop(dp);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void
+gw_dataplane_stop(struct gw_dataplane *dp)
+{
+	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		rte_eal_wait_lcore(dp->workers[i]->lcore_id);
+}
+
+/* ARP probes leave through worker 0's TX queue: ports may offer exactly as
+ * many TX queues as workers (af_xdp on a veth offers one). */
+static void
+send_probe(void *arg, uint16_t pi, uint32_t ip)
+{
+	struct gw_dataplane *dp = arg;
+	const struct gw_port *port = &dp->ports[pi];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+	uint8_t *buf;
+
+	if (m == NULL) {
+		dp->event_ring_drops++;
+		return;
+	}
+	buf = (uint8_t *)rte_pktmbuf_append(m, GW_ARP_FRAME_LEN);
+	gw_net_arp_request_build(&port->iface, ip, buf);
+	m->port = port->port_id;
+	if (rte_ring_sp_enqueue(dp->workers[0]->ctl_tx, m) != 0) {
+		dp->event_ring_drops++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	dp->arp_requests_sent++;
+}
+
+int
+gw_dataplane_neigh_resolve(struct gw_dataplane *dp, unsigned int pi,
+			   uint32_t ip)
+{
+	int rc;
+
+	if (pi >= dp->n_ports)
+		return -EINVAL;
+	rc = gw_neigh_resolve(dp->neigh, (uint16_t)pi, ip, rte_rdtsc());
+	if (rc == 1)
+		send_probe(dp, (uint16_t)pi, ip);
+	return rc < 0 ? rc : 0;
+}
+
+static void
+handle_event(struct gw_dataplane *dp, const struct gw_worker_event *ev,
+	     uint64_t now)
+{
+	switch (ev->type) {
+	case GW_EVENT_NEIGH_ASKED_US:
+		/* Someone about to talk to us: we will answer it, so learn it. */
+		gw_neigh_learn(dp->neigh, ev->port_index, ev->ip, ev->mac, true, now);
+		break;
+	case GW_EVENT_NEIGH_SEEN:
+		/* Unsolicited: refresh only what we already track. */
+		gw_neigh_learn(dp->neigh, ev->port_index, ev->ip, ev->mac, false, now);
+		break;
+	case GW_EVENT_NEIGH_RESOLVE:
+		if (gw_neigh_resolve(dp->neigh, ev->port_index, ev->ip, now) == 1)
+			send_probe(dp, ev->port_index, ev->ip);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+gw_dataplane_control_poll(struct gw_dataplane *dp)
+{
+	struct gw_worker_event evs[64];
+	uint64_t now = rte_rdtsc();
+
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		unsigned int n;
+
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(dp->workers[i]->events,
+				evs, sizeof(evs[0]), GW_ARRAY_SIZE(evs), NULL);
+			for (unsigned int j = 0; j < n; j++)
+				handle_event(dp, &evs[j], now);
+		} while (n == GW_ARRAY_SIZE(evs));
+	}
+	gw_neigh_table_tick(dp->neigh, now, send_probe, dp);
+}
+
+void
+gw_dataplane_stats_sum(const struct gw_dataplane *dp, struct gw_worker_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		const struct gw_worker_stats *s = &dp->workers[i]->stats;
+
+		sum->rx_packets += s->rx_packets;
+		sum->rx_bytes += s->rx_bytes;
+		sum->tx_packets += s->tx_packets;
+		sum->tx_bytes += s->tx_bytes;
+		sum->arp_replies += s->arp_replies;
+		sum->icmp_echo_replies += s->icmp_echo_replies;
+		sum->neigh_held += s->neigh_held;
+		sum->neigh_released += s->neigh_released;
+		sum->ctl_tx_packets += s->ctl_tx_packets;
+		sum->idle_sleeps += s->idle_sleeps;
+		for (unsigned int r = 0; r < GW_DROP_REASON_MAX; r++)
+			sum->drops[r] += s->drops[r];
+	}
+}

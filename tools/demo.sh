@@ -17,7 +17,11 @@ RUN_DIR=/run/gatewayd
 DEMO_DIR=$RUN_DIR/demo
 STATE=$RUN_DIR/demo.state
 HUGE_ENV=$RUN_DIR/hugepages.env
-GATEWAYD=${GATEWAYD:-$ROOT/build/app/gatewayd}
+# meson puts the binary of app/gatewayd/ at build/app/gatewayd/gatewayd.
+if [ -z "${GATEWAYD:-}" ]; then
+	GATEWAYD=$ROOT/build/app/gatewayd/gatewayd
+	[ -f "$GATEWAYD" ] || [ ! -f "$ROOT/build/app/gatewayd" ] || GATEWAYD=$ROOT/build/app/gatewayd
+fi
 GUNICORN=/usr/bin/gunicorn   # Debian's, with python3-httpbin (not pyenv's)
 
 NS_CLIENT=gw-client
@@ -34,7 +38,7 @@ GW_READY_TIMEOUT=60      # seconds
 
 usage() {
 	cat <<EOF
-Usage: tools/demo.sh up|down|status|run [--help]
+Usage: tools/demo.sh up|down|status|run [--no-build] | --help
 
   up      create the namespaces, veths and bridge, start httpbin v1 and v2
           (idempotent: completes a partial topology)
@@ -42,10 +46,11 @@ Usage: tools/demo.sh up|down|status|run [--help]
           state files (no error when already down)
   status  print namespaces, links, backends and addresses;
           exit 0 when fully up, 3 when down, 1 when partial
-  run     tools/setup.sh, then up, then gatewayd in the foreground with
+  run     tools/setup.sh, then up, then build/app/gatewayd/gatewayd in the
+          foreground with
           drivers-config/demo-af_xdp.yaml (falling back to
           drivers-config/demo-af_packet.yaml); Ctrl-C stops the gateway and
-          leaves the topology up
+          leaves the topology up; --no-build: tools/setup.sh --no-build
 
 Topology (details in docs/demo.md):
   netns $NS_CLIENT     eth0 $CLIENT_IP/24, default via $GW_DOWN_IP,
@@ -60,7 +65,7 @@ Files: $STATE (what up created), $DEMO_DIR/httpbin-vN.{pid,log,access.log},
 $DEMO_DIR/gatewayd.log (run).
 
 Environment:
-  GATEWAYD   gatewayd binary for run (default build/app/gatewayd)
+  GATEWAYD   gatewayd binary for run (default build/app/gatewayd/gatewayd)
 EOF
 }
 
@@ -430,9 +435,9 @@ cmd_run() {
 	local extra=() rc cfg_xdp=$ROOT/drivers-config/demo-af_xdp.yaml
 	local cfg_pkt=$ROOT/drivers-config/demo-af_packet.yaml
 	need_root run
-	"$ROOT/tools/setup.sh"
+	"$ROOT/tools/setup.sh" "$@"
 	cmd_up
-	[ -x "$GATEWAYD" ] || die "$GATEWAYD not found (tools/setup.sh should have built it)"
+	{ [ -f "$GATEWAYD" ] && [ -x "$GATEWAYD" ]; } || die "$GATEWAYD not found (tools/setup.sh should have built it)"
 	if [ -r "$HUGE_ENV" ] && grep -qx 'GW_NO_HUGE=1' "$HUGE_ENV"; then
 		warn "no hugepages ($HUGE_ENV): running gatewayd with --no-huge"
 		extra=(--eal-extra "--no-huge -m 1024")
@@ -465,7 +470,14 @@ case ${1:-} in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
-run) cmd_run ;;
+run)
+	shift
+	case ${1:-} in
+	'') cmd_run ;;
+	--no-build) cmd_run --no-build ;;
+	*) usage >&2; die "run: unknown option: $1" ;;
+	esac
+	;;
 -h|--help|help) usage ;;
 '') usage >&2; exit 2 ;;
 *) usage >&2; die "unknown verb: $1" ;;

@@ -9,6 +9,7 @@
 #include <getopt.h>
 
 #include "gw_common.h"
+#include "validate.h"
 
 #define GWCTL_DEFAULT_SOCKET "/run/gatewayd/gatewayd.sock"
 
@@ -29,6 +30,9 @@ static int cmd_help(const struct gwctl_opts *opts, int argc, char **argv);
 static const struct gwctl_command gwctl_commands[] = {
 	{ "version", "version", "print gwctl's version", cmd_version },
 	{ "help", "help", "show this help", cmd_help },
+	{ "validate", "validate -f FILE|DIR|-",
+	  "check Istio resources offline, as an apply would",
+	  gwctl_cmd_validate },
 };
 
 static void

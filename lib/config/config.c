@@ -1,520 +1,693 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Bootstrap configuration loader.
+ * Bootstrap configuration loader: the top-level schema, the checks across
+ * sections, and the public API of gw_config.h.
  *
- * The file is loaded with libyaml's document API into a node tree, which is
- * then walked against a schema written as tables of {key, handler}. Every
- * handler receives its node and the dotted path of the field
- * ("ports[0].address"), so that any error names both the place in the file
- * and the field. Checks that involve several fields run once the mapping
- * holding them has been read, and checks across sections once the whole
- * document has been read, so the outcome never depends on key order.
+ * The file is loaded with libyaml's document API and walked against field
+ * tables (config_walk.c); checks that involve several fields run once the
+ * mapping holding them has been read, checks across sections once the
+ * whole document has, so the outcome never depends on key order.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <yaml.h>
 
 #include "gw_common.h"
 #include "gw_config.h"
-
-/*
- * Lcore ids are bounded by RTE_MAX_LCORE of the Debian DPDK build; the EAL
- * checks again that the lcore exists. Kept here so that this module needs
- * no DPDK header.
- */
-#define CFG_MAX_LCORE    128
-#define CFG_FIELD_LEN    160       /* longest dotted field path we print */
-#define CFG_SHOW_LEN     64        /* longest file text quoted in a message */
-#define CFG_FILE_MAX     (1 << 20) /* a bootstrap file is a few KB */
-#define CFG_SUN_PATH_MAX 107       /* sizeof(sockaddr_un.sun_path) - 1 */
-
-struct cfg_parser {
-	yaml_document_t *doc;
-	const char *name;        /* file name for messages */
-	char *err;
-	size_t err_len;
-	struct gw_config *cfg;
-};
-
-struct cfg_field;
-
-/** Parse @p node (the value of a field) into @p obj; 0 or -GW_ECONFIG. */
-typedef int (*cfg_parse_t)(struct cfg_parser *p, yaml_node_t *node,
-			   const char *field, void *obj,
-			   const struct cfg_field *f);
-
-/** Parse item @p index of a list into @p obj; 0 or -GW_ECONFIG. */
-typedef int (*cfg_item_t)(struct cfg_parser *p, yaml_node_t *node,
-			  const char *field, void *obj, unsigned int index);
-
-/*
- * One key of a mapping. Generic handlers (integers, strings, booleans,
- * addresses, nested mappings) store at obj + offset and take their bounds
- * from the entry, so that most fields are one line of a table.
- */
-struct cfg_field {
-	const char *key;
-	cfg_parse_t parse;
-	bool required;
-	size_t offset;
-	size_t size;
-	uint64_t min;     /* integers: range; strings: minimum length */
-	uint64_t max;
-	const struct cfg_field *sub; /* nested mapping */
-};
-
-#define FIELD(k, fn, req) { .key = (k), .parse = (fn), .required = (req) }
-#define FIELD_MAP(k, fields) \
-	{ .key = (k), .parse = cfg_set_map, .sub = (fields) }
-#define FIELD_UINT(k, req, type, member, lo, hi) \
-	{ .key = (k), .parse = cfg_set_uint, .required = (req), \
-	  .offset = offsetof(type, member), \
-	  .size = sizeof(((type *)0)->member), .min = (lo), .max = (hi) }
-#define FIELD_BOOL(k, type, member) \
-	{ .key = (k), .parse = cfg_set_bool, .offset = offsetof(type, member) }
-#define FIELD_IPV4(k, req, type, member) \
-	{ .key = (k), .parse = cfg_set_ipv4, .required = (req), \
-	  .offset = offsetof(type, member) }
-#define FIELD_STRING(k, type, member, min_len) \
-	{ .key = (k), .parse = cfg_set_string, \
-	  .offset = offsetof(type, member), \
-	  .size = sizeof(((type *)0)->member), .min = (min_len) }
-#define FIELD_END { .key = NULL }
+#include "config_parse.h"
 
 /* ------------------------------------------------------------------ */
-/* Messages                                                            */
+/* eal                                                                 */
 
-/* Copy file text into a message, bounded and with control bytes masked. */
-static const char *
-cfg_show(char *dst, size_t len, const char *src, size_t src_len)
+/*
+ * The lcore options are built from the lcores section; a second source in
+ * eal.args would let the EAL and the gateway disagree about the lcores.
+ */
+static bool
+config_eal_arg_sets_lcores(const char *arg)
 {
-	size_t i, n = 0;
+	return (arg[0] == '-' && (arg[1] == 'l' || arg[1] == 'c')) ||
+		strncmp(arg, "--lcores", 8) == 0 ||
+		strncmp(arg, "--main-lcore", 12) == 0 ||
+		strncmp(arg, "--master-lcore", 14) == 0;
+}
 
-	for (i = 0; i < src_len && n + 1 < len; i++) {
-		unsigned char c = (unsigned char)src[i];
+static int
+config_eal_arg(struct config_parser *p, yaml_node_t *node, const char *field,
+	       void *obj, unsigned int index)
+{
+	struct gw_config *cfg = obj;
+	char shown[CONFIG_SHOW_LEN];
+	char *arg;
+	int rc;
 
-		dst[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	rc = config_check_string(p, node, field, 1, 4095);
+	if (rc < 0)
+		return rc;
+	if (config_eal_arg_sets_lcores(config_text(node)))
+		return CONFIG_ERR(p, node, field,
+				  "\"%s\" selects lcores, which come from the lcores section",
+				  config_show(shown, sizeof(shown),
+					      config_text(node),
+					      node->data.scalar.length));
+	arg = strdup(config_text(node));
+	if (arg == NULL)
+		return config_error(p, &node->start_mark, field, -ENOMEM,
+				    "out of memory");
+	cfg->eal_args[index] = arg;
+	cfg->n_eal_args = index + 1;
+	return 0;
+}
+
+static int
+config_eal_args(struct config_parser *p, yaml_node_t *node, const char *field,
+		void *obj, const struct config_field *f)
+{
+	(void)f;
+	return config_seq(p, node, field, false, GW_CONFIG_MAX_EAL_ARGS,
+			  "EAL argument", config_eal_arg, obj);
+}
+
+static const struct config_field eal_fields[] = {
+	FIELD("args", config_eal_args, false),
+	FIELD_END
+};
+
+/* ------------------------------------------------------------------ */
+/* lcores                                                              */
+
+static int
+config_worker_lcore(struct config_parser *p, yaml_node_t *node,
+		    const char *field, void *obj, unsigned int index)
+{
+	struct gw_config *cfg = obj;
+	unsigned int i;
+	uint64_t lcore;
+	int rc;
+
+	rc = config_uint(p, node, field, 0, CONFIG_MAX_LCORE - 1, &lcore);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < index; i++)
+		if (cfg->worker_lcores[i] == lcore)
+			return CONFIG_ERR(p, node, field,
+					  "lcore %" PRIu64 " is listed twice",
+					  lcore);
+	cfg->worker_lcores[index] = (unsigned int)lcore;
+	cfg->n_workers = index + 1;
+	return 0;
+}
+
+static int
+config_workers(struct config_parser *p, yaml_node_t *node, const char *field,
+	       void *obj, const struct config_field *f)
+{
+	struct gw_config *cfg = obj;
+
+	(void)f;
+	cfg->n_workers = 0;     /* the list replaces the default */
+	return config_seq(p, node, field, true, GW_CONFIG_MAX_WORKERS,
+			  "worker lcore", config_worker_lcore, obj);
+}
+
+static int
+config_shadow_lcore(struct config_parser *p, yaml_node_t *node,
+		    const char *field, void *obj, const struct config_field *f)
+{
+	struct gw_config *cfg = obj;
+	uint64_t lcore;
+	int rc;
+
+	(void)f;
+	rc = config_uint(p, node, field, 0, CONFIG_MAX_LCORE - 1, &lcore);
+	if (rc < 0)
+		return rc;
+	cfg->has_shadow_lcore = true;
+	cfg->shadow_lcore = (unsigned int)lcore;
+	return 0;
+}
+
+static const struct config_field lcores_fields[] = {
+	FIELD_UINT("control", false, struct gw_config, control_lcore,
+		   0, CONFIG_MAX_LCORE - 1),
+	FIELD("workers", config_workers, false),
+	FIELD("shadow", config_shadow_lcore, false),
+	FIELD_END
+};
+
+static bool
+config_is_worker(const struct gw_config *cfg, unsigned int lcore)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_workers; i++)
+		if (cfg->worker_lcores[i] == lcore)
+			return true;
+	return false;
+}
+
+/* Control, workers and shadow each need an lcore of their own. */
+static int
+config_lcores(struct config_parser *p, yaml_node_t *node, const char *field,
+	      void *obj, const struct config_field *f)
+{
+	struct gw_config *cfg = obj;
+	char child[CONFIG_FIELD_LEN];
+	yaml_node_t *workers, *at;
+	unsigned int i;
+	int rc;
+
+	(void)f;
+	rc = config_map(p, node, field, lcores_fields, cfg);
+	if (rc < 0)
+		return rc;
+	workers = config_find(p, node, "workers");
+	if (workers == NULL && config_is_worker(cfg, cfg->control_lcore)) {
+		snprintf(child, sizeof(child), "%s.control", field);
+		return CONFIG_ERR(p, config_find(p, node, "control"), child,
+				  "lcore %u is the default worker lcore; set %s.workers",
+				  cfg->control_lcore, field);
 	}
-	if (i < src_len && n >= 3)
-		memcpy(dst + n - 3, "...", 3);
-	dst[n] = '\0';
-	return dst;
-}
-
-static int __attribute__((format(printf, 5, 6)))
-cfg_error(struct cfg_parser *p, const yaml_mark_t *mark, const char *field,
-	  int code, const char *fmt, ...)
-{
-	char reason[GW_ERR_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	gw_err(p->err, p->err_len, "%s:%zu:%zu: %s: %s", p->name,
-	       mark->line + 1, mark->column + 1, field, reason);
-	return code;
-}
-
-/* The usual case: a configuration error at the start of a node. */
-#define CFG_ERR(p, node, field, ...) \
-	cfg_error((p), &(node)->start_mark, (field), -GW_ECONFIG, __VA_ARGS__)
-
-static void
-cfg_field_key(char *dst, const char *parent, const char *key, size_t key_len)
-{
-	char shown[CFG_SHOW_LEN];
-
-	cfg_show(shown, sizeof(shown), key, key_len);
-	if (parent[0] == '\0')
-		snprintf(dst, CFG_FIELD_LEN, "%s", shown);
-	else
-		snprintf(dst, CFG_FIELD_LEN, "%s.%s", parent, shown);
+	for (i = 0; i < cfg->n_workers && workers != NULL; i++) {
+		if (cfg->worker_lcores[i] != cfg->control_lcore)
+			continue;
+		snprintf(child, sizeof(child), "%s.workers[%u]", field, i);
+		return CONFIG_ERR(p, config_item(p, workers, i), child,
+				  "lcore %u is the control lcore",
+				  cfg->control_lcore);
+	}
+	if (!cfg->has_shadow_lcore)
+		return 0;
+	at = config_find(p, node, "shadow");
+	snprintf(child, sizeof(child), "%s.shadow", field);
+	if (cfg->shadow_lcore == cfg->control_lcore)
+		return CONFIG_ERR(p, at, child, "lcore %u is the control lcore",
+				  cfg->shadow_lcore);
+	if (config_is_worker(cfg, cfg->shadow_lcore))
+		return CONFIG_ERR(p, at, child, "lcore %u is a worker lcore",
+				  cfg->shadow_lcore);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* Nodes and scalars                                                   */
+/* idle_backoff, control, admin                                        */
 
-static yaml_node_t *
-cfg_node(struct cfg_parser *p, int index)
+static const struct config_field idle_backoff_fields[] = {
+	FIELD_BOOL("enabled", struct gw_config, idle_backoff),
+	FIELD_UINT("max_sleep_us", false, struct gw_config, idle_sleep_max_us,
+		   1, 1000000),
+	FIELD_END
+};
+
+static int
+config_idle_backoff(struct config_parser *p, yaml_node_t *node,
+		    const char *field, void *obj, const struct config_field *f)
 {
-	return yaml_document_get_node(p->doc, index);
+	struct gw_config *cfg = obj;
+
+	(void)f;
+	if (node->type == YAML_MAPPING_NODE) {
+		/* Writing the mapping asks for back-off unless it says not. */
+		cfg->idle_backoff = true;
+		return config_map(p, node, field, idle_backoff_fields, cfg);
+	}
+	if (node->type == YAML_SCALAR_NODE)
+		return config_bool(p, node, field, &cfg->idle_backoff);
+	return CONFIG_ERR(p, node, field, "expected true, false or a mapping");
 }
 
+static int
+config_control_socket(struct config_parser *p, yaml_node_t *node,
+		      const char *field, void *obj,
+		      const struct config_field *f)
+{
+	struct gw_config *cfg = obj;
+
+	(void)f;
+	if (node->type == YAML_SCALAR_NODE &&
+	    node->data.scalar.length > CONFIG_SUN_PATH_MAX)
+		return CONFIG_ERR(p, node, field,
+				  "too long for a Unix socket (at most %d characters)",
+				  CONFIG_SUN_PATH_MAX);
+	return config_string(p, node, field, cfg->control_socket,
+			     sizeof(cfg->control_socket), 1);
+}
+
+static int
+config_control_group(struct config_parser *p, yaml_node_t *node,
+		     const char *field, void *obj, const struct config_field *f)
+{
+	struct gw_config *cfg = obj;
+
+	(void)f;
+	return config_name(p, node, field, cfg->control_group,
+			   sizeof(cfg->control_group), 0);
+}
+
+static const struct config_field control_fields[] = {
+	FIELD("socket", config_control_socket, false),
+	FIELD("group", config_control_group, false),
+	FIELD_END
+};
+
+static const struct config_field admin_fields[] = {
+	FIELD_BOOL("enabled", struct gw_config, admin_enabled),
+	FIELD_IPV4("address", false, struct gw_config, admin_address),
+	FIELD_UINT("port", false, struct gw_config, admin_port, 1, 65535),
+	FIELD_END
+};
+
+static int
+config_admin(struct config_parser *p, yaml_node_t *node, const char *field,
+	     void *obj, const struct config_field *f)
+{
+	struct gw_config *cfg = obj;
+
+	(void)f;
+	if (node->type == YAML_MAPPING_NODE)
+		return config_map(p, node, field, admin_fields, cfg);
+	if (node->type == YAML_SCALAR_NODE)
+		return config_bool(p, node, field, &cfg->admin_enabled);
+	return CONFIG_ERR(p, node, field, "expected true, false or a mapping");
+}
+
+/* ------------------------------------------------------------------ */
+/* limits, paths, mirror                                               */
+
+static const struct config_field limits_fields[] = {
+	FIELD_UINT("connections_per_worker", false, struct gw_config,
+		   max_connections_per_worker, 1, 1u << 24),
+	/* Below ~1024 mbufs the RX rings alone would drain the pool. */
+	FIELD_UINT("mbufs", false, struct gw_config, mbufs, 1024, 1u << 26),
+	FIELD_UINT("neighbours", false, struct gw_config, neighbour_entries,
+		   16, 1u << 20),
+	FIELD_UINT("neighbour_pending", false, struct gw_config,
+		   neighbour_pending, 1, 65536),
+	FIELD_END
+};
+
+static int
+config_preload_file(struct config_parser *p, yaml_node_t *node,
+		    const char *field, void *obj, unsigned int index)
+{
+	struct gw_config *cfg = obj;
+
+	cfg->n_preload = index + 1;
+	return config_string(p, node, field, cfg->preload[index],
+			     sizeof(cfg->preload[index]), 1);
+}
+
+static int
+config_preload(struct config_parser *p, yaml_node_t *node, const char *field,
+	       void *obj, const struct config_field *f)
+{
+	(void)f;
+	return config_seq(p, node, field, false, GW_CONFIG_MAX_PRELOAD,
+			  "preload file", config_preload_file, obj);
+}
+
+static const struct config_field istio_fields[] = {
+	FIELD("preload", config_preload, false),
+	FIELD_END
+};
+
+static const struct config_field mirror_fields[] = {
+	FIELD_BOOL("shadow_host_suffix", struct gw_config, shadow_host_suffix),
+	FIELD_END
+};
+
+static const struct config_field root_fields[] = {
+	FIELD_MAP("eal", eal_fields),
+	FIELD("lcores", config_lcores, false),
+	FIELD("idle_backoff", config_idle_backoff, false),
+	FIELD_MAP("control", control_fields),
+	FIELD("admin", config_admin, false),
+	FIELD("ports", config_ports, true),
+	FIELD("listeners", config_listeners, false),
+	FIELD_MAP("limits", limits_fields),
+	FIELD_STRING("access_log", struct gw_config, access_log, 0),
+	FIELD_MAP("istio", istio_fields),
+	FIELD_MAP("mirror", mirror_fields),
+	FIELD_END
+};
+
+/* ------------------------------------------------------------------ */
+/* Checks across sections                                              */
+
+/*
+ * The device named by EAL option @p arg (with @p next, the argument that
+ * follows it), or NULL if @p arg is no device option. *@p uses_next tells
+ * whether the device is @p next.
+ */
 static const char *
-cfg_text(const yaml_node_t *node)
+config_eal_device_option(const char *arg, const char *next, bool *uses_next)
 {
-	return (const char *)node->data.scalar.value;
-}
+	static const char *const options[] = { "-a", "--allow", "-b",
+					       "--block", "--vdev" };
+	size_t i, n;
 
-/* A plain empty, "~" or "null" scalar is YAML's null. */
-static bool
-cfg_is_null(const yaml_node_t *node)
-{
-	const char *s;
-
-	if (node->type != YAML_SCALAR_NODE ||
-	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	s = cfg_text(node);
-	return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-		strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
-}
-
-static bool
-cfg_key_is(const yaml_node_t *key, const char *name)
-{
-	return key->type == YAML_SCALAR_NODE &&
-		key->data.scalar.length == strlen(name) &&
-		memcmp(key->data.scalar.value, name, key->data.scalar.length) == 0;
-}
-
-/* Value of @p name in mapping @p map, or NULL. */
-static yaml_node_t *
-cfg_find(struct cfg_parser *p, const yaml_node_t *map, const char *name)
-{
-	yaml_node_pair_t *pair;
-
-	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++)
-		if (cfg_key_is(cfg_node(p, pair->key), name))
-			return cfg_node(p, pair->value);
+	*uses_next = false;
+	for (i = 0; i < GW_ARRAY_SIZE(options); i++) {
+		n = strlen(options[i]);
+		if (strncmp(arg, options[i], n) != 0)
+			continue;
+		if (arg[n] == '\0') {
+			*uses_next = true;
+			return next;
+		}
+		if (arg[n] == '=')
+			return arg + n + 1;
+		if (n == 2)     /* "-a0000:03:00.0" */
+			return arg + n;
+	}
 	return NULL;
 }
 
-/* Item @p index of sequence @p seq, or NULL. */
-static yaml_node_t *
-cfg_item(struct cfg_parser *p, const yaml_node_t *seq, unsigned int index)
+/* Does @p device (an EAL option's value) name the device of @p port? */
+static bool
+config_names_port(const char *device, const struct gw_config_port *port)
 {
-	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE ||
-	    index >= (size_t)(seq->data.sequence.items.top -
-			      seq->data.sequence.items.start))
-		return NULL;
-	return cfg_node(p, seq->data.sequence.items.start[index]);
+	size_t len = config_device_name_len(device);
+	size_t port_len = config_device_name_len(port->device);
+	char pci[CONFIG_PCI_LEN];
+
+	if (config_pci_parse(device, len, pci)) {
+		device = pci;
+		len = strlen(pci);
+	}
+	return len == port_len && memcmp(device, port->device, len) == 0;
 }
 
 /*
- * Check that @p node is a string of @p min_len..@p max_len characters.
- * Strings with an embedded NUL (a "\0" escape) are refused: every consumer
- * handles them as C strings.
+ * gatewayd hands every port's device to the EAL itself ("-a DEVICE" or
+ * "--vdev DEVICE", see gw_port_eal_args()), so eal.args must not name one
+ * again, block one, or switch off the PCI bus that a PCI port needs.
  */
 static int
-cfg_check_string(struct cfg_parser *p, yaml_node_t *node, const char *field,
-		 size_t min_len, size_t max_len)
+config_check_eal_devices(struct config_parser *p, yaml_node_t *root)
 {
-	size_t len;
+	const struct gw_config *cfg = p->cfg;
+	yaml_node_t *args = config_find(p, config_find(p, root, "eal"), "args");
+	yaml_node_t *ports = config_find(p, root, "ports");
+	char child[CONFIG_FIELD_LEN];
+	const char *device, *next;
+	bool uses_next;
+	yaml_node_t *at;
+	unsigned int i, j;
 
-	if (node->type != YAML_SCALAR_NODE || cfg_is_null(node))
-		return CFG_ERR(p, node, field, "expected a string");
-	len = node->data.scalar.length;
-	if (strlen(cfg_text(node)) != len)
-		return CFG_ERR(p, node, field, "contains a NUL character");
-	if (len < min_len)
-		return CFG_ERR(p, node, field, "must not be empty");
-	if (len > max_len)
-		return CFG_ERR(p, node, field,
-			       "too long (at most %zu characters)", max_len);
+	for (i = 0; i < cfg->n_eal_args; i++) {
+		next = i + 1 < cfg->n_eal_args ? cfg->eal_args[i + 1] : NULL;
+		device = config_eal_device_option(cfg->eal_args[i], next,
+						  &uses_next);
+		for (j = 0; device != NULL && j < cfg->n_ports; j++) {
+			if (!config_names_port(device, &cfg->ports[j]))
+				continue;
+			snprintf(child, sizeof(child), "eal.args[%u]",
+				 uses_next ? i + 1 : i);
+			at = config_item(p, args, uses_next ? i + 1 : i);
+			return CONFIG_ERR(p, at, child,
+					  "names the device of ports[%u], which gatewayd passes to the EAL itself",
+					  j);
+		}
+		if (strcmp(cfg->eal_args[i], "--no-pci") != 0)
+			continue;
+		for (j = 0; j < cfg->n_ports; j++) {
+			if (cfg->ports[j].is_vdev)
+				continue;
+			snprintf(child, sizeof(child), "ports[%u].device", j);
+			at = config_find(p, config_item(p, ports, j), "device");
+			return CONFIG_ERR(p, at, child,
+					  "%.*s is a PCI device, but eal.args has --no-pci",
+					  (int)config_device_name_len(cfg->ports[j].device),
+					  cfg->ports[j].device);
+		}
+	}
 	return 0;
 }
 
-/* A string scalar copied into @p dst of @p size bytes. */
 static int
-cfg_string(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	   char *dst, size_t size, size_t min_len)
+config_check(struct config_parser *p, yaml_node_t *root)
 {
+	const struct gw_config *cfg = p->cfg;
+	yaml_node_t *ports = config_find(p, root, "ports");
+	yaml_node_t *listeners = config_find(p, root, "listeners");
+	char child[CONFIG_FIELD_LEN], a[INET_ADDRSTRLEN];
+	yaml_node_t *at;
+	unsigned int i, j;
 	int rc;
 
-	rc = cfg_check_string(p, node, field, min_len, size - 1);
+	if (gw_config_port_with_role(cfg, GW_ROLE_DOWNSTREAM) < 0)
+		return CONFIG_ERR(p, ports, "ports",
+				  "no port has the downstream role");
+	rc = config_check_eal_devices(p, root);
 	if (rc < 0)
 		return rc;
-	memcpy(dst, cfg_text(node), node->data.scalar.length + 1);
+	/*
+	 * A listener address may be a port's own or one routed to the
+	 * gateway (a service VIP), but clients never reach the gateway
+	 * through a port without the downstream role.
+	 */
+	for (i = 0; i < cfg->n_listeners; i++) {
+		const struct gw_config_listener *l = &cfg->listeners[i];
+
+		if (!l->has_address)
+			continue;
+		for (j = 0; j < cfg->n_ports; j++)
+			if (cfg->ports[j].address.s_addr == l->address.s_addr)
+				break;
+		if (j == cfg->n_ports ||
+		    (cfg->ports[j].roles & GW_ROLE_DOWNSTREAM))
+			continue;
+		config_ntop(l->address, a);
+		snprintf(child, sizeof(child), "listeners[%u].address", i);
+		at = config_find(p, config_item(p, listeners, i), "address");
+		return CONFIG_ERR(p, at, child,
+				  "%s is the address of port %s, which has no downstream role",
+				  a, cfg->ports[j].name);
+	}
 	return 0;
 }
 
-/*
- * A decimal integer in [min, max]. Only plain scalars count: "8000" in
- * quotes is a string in YAML. Leading zeros are refused because YAML 1.1
- * reads 010 as octal 8 while a person reads ten.
- */
-static int
-cfg_uint(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	 uint64_t min, uint64_t max, uint64_t *out)
+/* ------------------------------------------------------------------ */
+/* Public API                                                          */
+
+void
+gw_config_defaults(struct gw_config *cfg)
 {
-	const char *s;
-	size_t i = 0, len, start;
-	bool negative = false, overflow = false;
-	uint64_t v = 0;
-
-	if (node->type != YAML_SCALAR_NODE ||
-	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return CFG_ERR(p, node, field, "expected an integer");
-	s = cfg_text(node);
-	len = node->data.scalar.length;
-	if (len > 0 && (s[0] == '-' || s[0] == '+')) {
-		negative = s[0] == '-';
-		i = 1;
-	}
-	start = i;
-	if (i == len)
-		return CFG_ERR(p, node, field, "expected an integer");
-	for (; i < len; i++) {
-		unsigned int digit = (unsigned char)s[i] - '0';
-
-		if (digit > 9)
-			return CFG_ERR(p, node, field, "expected an integer");
-		if (v > (UINT64_MAX - digit) / 10)
-			overflow = true;
-		else
-			v = v * 10 + digit;
-	}
-	if (s[start] == '0' && len - start > 1)
-		return CFG_ERR(p, node, field,
-			       "leading zeros are not allowed (YAML reads them as octal)");
-	if (overflow || (negative && v != 0) || v < min || v > max)
-		return CFG_ERR(p, node, field,
-			       "must be between %" PRIu64 " and %" PRIu64,
-			       min, max);
-	*out = v;
-	return 0;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->control_lcore = 0;
+	cfg->n_workers = 1;
+	cfg->worker_lcores[0] = 1;
+	cfg->idle_backoff = false;      /* production busy-polls */
+	cfg->idle_sleep_max_us = 100;
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
+		 "/run/gatewayd/gatewayd.sock");
+	cfg->admin_enabled = true;
+	cfg->admin_address.s_addr = htonl(INADDR_LOOPBACK);
+	cfg->admin_port = 15000;
+	cfg->max_connections_per_worker = 65536;
+	cfg->mbufs = 16384;
+	cfg->neighbour_entries = 1024;
+	cfg->neighbour_pending = 256;
+	cfg->shadow_host_suffix = true;
 }
 
-/* true/false, also on/off as YAML 1.1 writes them (`admin: off`). */
-static int
-cfg_bool(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	 bool *out)
+void
+gw_config_free(struct gw_config *cfg)
 {
-	static const char *const yes[] = { "true", "True", "TRUE",
-					   "on", "On", "ON" };
-	static const char *const no[] = { "false", "False", "FALSE",
-					  "off", "Off", "OFF" };
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_eal_args; i++) {
+		free(cfg->eal_args[i]);
+		cfg->eal_args[i] = NULL;
+	}
+	cfg->n_eal_args = 0;
+}
+
+/* Line and column of byte @p offset, for reader errors (bad encoding). */
+static yaml_mark_t
+config_mark_at(const char *buf, size_t len, size_t offset)
+{
+	yaml_mark_t mark = { 0 };
 	size_t i;
 
-	if (node->type == YAML_SCALAR_NODE &&
-	    node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		for (i = 0; i < GW_ARRAY_SIZE(yes); i++) {
-			if (strcmp(cfg_text(node), yes[i]) == 0) {
-				*out = true;
-				return 0;
-			}
-			if (strcmp(cfg_text(node), no[i]) == 0) {
-				*out = false;
-				return 0;
-			}
+	for (i = 0; i < offset && i < len; i++) {
+		if (buf[i] == '\n') {
+			mark.line++;
+			mark.column = 0;
+		} else {
+			mark.column++;
 		}
 	}
-	return CFG_ERR(p, node, field, "expected true or false");
+	return mark;
 }
 
 static int
-cfg_ipv4(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	 struct in_addr *out)
+config_syntax_error(struct config_parser *p, const yaml_parser_t *parser,
+		    const char *buf, size_t len)
 {
-	char shown[CFG_SHOW_LEN];
+	yaml_mark_t mark = parser->problem_mark;
+	const char *problem = parser->problem ? parser->problem : "syntax error";
 
-	if (node->type != YAML_SCALAR_NODE || cfg_is_null(node))
-		return CFG_ERR(p, node, field, "expected an IPv4 address");
-	if (node->data.scalar.length >= INET_ADDRSTRLEN ||
-	    strlen(cfg_text(node)) != node->data.scalar.length ||
-	    inet_pton(AF_INET, cfg_text(node), out) != 1)
-		return CFG_ERR(p, node, field, "\"%s\" is not an IPv4 address",
-			       cfg_show(shown, sizeof(shown), cfg_text(node),
-					node->data.scalar.length));
-	return 0;
+	switch (parser->error) {
+	case YAML_MEMORY_ERROR:
+		return config_error(p, &mark, "yaml", -ENOMEM, "out of memory");
+	case YAML_READER_ERROR:
+		mark = config_mark_at(buf, len, parser->problem_offset);
+		return config_error(p, &mark, "yaml", -GW_ECONFIG, "%s", problem);
+	default:
+		break;
+	}
+	if (parser->context != NULL)
+		return config_error(p, &mark, "yaml", -GW_ECONFIG,
+				    "%s (%s at line %zu)", problem, parser->context,
+				    parser->context_mark.line + 1);
+	return config_error(p, &mark, "yaml", -GW_ECONFIG, "%s", problem);
 }
 
-static uint32_t
-cfg_mask(unsigned int prefix_len)
+/* Load the one document of the stream and walk it. */
+static int
+config_load(struct config_parser *p, yaml_parser_t *parser, const char *yaml,
+	    size_t len)
 {
-	return prefix_len == 0 ? 0 : UINT32_MAX << (32 - prefix_len);
+	yaml_document_t doc, extra;
+	yaml_node_t *root, *extra_root;
+	int rc;
+
+	if (!yaml_parser_load(parser, &doc))
+		return config_syntax_error(p, parser, yaml, len);
+	p->doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL) {
+		rc = config_error(p, &doc.start_mark, "yaml", -GW_ECONFIG,
+				  "the file is empty");
+		goto out;
+	}
+	if (config_is_null(root)) {
+		rc = CONFIG_ERR(p, root, "yaml", "the document is empty");
+		goto out;
+	}
+	/* A reader stopping after the first document would miss the rest. */
+	if (!yaml_parser_load(parser, &extra)) {
+		rc = config_syntax_error(p, parser, yaml, len);
+		goto out;
+	}
+	extra_root = yaml_document_get_root_node(&extra);
+	if (extra_root != NULL) {
+		rc = config_error(p, &extra.start_mark, "yaml", -GW_ECONFIG,
+				  "only one document is allowed");
+		yaml_document_delete(&extra);
+		goto out;
+	}
+	yaml_document_delete(&extra);
+	if (root->type != YAML_MAPPING_NODE) {
+		rc = CONFIG_ERR(p, root, "yaml",
+				"expected a mapping at the top level");
+		goto out;
+	}
+	rc = config_map(p, root, "", root_fields, p->cfg);
+	if (rc == 0)
+		rc = config_check(p, root);
+out:
+	yaml_document_delete(&doc);
+	p->doc = NULL;
+	return rc;
 }
 
-static void
-cfg_ntop(struct in_addr a, char *buf)
+int
+gw_config_load_buffer(struct gw_config *cfg, const char *name,
+		      const char *yaml, size_t len, char *err, size_t err_len)
 {
-	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
+	struct config_parser p = {
+		.name = name, .err = err, .err_len = err_len, .cfg = cfg,
+	};
+	yaml_parser_t parser;
+	int rc;
 
-/* ------------------------------------------------------------------ */
-/* Mappings and lists                                                  */
-
-static const struct cfg_field *
-cfg_field_find(const struct cfg_field *fields, const yaml_node_t *key)
-{
-	for (; fields->key != NULL; fields++)
-		if (cfg_key_is(key, fields->key))
-			return fields;
-	return NULL;
+	gw_config_defaults(cfg);
+	if (!yaml_parser_initialize(&parser)) {
+		gw_err(err, err_len, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	rc = config_load(&p, &parser, yaml, len);
+	yaml_parser_delete(&parser);
+	if (rc < 0) {
+		gw_config_free(cfg);
+		gw_config_defaults(cfg);
+	}
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	return rc;
 }
 
 /*
- * Walk mapping @p node against @p fields: unknown and duplicate keys are
- * errors (at the key), required fields that are absent are errors (at the
- * mapping), every value goes to its handler in file order.
+ * Read all of @p f (at most CONFIG_FILE_MAX bytes). Reads until EOF rather
+ * than trusting st_size, so that pipes and /dev/fd paths work too.
  */
 static int
-cfg_map(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	const struct cfg_field *fields, void *obj)
+config_read_all(FILE *f, char **out, size_t *out_len)
 {
-	char child[CFG_FIELD_LEN];
-	yaml_node_pair_t *pair, *prev;
-	const struct cfg_field *f;
-	int rc;
+	size_t len = 0, size = 4096;
+	char *buf = malloc(size), *bigger;
 
-	if (node->type != YAML_MAPPING_NODE)
-		return CFG_ERR(p, node, field, "expected a mapping");
-	for (pair = node->data.mapping.pairs.start;
-	     pair < node->data.mapping.pairs.top; pair++) {
-		yaml_node_t *key = cfg_node(p, pair->key);
-
-		if (key->type != YAML_SCALAR_NODE)
-			return CFG_ERR(p, key, field[0] ? field : "yaml",
-				       "keys must be strings");
-		cfg_field_key(child, field, cfg_text(key),
-			      key->data.scalar.length);
-		f = cfg_field_find(fields, key);
-		if (f == NULL)
-			return CFG_ERR(p, key, child, "unknown field");
-		for (prev = node->data.mapping.pairs.start; prev < pair; prev++) {
-			yaml_node_t *first = cfg_node(p, prev->key);
-
-			if (cfg_key_is(first, f->key))
-				return CFG_ERR(p, key, child,
-					       "duplicate key (first at line %zu)",
-					       first->start_mark.line + 1);
+	while (buf != NULL) {
+		len += fread(buf + len, 1, size - len, f);
+		if (ferror(f)) {
+			free(buf);
+			return errno != 0 ? -errno : -EIO;
 		}
-		rc = f->parse(p, cfg_node(p, pair->value), child, obj, f);
-		if (rc < 0)
-			return rc;
-	}
-	for (f = fields; f->key != NULL; f++) {
-		if (f->required && cfg_find(p, node, f->key) == NULL) {
-			cfg_field_key(child, field, f->key, strlen(f->key));
-			return CFG_ERR(p, node, child, "required field is missing");
+		if (feof(f)) {
+			*out = buf;
+			*out_len = len;
+			return 0;
 		}
+		if (size > CONFIG_FILE_MAX) {
+			free(buf);
+			return -EFBIG;
+		}
+		size *= 2;
+		bigger = realloc(buf, size);
+		if (bigger == NULL)
+			free(buf);
+		buf = bigger;
 	}
-	return 0;
+	return -ENOMEM;
 }
 
-/*
- * Walk list @p node of at most @p max items, at least one if @p non_empty;
- * @p what names one item in messages ("port": "too many ports").
- */
-static int
-cfg_seq(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	bool non_empty, unsigned int max, const char *what,
-	cfg_item_t item, void *obj)
+int
+gw_config_load_file(struct gw_config *cfg, const char *path,
+		    char *err, size_t err_len)
 {
-	char child[CFG_FIELD_LEN];
-	yaml_node_item_t *it;
-	unsigned int i = 0;
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f;
 	int rc;
 
-	if (node->type != YAML_SEQUENCE_NODE)
-		return CFG_ERR(p, node, field, "expected a list");
-	if (non_empty &&
-	    node->data.sequence.items.top == node->data.sequence.items.start)
-		return CFG_ERR(p, node, field, "at least one %s is required",
-			       what);
-	for (it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++, i++) {
-		yaml_node_t *value = cfg_node(p, *it);
-
-		snprintf(child, sizeof(child), "%s[%u]", field, i);
-		if (i >= max)
-			return CFG_ERR(p, value, child,
-				       "too many %ss (at most %u)", what, max);
-		rc = item(p, value, child, obj, i);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* Generic handlers for table entries. */
-
-static int
-cfg_set_uint(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	     void *obj, const struct cfg_field *f)
-{
-	char *dst = (char *)obj + f->offset;
-	uint64_t v;
-	int rc;
-
-	rc = cfg_uint(p, node, field, f->min, f->max, &v);
-	if (rc < 0)
+	gw_config_defaults(cfg);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		rc = -errno;
+		gw_err(err, err_len, "%s: cannot open: %s", path, strerror(-rc));
 		return rc;
-	if (f->size == sizeof(uint16_t)) {
-		uint16_t v16 = (uint16_t)v;
-
-		memcpy(dst, &v16, sizeof(v16));
-	} else {
-		uint32_t v32 = (uint32_t)v;
-
-		memcpy(dst, &v32, sizeof(v32));
 	}
-	return 0;
-}
-
-static int
-cfg_set_bool(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	     void *obj, const struct cfg_field *f)
-{
-	return cfg_bool(p, node, field, (bool *)((char *)obj + f->offset));
-}
-
-static int
-cfg_set_ipv4(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	     void *obj, const struct cfg_field *f)
-{
-	return cfg_ipv4(p, node, field,
-			(struct in_addr *)(void *)((char *)obj + f->offset));
-}
-
-static int
-cfg_set_map(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	    void *obj, const struct cfg_field *f)
-{
-	return cfg_map(p, node, field, f->sub, obj);
-}
-
-static int
-cfg_set_string(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	       void *obj, const struct cfg_field *f)
-{
-	return cfg_string(p, node, field, (char *)obj + f->offset, f->size,
-			  f->min);
-}
-
-/*
- * Names (ports, groups) appear in logs, metrics labels and commands:
- * letters, digits, '-', '_' and '.', starting with a letter or digit.
- */
-static int
-cfg_name(struct cfg_parser *p, yaml_node_t *node, const char *field,
-	 char *dst, size_t size, size_t min_len)
-{
-	const char *s;
-	int rc;
-
-	rc = cfg_string(p, node, field, dst, size, min_len);
-	if (rc < 0)
+	errno = 0;
+	rc = config_read_all(f, &buf, &len);
+	fclose(f);
+	if (rc == -EFBIG) {
+		gw_err(err, err_len, "%s: cannot read: larger than %d bytes",
+		       path, CONFIG_FILE_MAX);
 		return rc;
-	for (s = dst; *s != '\0'; s++) {
-		bool alnum = (*s >= 'a' && *s <= 'z') ||
-			(*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9');
-
-		if (!alnum && (s == dst || strchr("-_.", *s) == NULL))
-			return CFG_ERR(p, node, field,
-				       "may hold only letters, digits, '-', '_' and '.', and starts with a letter or digit");
 	}
-	return 0;
+	if (rc < 0) {
+		gw_err(err, err_len, "%s: cannot read: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = gw_config_load_buffer(cfg, path, buf, len, err, err_len);
+	free(buf);
+	return rc;
 }

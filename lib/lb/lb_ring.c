@@ -26,7 +26,7 @@ int
 lb_ring_build(struct gw_lb_set *set, const struct gw_lb_endpoint *eps,
 	      uint32_t min_size, uint32_t max_size, char *err, size_t errlen)
 {
-	uint64_t target = min_size, total = 0;
+	uint64_t target = min_size, total = 0, per_weight;
 	struct lb_ring_point *ring;
 	uint64_t *count;
 	uint32_t i, j, k = 0;
@@ -44,19 +44,24 @@ lb_ring_build(struct gw_lb_set *set, const struct gw_lb_endpoint *eps,
 	count = malloc(set->n * sizeof(*count));
 	if (count == NULL)
 		return gw_err(err, errlen, "out of memory for a hash ring");
+	/*
+	 * Points per unit of weight, rounded up to a power of two: the ring
+	 * is then at least target points (at most twice that), and removing
+	 * or adding an endpoint usually leaves every other endpoint's point
+	 * count, hence its arcs, unchanged; only the leaving endpoint's keys
+	 * move.
+	 */
+	per_weight = (target + set->total_weight - 1) / set->total_weight;
+	while (per_weight & (per_weight - 1))
+		per_weight += per_weight & -per_weight;
 	for (i = 0; i < set->n; i++) {
-		/* points in proportion to weight, at least one each */
-		count[i] = (target * set->weights[i] + set->total_weight / 2) /
-			   set->total_weight;
-		if (count[i] == 0)
-			count[i] = 1;
+		count[i] = per_weight * set->weights[i];
 		total += count[i];
 	}
 	if (total > max_size) {
 		/*
-		 * Rounding the small ones up to 1 overshot the maximum: give
-		 * each endpoint one point plus its floored share of the rest,
-		 * which sums to at most max_size.
+		 * Over the maximum: give each endpoint one point plus its
+		 * floored share of the rest, which sums to at most max_size.
 		 */
 		for (total = 0, i = 0; i < set->n; i++) {
 			count[i] = 1 + (uint64_t)(max_size - set->n) *

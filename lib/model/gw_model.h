@@ -23,7 +23,7 @@
  * Errors are reported as "FILE:LINE:COL: FIELD: reason" (LINE and COL
  * 1-based, pointing at the offending node) in a caller-supplied buffer, one
  * line per rejected document, e.g.
- * "vs.yaml:12:15: spec.http[0].route[1].weight: must not be negative".
+ * "vs.yaml:13:15: spec.http[0].route[1].weight: weight -5 < 0".
  *
  * Units: durations are microseconds (int64_t, GW_MODEL_UNSET = absent),
  * percentages parts per million (uint32_t, 1,000,000 = 100 %, exact from the

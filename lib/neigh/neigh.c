@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_common.h"
 #include "gw_neigh.h"
 #include "neigh_hash.h"
 
@@ -69,6 +68,9 @@ struct gw_neigh_table {
 	uint32_t mask;         /* slot count - 1 */
 	uint32_t max_entries;
 	uint32_t count;
+	/* No entry needs the tick before this: the tick is called on every
+	 * control loop iteration and should not scan the table each time. */
+	uint64_t next_due;
 	struct gw_neigh_params params;
 };
 
@@ -85,6 +87,45 @@ static inline void
 mac_unpack(uint64_t v, uint8_t mac[6])
 {
 	memcpy(mac, &v, 6);
+}
+
+/* Ticks from @p then to @p now; a clock read out of order counts as 0. */
+static inline uint64_t
+elapsed(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+static inline uint64_t
+add_saturated(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* When the tick next has something to do for @p s. */
+static uint64_t
+slot_deadline(const struct gw_neigh_table *t, const struct neigh_slot *s)
+{
+	switch (s->state) {
+	case GW_NEIGH_INCOMPLETE:
+	case GW_NEIGH_STALE:
+		return add_saturated(s->since, t->params.retrans_ticks);
+	case GW_NEIGH_REACHABLE:
+		return add_saturated(s->updated, t->params.reachable_ticks);
+	case GW_NEIGH_FAILED:
+		return add_saturated(s->since, t->params.failed_ticks);
+	default:
+		return UINT64_MAX;
+	}
+}
+
+static inline void
+deadline_note(struct gw_neigh_table *t, const struct neigh_slot *s)
+{
+	uint64_t d = slot_deadline(t, s);
+
+	if (d < t->next_due)
+		t->next_due = d;
 }
 
 static inline uint32_t
@@ -186,6 +227,7 @@ gw_neigh_table_create(uint32_t capacity, const struct gw_neigh_params *params)
 	}
 	t->mask = entries * 2 - 1;
 	t->max_entries = entries;
+	t->next_due = UINT64_MAX;
 	t->params = *params;
 	return t;
 }
@@ -234,6 +276,7 @@ slot_insert(struct gw_neigh_table *t, uint16_t port, uint32_t ip,
 	while (t->slots[i].state != GW_NEIGH_FREE)
 		i = (i + 1) & t->mask;
 	slot_write(&t->slots[i], &v);
+	deadline_note(t, &t->slots[i]);
 	t->count++;
 	return &t->slots[i];
 }
@@ -325,6 +368,7 @@ gw_neigh_learn(struct gw_neigh_table *t, uint16_t port, uint32_t ip,
 	v.probes = 0;
 	v.since = now;
 	slot_write(s, &v);
+	deadline_note(t, s);
 	return 0;
 }
 
@@ -350,7 +394,7 @@ static void
 probe_or_fail(const struct gw_neigh_table *t, struct neigh_slot *s,
 	      uint64_t now, gw_neigh_probe_fn probe, void *arg)
 {
-	if (now - s->since < t->params.retrans_ticks)
+	if (elapsed(now, s->since) < t->params.retrans_ticks)
 		return;
 	if (s->probes >= t->params.max_probes) {
 		slot_set_state(s, GW_NEIGH_FAILED, s->probes, now);
@@ -367,10 +411,15 @@ gw_neigh_table_tick(struct gw_neigh_table *t, uint64_t now,
 	const struct gw_neigh_params *p = &t->params;
 	uint32_t nslots = t->mask + 1;
 	unsigned int expired = 0, freed = 0;
+	uint64_t next_due = UINT64_MAX;
+
+	if (now < t->next_due)
+		return 0;
 
 	/* Pass 1: state changes in place; nothing moves. */
 	for (uint32_t i = 0; i < nslots; i++) {
 		struct neigh_slot *s = &t->slots[i];
+		uint64_t d;
 
 		switch (s->state) {
 		case GW_NEIGH_INCOMPLETE:
@@ -378,32 +427,40 @@ gw_neigh_table_tick(struct gw_neigh_table *t, uint64_t now,
 			probe_or_fail(t, s, now, probe, arg);
 			break;
 		case GW_NEIGH_REACHABLE:
-			if (now - s->updated >= p->reachable_ticks) {
+			if (elapsed(now, s->updated) >= p->reachable_ticks) {
 				slot_set_state(s, GW_NEIGH_STALE, 1, now);
 				probe(arg, s->port, s->ip);
 			}
 			break;
 		case GW_NEIGH_FAILED:
-			if (now - s->since >= p->failed_ticks)
+			if (elapsed(now, s->since) >= p->failed_ticks) {
 				expired++;
+				continue; /* freed below: no deadline */
+			}
 			break;
 		default:
 			break;
 		}
+		d = slot_deadline(t, s);
+		if (d < next_due)
+			next_due = d;
 	}
+	t->next_due = next_due;
 	if (expired == 0)
 		return 0;
 
 	/*
-	 * Pass 2: removals shift entries backwards, so re-check a slot until
-	 * it holds something to keep. An entry only moves into a slot at or
-	 * after the one being removed, or wraps from slots already checked.
+	 * Pass 2: a removal shifts later entries of the run backwards, so
+	 * re-check a slot until it holds something to keep. Entries moved
+	 * into later slots are checked when the loop gets there; an entry
+	 * that moves across the end of the array came from a slot already
+	 * checked and kept.
 	 */
 	for (uint32_t i = 0; i < nslots && freed < expired; i++) {
 		const struct neigh_slot *s = &t->slots[i];
 
 		while (s->state == GW_NEIGH_FAILED &&
-		       now - s->since >= p->failed_ticks) {
+		       elapsed(now, s->since) >= p->failed_ticks) {
 			slot_remove(t, i);
 			freed++;
 		}
@@ -492,19 +549,16 @@ struct pending_item {
 	uint16_t port;
 };
 
-/* A ring in one allocation: items[head .. head+count) modulo capacity. */
+/*
+ * A fixed array in arrival order, items[0 .. count). Every flush visits
+ * every item and compacts the kept ones to the front, so a ring's moving
+ * head would buy nothing.
+ */
 struct gw_neigh_pending {
 	uint32_t capacity;
-	uint32_t head;
 	uint32_t count;
 	struct pending_item items[];
 };
-
-static inline uint32_t
-ring_next(const struct gw_neigh_pending *q, uint32_t i)
-{
-	return i + 1 == q->capacity ? 0 : i + 1;
-}
 
 struct gw_neigh_pending *
 gw_neigh_pending_create(uint32_t capacity)
@@ -532,14 +586,9 @@ int
 gw_neigh_pending_add(struct gw_neigh_pending *q, uint16_t port,
 		     uint32_t next_hop, void *pkt, uint64_t now)
 {
-	uint32_t tail;
-
 	if (q->count == q->capacity)
 		return -ENOSPC;
-	tail = q->head + q->count;
-	if (tail >= q->capacity)
-		tail -= q->capacity;
-	q->items[tail] = (struct pending_item){
+	q->items[q->count] = (struct pending_item){
 		.pkt = pkt, .added = now, .next_hop = next_hop, .port = port,
 	};
 	q->count++;
@@ -558,11 +607,11 @@ gw_neigh_pending_flush(struct gw_neigh_pending *q,
 	void (*send)(void *arg, void *pkt, uint16_t port, const uint8_t mac[6]),
 	void (*drop)(void *arg, void *pkt), void *arg)
 {
-	uint32_t r = q->head, w = q->head, kept = 0;
+	uint32_t kept = 0;
 	unsigned int released = 0;
 
-	/* Compact in place: kept items slide towards the head, in order. */
-	for (uint32_t n = 0; n < q->count; n++, r = ring_next(q, r)) {
+	/* Compact in place: kept items slide to the front, in order. */
+	for (uint32_t r = 0; r < q->count; r++) {
 		const struct pending_item item = q->items[r];
 		uint8_t mac[6];
 		int rc = gw_neigh_lookup(t, item.port, item.next_hop, mac);
@@ -570,13 +619,12 @@ gw_neigh_pending_flush(struct gw_neigh_pending *q,
 		if (rc == 0) {
 			send(arg, item.pkt, item.port, mac);
 			released++;
-		} else if (rc == -EHOSTUNREACH || now - item.added >= timeout_ticks) {
+		} else if (rc == -EHOSTUNREACH ||
+			   elapsed(now, item.added) >= timeout_ticks) {
 			drop(arg, item.pkt);
 			released++;
 		} else {
-			q->items[w] = item;
-			w = ring_next(q, w);
-			kept++;
+			q->items[kept++] = item;
 		}
 	}
 	q->count = kept;

@@ -47,7 +47,7 @@ enum gw_drop_reason {
 	GW_DROP_IP_BAD_CHECKSUM,
 	GW_DROP_IP_FRAGMENT,       /**< MF set or offset != 0: reassembly not supported */
 	GW_DROP_IP_NOT_FOR_US,     /**< destination is not our address */
-	GW_DROP_IP_BAD_SOURCE,     /**< source is ours, zero, loopback, multicast or a broadcast */
+	GW_DROP_IP_BAD_SOURCE,     /**< source ours, zero, loopback, multicast, broadcast */
 	GW_DROP_ICMP_TRUNCATED,
 	GW_DROP_ICMP_BAD_CHECKSUM,
 	GW_DROP_ICMP_UNSUPPORTED,  /**< any ICMP type but echo request */

@@ -5,7 +5,8 @@
 # tools/demo.sh down removes every gw- namespace and link.
 #
 # Usage: tests/system/test_foundation.sh [--help]   (root; about 30 s)
-# Environment: see tests/system/lib.sh (GATEWAYD, GW_KEEP_TOPOLOGY, ...).
+# Environment: GW_CONFIG (default drivers-config/demo-af_xdp.yaml), and those
+# of tests/system/lib.sh (GATEWAYD, GW_KEEP_TOPOLOGY, ...).
 set -euo pipefail
 
 case ${1:-} in
@@ -18,7 +19,8 @@ esac
 . "$(dirname "$0")/lib.sh"
 gw_require_root
 
-CONFIG=drivers-config/demo-af_xdp.yaml
+# GW_CONFIG: another profile, e.g. drivers-config/demo-af_packet.yaml.
+CONFIG=${GW_CONFIG:-drivers-config/demo-af_xdp.yaml}
 CLIENT=gw-client
 GW_DOWN_IP=10.10.1.1
 GW_UP_IP=10.10.2.1

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The per-request lookup: scan each referenced field once, let every
+ * reported atom update the clauses it feeds, then pick the lowest route
+ * among the satisfied clauses. Clause counters are stamped with a
+ * per-worker epoch, so nothing is cleared between requests and the cost
+ * follows the request, not the size of the rule set.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "gw_common.h"
+#include "gw_match.h"
+#include "match_private.h"
+
+static inline void
+atom_hit(struct match_worker *w, uint32_t atom)
+{
+	const struct gw_match_set *s = w->set;
+	uint32_t r, end = s->ref_first[atom + 1], epoch = w->epoch;
+
+	for (r = s->ref_first[atom]; r < end; r++) {
+		uint32_t ref = s->refs[r], c = ref >> 1;
+		struct match_clause_state *cs = &w->clauses[c];
+
+		if (ref & MATCH_REF_NEG) {
+			cs->kill_epoch = epoch;
+			continue;
+		}
+		if (cs->hit_epoch != epoch) {
+			cs->hit_epoch = epoch;
+			cs->hits = 0;
+		}
+		/* each atom is reported once, so == is reached exactly once */
+		if (++cs->hits == s->clause_need[c])
+			w->done[w->n_done++] = c;
+	}
+}
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to,
+	 unsigned int flags, void *ctx)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	atom_hit(ctx, id);
+	return 0;
+}
+
+/* Field @p f is present with @p value: presence atoms, then patterns. */
+static inline void
+scan_field(struct match_worker *w, const struct match_field *f,
+	   const char *value, uint32_t len)
+{
+	const struct gw_match_set *s = w->set;
+	uint32_t i;
+
+	for (i = 0; i < f->present_n; i++)
+		atom_hit(w, s->present_atoms[f->present_first + i]);
+	if (f->db != NULL &&
+	    hs_scan(f->db, value != NULL ? value : "", len, 0, w->scratch,
+		    on_match, w) != HS_SUCCESS)
+		w->scan_errors++;
+}
+
+static inline uint32_t
+name_lookup(const struct gw_match_set *s, const struct match_name_slot *t,
+	    uint32_t mask, const char *name, uint32_t len, int fold)
+{
+	uint32_t h = (uint32_t)match_hash(name, len, fold), i;
+
+	for (i = h & mask; t[i].field1 != 0; i = (i + 1) & mask) {
+		const struct match_field *f = &s->fields[t[i].field1 - 1];
+
+		if (t[i].hash32 != h || f->name_len != len)
+			continue;
+		if (fold ? strncasecmp(f->name, name, len) == 0 :
+			   memcmp(f->name, name, len) == 0)
+			return t[i].field1 - 1;
+	}
+	return UINT32_MAX;
+}
+
+/*
+ * All values of a repeated header joined by ',' (Envoy's view), in the
+ * worker's buffer. Falls back to the first value if they do not fit.
+ */
+static void
+scan_repeated_header(struct match_worker *w, const struct match_field *f,
+		     const struct match_field_state *fs,
+		     const struct gw_match_request *req)
+{
+	const struct gw_match_header *h = &req->headers[fs->first];
+	uint32_t i, len = 0, seen = 0;
+
+	for (i = fs->first; i < req->n_headers && seen < fs->count; i++) {
+		const struct gw_match_header *x = &req->headers[i];
+
+		if (x->name_len != f->name_len ||
+		    strncasecmp(x->name, f->name, f->name_len) != 0)
+			continue;
+		if (len + (seen > 0) + x->value_len > sizeof(w->value)) {
+			scan_field(w, f, h->value, h->value_len);
+			return;
+		}
+		if (seen > 0)
+			w->value[len++] = ',';
+		memcpy(w->value + len, x->value, x->value_len);
+		len += x->value_len;
+		seen++;
+	}
+	scan_field(w, f, w->value, len);
+}
+
+static void
+scan_headers(struct match_worker *w, const struct gw_match_request *req)
+{
+	const struct gw_match_set *s = w->set;
+	uint32_t i, n_touched = 0;
+
+	for (i = 0; i < req->n_headers; i++) {
+		const struct gw_match_header *h = &req->headers[i];
+		uint32_t f = name_lookup(s, s->header_index, s->header_mask,
+					 h->name, h->name_len, 1);
+		struct match_field_state *fs;
+
+		if (f == UINT32_MAX)
+			continue;
+		fs = &w->fields[f];
+		if (fs->epoch != w->epoch) {
+			fs->epoch = w->epoch;
+			fs->first = i;
+			fs->count = 1;
+			w->touched[n_touched++] = f;
+		} else {
+			fs->count++;
+		}
+	}
+	for (i = 0; i < n_touched; i++) {
+		const struct match_field *f = &s->fields[w->touched[i]];
+		const struct match_field_state *fs = &w->fields[w->touched[i]];
+
+		if (fs->count == 1)
+			scan_field(w, f, req->headers[fs->first].value,
+				   req->headers[fs->first].value_len);
+		else
+			scan_repeated_header(w, f, fs, req);
+	}
+}
+
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode @p len bytes into @p out (room for @p cap). Invalid
+ * escapes stay as they are. Returns the decoded length, or UINT32_MAX when
+ * it does not fit.
+ */
+static uint32_t
+percent_decode(const char *in, uint32_t len, char *out, uint32_t cap)
+{
+	uint32_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int hi, lo;
+
+		if (o == cap)
+			return UINT32_MAX;
+		if (in[i] == '%' && i + 2 < len &&
+		    (hi = hex_value(in[i + 1])) >= 0 &&
+		    (lo = hex_value(in[i + 2])) >= 0) {
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	return o;
+}
+
+static void
+scan_query(struct match_worker *w, const char *q, uint32_t len)
+{
+	const struct gw_match_set *s = w->set;
+	uint32_t pos = 0;
+
+	while (pos <= len) {
+		const char *seg = q + pos, *amp, *eq, *key, *val;
+		uint32_t seg_len, key_len, val_len, f;
+		struct match_field_state *fs;
+
+		amp = memchr(seg, '&', len - pos);
+		seg_len = amp ? (uint32_t)(amp - seg) : len - pos;
+		pos += seg_len + 1;
+		if (seg_len == 0)
+			continue;
+		eq = memchr(seg, '=', seg_len);
+		key = seg;
+		key_len = eq ? (uint32_t)(eq - seg) : seg_len;
+		val = eq ? eq + 1 : seg + seg_len;
+		val_len = eq ? seg_len - key_len - 1 : 0;
+		if (memchr(key, '%', key_len) != NULL) {
+			key_len = percent_decode(key, key_len, w->key,
+						 sizeof(w->key));
+			if (key_len == UINT32_MAX)
+				continue; /* longer than any configured name */
+			key = w->key;
+		}
+		f = name_lookup(s, s->query_index, s->query_mask, key, key_len, 0);
+		if (f == UINT32_MAX)
+			continue;
+		fs = &w->fields[f];
+		if (fs->epoch == w->epoch)
+			continue; /* the first occurrence counts */
+		fs->epoch = w->epoch;
+		if (memchr(val, '%', val_len) != NULL) {
+			uint32_t n = percent_decode(val, val_len, w->value,
+						    sizeof(w->value));
+
+			if (n != UINT32_MAX) {
+				val = w->value;
+				val_len = n;
+			}
+		}
+		scan_field(w, &s->fields[f], val, val_len);
+	}
+}
+
+static void
+scan_port(struct match_worker *w, uint16_t port)
+{
+	const struct gw_match_set *s = w->set;
+	uint32_t lo = 0, hi = s->n_ports, i;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (s->ports[mid] < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->n_ports || s->ports[lo] != port)
+		return;
+	for (i = s->port_first[lo]; i < s->port_first[lo + 1]; i++)
+		atom_hit(w, s->port_atoms[i]);
+}
+
+static inline void
+scan_fixed(struct match_worker *w, uint32_t type, const char *value,
+	   uint32_t len)
+{
+	const struct match_field *f = &w->set->fields[type];
+
+	if (value != NULL && (f->db != NULL || f->present_n > 0))
+		scan_field(w, f, value, len);
+}
+
+int
+gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
+		  const struct gw_match_request *req)
+{
+	struct match_worker *w = s->workers[worker_id];
+	uint32_t best = s->catchall_route, i, path_len = req->path_len;
+	const char *q = NULL;
+
+	if (GW_UNLIKELY(++w->epoch == 0)) {
+		/* 2^32 lookups later: forget every stamp once */
+		memset(w->clauses, 0, s->n_clauses * sizeof(*w->clauses));
+		memset(w->fields, 0, s->n_fields * sizeof(*w->fields));
+		w->epoch = 1;
+	}
+	w->n_done = 0;
+
+	if (req->path != NULL) {
+		q = memchr(req->path, '?', req->path_len);
+		if (q != NULL)
+			path_len = (uint32_t)(q - req->path);
+	}
+	scan_fixed(w, MF_PATH, req->path, path_len);
+	scan_fixed(w, MF_PATH_FULL, req->path, req->path_len);
+	scan_fixed(w, MF_METHOD, req->method, req->method_len);
+	scan_fixed(w, MF_SCHEME, req->scheme, req->scheme_len);
+	scan_fixed(w, MF_AUTHORITY, req->authority, req->authority_len);
+	if (s->n_header_fields > 0)
+		scan_headers(w, req);
+	if (s->n_query_fields > 0 && q != NULL)
+		scan_query(w, q + 1, req->path_len - path_len - 1);
+	if (s->n_ports > 0 && req->port != 0)
+		scan_port(w, req->port);
+
+	for (i = 0; i < w->n_done; i++) {
+		uint32_t c = w->done[i];
+
+		if (s->clause_route[c] < best && w->clauses[c].kill_epoch != w->epoch)
+			best = s->clause_route[c];
+	}
+	/* clauses of only negated conditions hold unless one was reported */
+	for (i = 0; i < s->n_negonly; i++) {
+		uint32_t c = s->negonly[i];
+
+		if (s->clause_route[c] >= best)
+			break;
+		if (w->clauses[c].kill_epoch != w->epoch) {
+			best = s->clause_route[c];
+			break;
+		}
+	}
+	return best == MATCH_NO_ROUTE ? -1 : (int)best;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef MATCH_PRIVATE_H
+#define MATCH_PRIVATE_H
+
+/*
+ * Internals of lib/match shared by the builder (match_builder.c), the
+ * compiler (match_build.c) and the lookup (match_eval.c).
+ *
+ * Vocabulary:
+ * - atom: one distinct test on one field (a Hyperscan pattern, a presence
+ *   test or a port number). Hyperscan pattern ids are atom ids.
+ * - condition id: atom << 1 | negated.
+ * - clause: AND of conditions, belonging to one route.
+ */
+
+#include <ctype.h>
+#include <stdint.h>
+
+#include <hs/hs.h>
+
+#include "gw_match.h"
+
+/* Fields with a fixed slot; header and query fields follow them. */
+enum match_field_type {
+	MF_PATH = 0,    /* :path before '?' (uri exact, regex) */
+	MF_PATH_FULL,   /* :path with the query (uri prefix) */
+	MF_METHOD,
+	MF_SCHEME,
+	MF_AUTHORITY,
+	MF_FIXED_COUNT,
+	MF_HEADER = MF_FIXED_COUNT,
+	MF_QUERY,
+};
+
+/* Atom field of port atoms, which have no string field. */
+#define MATCH_FIELD_NONE UINT32_MAX
+/* "no route" inside the set */
+#define MATCH_NO_ROUTE UINT32_MAX
+/* lit_info flag: an exact literal must also end the value. */
+#define MATCH_LIT_EXACT (1u << 31)
+/* A clause reference: clause index << 1 | negated. */
+#define MATCH_REF_NEG 1u
+
+/* ---- builder ---- */
+
+struct match_atom {
+	uint32_t field;    /* builder field index, or MATCH_FIELD_NONE */
+	uint8_t kind;      /* enum gw_match_kind */
+	uint8_t caseless;
+	uint16_t port;
+	char *value;       /* NUL-terminated copy, "" when none */
+	char *label;       /* first label given for it, or NULL */
+	uint64_t hash;
+};
+
+struct match_bfield {
+	uint8_t type;      /* enum match_field_type */
+	char *name;        /* header (lower case) or query name; NULL if fixed */
+	uint32_t name_len;
+	uint64_t hash;
+};
+
+struct match_bclause {
+	uint32_t route;
+	uint32_t first;    /* into cond_ids */
+	uint32_t n;
+};
+
+/* Open-addressing index of element numbers, keyed by their hash. */
+struct match_hslot {
+	uint64_t hash;
+	uint32_t idx1;     /* element index + 1; 0 when free */
+};
+
+struct match_hindex {
+	struct match_hslot *slots;
+	uint32_t mask;
+	uint32_t count;
+};
+
+struct gw_match_set_builder {
+	struct match_atom *atoms;
+	uint32_t n_atoms, cap_atoms;
+	struct match_hindex atom_index;
+	struct match_bfield *fields;
+	uint32_t n_fields, cap_fields;
+	struct match_hindex field_index;
+	struct match_bclause *clauses;
+	uint32_t n_clauses, cap_clauses;
+	uint32_t *cond_ids;
+	uint32_t n_cond_ids, cap_cond_ids;
+};
+
+/* ---- compiled set ---- */
+
+struct match_field {
+	hs_database_t *lit_db;  /* exact and prefix literals, or NULL */
+	hs_database_t *re_db;   /* regexes, or NULL */
+	uint32_t present_first; /* presence atoms, into set->list_atoms */
+	uint32_t present_n;
+	uint32_t empty_first;   /* exact "" atoms: hold for an empty value */
+	uint32_t empty_n;
+	uint8_t type;
+	uint8_t used;           /* has any atom at all */
+	const char *name;       /* header/query fields: points into the set */
+	uint32_t name_len;
+};
+
+/* Per-clause lookup state, valid only when epoch matches the worker's. */
+struct match_clause_state {
+	uint32_t hit_epoch;
+	uint32_t hits;
+	uint32_t kill_epoch;
+};
+
+struct match_field_state {
+	uint32_t epoch;
+	uint32_t first;   /* index of its first header */
+	uint32_t count;   /* occurrences */
+};
+
+/*
+ * One per worker, cache-line aligned and allocated apart from the others
+ * so that workers never write the same line.
+ */
+struct match_worker {
+	const struct gw_match_set *set;
+	hs_scratch_t *scratch;
+	uint32_t epoch;
+	uint32_t n_done;
+	uint64_t scan_errors;
+	uint32_t value_len;                 /* of the value being scanned */
+	struct match_clause_state *clauses; /* n_clauses */
+	uint32_t *done;                     /* clauses that got all hits */
+	struct match_field_state *fields;   /* n_fields */
+	uint32_t *touched;                  /* fields seen in this request */
+	char key[256];                      /* decoded query parameter name */
+	char value[GW_MATCH_VALUE_MAX];     /* joined header / decoded value */
+} __attribute__((aligned(64)));
+
+struct gw_match_set {
+	uint32_t n_fields;
+	struct match_field *fields;
+	uint32_t *list_atoms;   /* presence and empty-value atoms by field */
+	/* literal atoms: length, | MATCH_LIT_EXACT for exact ones */
+	uint32_t *lit_info;
+	/* header and query fields by name */
+	struct match_name_slot *header_index;
+	uint32_t header_mask;
+	struct match_name_slot *query_index;
+	uint32_t query_mask;
+	uint32_t n_header_fields;
+	uint32_t n_query_fields;
+	/* port atoms: sorted distinct ports, CSR into port_atoms */
+	uint32_t n_ports;
+	uint16_t *ports;
+	uint32_t *port_first;   /* n_ports + 1 */
+	uint32_t *port_atoms;
+	/* atom -> clause references (CSR) */
+	uint32_t n_atoms;
+	uint32_t *ref_first;    /* n_atoms + 1 */
+	uint32_t *refs;
+	/* clauses kept (those that can win) */
+	uint32_t n_clauses;
+	uint32_t *clause_route;
+	uint32_t *clause_need;  /* positive conditions to see */
+	/* clauses with only negated conditions, by increasing route */
+	uint32_t *negonly;
+	uint32_t n_negonly;
+	uint32_t catchall_route; /* lowest route without conditions */
+	uint32_t n_databases;
+	uint32_t n_workers;
+	struct match_worker **workers;
+	char *names;             /* field names */
+	size_t memory;
+};
+
+/* FNV-1a over bytes, lower-cased when @p fold: header names. */
+static inline uint64_t
+match_hash(const char *s, uint32_t len, int fold)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (fold && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + ('a' - 'A'));
+		h = (h ^ c) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Grow an array of @p size-byte elements to hold @p need; 0 or -ENOMEM. */
+int match_grow(void **arr, uint32_t *cap, uint32_t need, size_t size);
+
+/*
+ * Index helpers. find returns the element for which eq(ctx, idx) holds
+ * among those with @p hash, or UINT32_MAX; add returns 0 or -ENOMEM.
+ */
+void match_hindex_free(struct match_hindex *h);
+uint32_t match_hindex_find(const struct match_hindex *h, uint64_t hash,
+			   int (*eq)(const void *ctx, uint32_t idx),
+			   const void *ctx);
+int match_hindex_add(struct match_hindex *h, uint64_t hash, uint32_t idx);
+
+/* Runtime name table of a set: slot = hash32 and field index + 1. */
+struct match_name_slot {
+	uint32_t hash32;
+	uint32_t field1;
+};
+
+#endif /* MATCH_PRIVATE_H */

@@ -129,6 +129,7 @@ unsigned int gw_neigh_table_walk(const struct gw_neigh_table *t,
 				 void (*fn)(void *arg, const struct gw_neigh_entry_view *e),
 				 void *arg);
 
+/** Upper-case state name, as `ip neigh` prints it ("REACHABLE"). */
 const char *gw_neigh_state_name(enum gw_neigh_state state);
 
 /* ---- per-worker pending queue ---- */

@@ -530,14 +530,14 @@ const char *
 gw_neigh_state_name(enum gw_neigh_state state)
 {
 	switch (state) {
-	case GW_NEIGH_FREE:       return "free";
-	case GW_NEIGH_INCOMPLETE: return "incomplete";
-	case GW_NEIGH_REACHABLE:  return "reachable";
-	case GW_NEIGH_STALE:      return "stale";
-	case GW_NEIGH_FAILED:     return "failed";
-	case GW_NEIGH_PERMANENT:  return "permanent";
+	case GW_NEIGH_FREE:       return "FREE";
+	case GW_NEIGH_INCOMPLETE: return "INCOMPLETE";
+	case GW_NEIGH_REACHABLE:  return "REACHABLE";
+	case GW_NEIGH_STALE:      return "STALE";
+	case GW_NEIGH_FAILED:     return "FAILED";
+	case GW_NEIGH_PERMANENT:  return "PERMANENT";
 	}
-	return "unknown";
+	return "UNKNOWN";
 }
 
 /* ---- per-worker pending queue ---- */

@@ -535,13 +535,13 @@ test_walk_and_names(void **state)
 	v = view_of(t, &s, 3, IP(3));
 	assert_int_equal(v->state, GW_NEIGH_INCOMPLETE);
 
-	assert_string_equal(gw_neigh_state_name(GW_NEIGH_FREE), "free");
-	assert_string_equal(gw_neigh_state_name(GW_NEIGH_INCOMPLETE), "incomplete");
-	assert_string_equal(gw_neigh_state_name(GW_NEIGH_REACHABLE), "reachable");
-	assert_string_equal(gw_neigh_state_name(GW_NEIGH_STALE), "stale");
-	assert_string_equal(gw_neigh_state_name(GW_NEIGH_FAILED), "failed");
-	assert_string_equal(gw_neigh_state_name(GW_NEIGH_PERMANENT), "permanent");
-	assert_string_equal(gw_neigh_state_name((enum gw_neigh_state)99), "unknown");
+	assert_string_equal(gw_neigh_state_name(GW_NEIGH_FREE), "FREE");
+	assert_string_equal(gw_neigh_state_name(GW_NEIGH_INCOMPLETE), "INCOMPLETE");
+	assert_string_equal(gw_neigh_state_name(GW_NEIGH_REACHABLE), "REACHABLE");
+	assert_string_equal(gw_neigh_state_name(GW_NEIGH_STALE), "STALE");
+	assert_string_equal(gw_neigh_state_name(GW_NEIGH_FAILED), "FAILED");
+	assert_string_equal(gw_neigh_state_name(GW_NEIGH_PERMANENT), "PERMANENT");
+	assert_string_equal(gw_neigh_state_name((enum gw_neigh_state)99), "UNKNOWN");
 	gw_neigh_table_free(t);
 }
 

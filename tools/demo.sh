@@ -17,11 +17,7 @@ RUN_DIR=/run/gatewayd
 DEMO_DIR=$RUN_DIR/demo
 STATE=$RUN_DIR/demo.state
 HUGE_ENV=$RUN_DIR/hugepages.env
-# meson puts the binary of app/gatewayd/ at build/app/gatewayd/gatewayd.
-if [ -z "${GATEWAYD:-}" ]; then
-	GATEWAYD=$ROOT/build/app/gatewayd/gatewayd
-	[ -f "$GATEWAYD" ] || [ ! -f "$ROOT/build/app/gatewayd" ] || GATEWAYD=$ROOT/build/app/gatewayd
-fi
+GATEWAYD=${GATEWAYD:-$ROOT/build/app/gatewayd}
 GUNICORN=/usr/bin/gunicorn   # Debian's, with python3-httpbin (not pyenv's)
 
 NS_CLIENT=gw-client
@@ -46,7 +42,7 @@ Usage: tools/demo.sh up|down|status|run [--no-build] | --help
           state files (no error when already down)
   status  print namespaces, links, backends and addresses;
           exit 0 when fully up, 3 when down, 1 when partial
-  run     tools/setup.sh, then up, then build/app/gatewayd/gatewayd in the
+  run     tools/setup.sh, then up, then build/app/gatewayd in the
           foreground with
           drivers-config/demo-af_xdp.yaml (falling back to
           drivers-config/demo-af_packet.yaml); Ctrl-C stops the gateway and
@@ -65,7 +61,7 @@ Files: $STATE (what up created), $DEMO_DIR/httpbin-vN.{pid,log,access.log},
 $DEMO_DIR/gatewayd.log (run).
 
 Environment:
-  GATEWAYD   gatewayd binary for run (default build/app/gatewayd/gatewayd)
+  GATEWAYD   gatewayd binary for run (default build/app/gatewayd)
 EOF
 }
 

@@ -417,14 +417,15 @@ config_check_eal_devices(struct config_parser *p, yaml_node_t *root)
 		if (strcmp(cfg->eal_args[i], "--no-pci") != 0)
 			continue;
 		for (j = 0; j < cfg->n_ports; j++) {
+			const char *pci = cfg->ports[j].device;
+
 			if (cfg->ports[j].is_vdev)
 				continue;
 			snprintf(child, sizeof(child), "ports[%u].device", j);
 			at = config_find(p, config_item(p, ports, j), "device");
 			return CONFIG_ERR(p, at, child,
 					  "%.*s is a PCI device, but eal.args has --no-pci",
-					  (int)config_device_name_len(cfg->ports[j].device),
-					  cfg->ports[j].device);
+					  (int)config_device_name_len(pci), pci);
 		}
 	}
 	return 0;
@@ -609,12 +610,17 @@ gw_config_load_buffer(struct gw_config *cfg, const char *name,
 	yaml_parser_t parser;
 	int rc;
 
+	if (name == NULL)
+		p.name = name = "(buffer)";
+	if (yaml == NULL)       /* libyaml asserts on a NULL input */
+		yaml = "";
 	gw_config_defaults(cfg);
 	if (!yaml_parser_initialize(&parser)) {
 		gw_err(err, err_len, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml,
+				     len);
 	rc = config_load(&p, &parser, yaml, len);
 	yaml_parser_delete(&parser);
 	if (rc < 0) {

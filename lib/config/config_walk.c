@@ -56,7 +56,10 @@ config_field_key(char *dst, const char *parent, const char *key, size_t key_len)
 {
 	char shown[CONFIG_SHOW_LEN];
 
-	config_show(shown, sizeof(shown), key, key_len);
+	if (key_len == 0)
+		snprintf(shown, sizeof(shown), "\"\"");
+	else
+		config_show(shown, sizeof(shown), key, key_len);
 	if (parent[0] == '\0')
 		snprintf(dst, CONFIG_FIELD_LEN, "%s", shown);
 	else
@@ -364,7 +367,7 @@ config_set_uint(struct config_parser *p, yaml_node_t *node, const char *field,
 		void *obj, const struct config_field *f)
 {
 	char *dst = (char *)obj + f->offset;
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 
 	rc = config_uint(p, node, field, f->min, f->max, &v);

@@ -179,8 +179,8 @@ uint64_t gw_lb_hash64(const void *data, size_t len, uint64_t seed);
 /* Endpoint load balancing                                                 */
 /* ---------------------------------------------------------------------- */
 
-/** DestinationRule `loadBalancer` policies. */
-enum gw_lb_policy {
+/** Endpoint load balancing algorithms (DestinationRule `loadBalancer`). */
+enum gw_lb_algorithm {
 	GW_LB_ROUND_ROBIN = 0, /**< weighted smooth round robin (also the default) */
 	GW_LB_LEAST_REQUEST,   /**< power of two random choices on active requests */
 	GW_LB_RANDOM,          /**< weighted random */
@@ -198,7 +198,7 @@ enum gw_lb_policy {
 
 /** How a set is built; zero fields take the defaults. */
 struct gw_lb_params {
-	enum gw_lb_policy policy;
+	enum gw_lb_algorithm policy;
 	uint32_t maglev_table_size; /**< prime; 0 → 65537 */
 	uint32_t ring_min_size;     /**< RING_HASH minimumRingSize; 0 → 1024 */
 	uint32_t ring_max_size;     /**< RING_HASH maximumRingSize; 0 → 8M */
@@ -245,8 +245,8 @@ void gw_lb_set_free(struct gw_lb_set *set);
 /** Number of endpoints in the set. */
 uint32_t gw_lb_set_count(const struct gw_lb_set *set);
 
-/** Policy the set was built with. */
-enum gw_lb_policy gw_lb_set_policy(const struct gw_lb_set *set);
+/** Algorithm the set was built with. */
+enum gw_lb_algorithm gw_lb_set_algorithm(const struct gw_lb_set *set);
 
 /** Bytes the set owns (tables included), for memory reports. */
 size_t gw_lb_set_memory(const struct gw_lb_set *set);
@@ -294,7 +294,7 @@ int gw_lb_set_pick(const struct gw_lb_set *set, struct gw_lb_state *state,
 const uint32_t *gw_lb_set_maglev_table(const struct gw_lb_set *set,
 				       uint32_t *size);
 
-/** Name of a policy as a DestinationRule spells it ("ROUND_ROBIN", ...). */
-const char *gw_lb_policy_name(enum gw_lb_policy policy);
+/** Name of an algorithm as a DestinationRule spells it ("ROUND_ROBIN", ...). */
+const char *gw_lb_algorithm_name(enum gw_lb_algorithm policy);
 
 #endif /* GW_LB_H */

@@ -25,7 +25,7 @@ gw_lb_ppm_from_percent(double percent)
 }
 
 const char *
-gw_lb_policy_name(enum gw_lb_policy policy)
+gw_lb_algorithm_name(enum gw_lb_algorithm policy)
 {
 	switch (policy) {
 	case GW_LB_ROUND_ROBIN:   return "ROUND_ROBIN";
@@ -121,8 +121,8 @@ gw_lb_set_count(const struct gw_lb_set *set)
 	return set->n;
 }
 
-enum gw_lb_policy
-gw_lb_set_policy(const struct gw_lb_set *set)
+enum gw_lb_algorithm
+gw_lb_set_algorithm(const struct gw_lb_set *set)
 {
 	return set->policy;
 }

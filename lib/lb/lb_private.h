@@ -15,7 +15,7 @@ struct lb_ring_point {
 };
 
 struct gw_lb_set {
-	enum gw_lb_policy policy;
+	enum gw_lb_algorithm policy;
 	uint32_t n;
 	uint32_t max_weight;
 	/* all weights equal: round robin and random skip the weighted paths */

@@ -12,15 +12,17 @@
  * is the first route whose conditions all hold?" for a request.
  *
  * How: identical conditions are merged; the patterns on each request field
- * (the path, the method, one database per referenced header name, ...)
- * are compiled into one Hyperscan block-mode database for that field. A
- * lookup scans each field the rules reference once, whatever the number
- * of routes. Each reported pattern updates the clauses (AND of conditions)
- * that contain it: a clause holds when all its positive conditions were
- * reported and none of its negated ones. The winner is the clause with the
- * lowest route index; routes without conditions are a constant. The cost
- * depends on the request and on how many conditions it satisfies, not on
- * the number of routes.
+ * (the path, the method, one set per referenced header name, ...) are
+ * compiled into Hyperscan block-mode databases for that field, one for
+ * literals (exact, prefix) and one for regexes. A lookup scans each field
+ * the rules reference once, whatever the number of routes, and stamps the
+ * conditions reported. Each clause (AND of conditions) is indexed under
+ * one of its conditions, the one fewest clauses share; the clauses of the
+ * reported conditions are then checked in route order, and the first that
+ * holds (all its conditions reported, none of its negated ones) gives the
+ * lowest route. Routes without conditions are a constant. The cost
+ * depends on the request and on what it satisfies, not on the number of
+ * routes, even when every route shares a condition such as method GET.
  *
  * Semantics follow Istio/Envoy:
  * - exact and regex are full matches (RE2 semantics: `/status/2.*` does

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Compile a builder into an immutable match set: drop clauses that can
- * never win, index atoms to the clauses they feed, compile one Hyperscan
+ * never win, index clauses by their trigger atom, compile Hyperscan
  * database per field and allocate each worker's area (scratch included),
  * so that a lookup never allocates.
  */
@@ -17,42 +17,19 @@
 
 #define CACHE_LINE 64
 
-/* Hyperscan pattern for an atom (caller frees), with its flags. */
+/*
+ * Hyperscan expression for a regex atom (caller frees): anchored at both
+ * ends for RE2 FullMatch semantics, with \z rather than $ (which would
+ * also accept a trailing newline).
+ */
 static char *
-atom_pattern(const struct match_atom *a, unsigned int *flags)
+regex_expression(const struct match_atom *a)
 {
-	size_t len = strlen(a->value), i, o = 0;
-	char *p = malloc(len * 4 + 16);
+	size_t len = strlen(a->value) + 16;
+	char *p = malloc(len);
 
-	if (p == NULL)
-		return NULL;
-	/* SINGLEMATCH: each atom is reported at most once per scan */
-	*flags = HS_FLAG_SINGLEMATCH;
-	if (a->caseless)
-		*flags |= HS_FLAG_CASELESS;
-	p[o++] = '^';
-	if (a->kind == GW_MATCH_REGEX) {
-		/* RE2 FullMatch semantics: the whole value, \z not $ */
-		*flags |= HS_FLAG_ALLOWEMPTY;
-		o += (size_t)sprintf(p + o, "(?:%s)\\z", a->value);
-		return p;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)a->value[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9'))
-			p[o++] = (char)c;
-		else
-			o += (size_t)sprintf(p + o, "\\x%02x", c);
-	}
-	if (a->kind == GW_MATCH_EXACT) {
-		p[o++] = '\\';
-		p[o++] = 'z';
-		if (len == 0)
-			*flags |= HS_FLAG_ALLOWEMPTY;
-	}
-	p[o] = '\0';
+	if (p != NULL)
+		snprintf(p, len, "^(?:%s)\\z", a->value);
 	return p;
 }
 
@@ -82,33 +59,59 @@ field_describe(const struct match_bfield *f, char *buf, size_t len)
 			 f->name);
 }
 
-/* Compile the pattern atoms @p ids of field @p f into one database. */
+/*
+ * Compile atoms @p ids of field @p fi into one database: literals (exact
+ * and prefix) with the literal API, which compiles thousands of patterns
+ * in milliseconds, or regexes.
+ */
 static int
 compile_field(const struct gw_match_set_builder *b, uint32_t fi,
-	      const uint32_t *ids, uint32_t n, hs_database_t **db,
-	      char *err, size_t errlen)
+	      const uint32_t *ids, uint32_t n, bool literal,
+	      hs_database_t **db, char *err, size_t errlen)
 {
 	char **exprs = calloc(n, sizeof(*exprs));
 	unsigned int *flags = calloc(n, sizeof(*flags));
+	size_t *lens = calloc(n, sizeof(*lens));
 	hs_compile_error_t *cerr = NULL;
 	char fname[160];
+	hs_error_t hrc;
 	uint32_t i;
 	int rc = 0;
 
 	field_describe(&b->fields[fi], fname, sizeof(fname));
-	if (exprs == NULL || flags == NULL) {
+	if (exprs == NULL || flags == NULL || lens == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		exprs[i] = atom_pattern(&b->atoms[ids[i]], &flags[i]);
+		const struct match_atom *a = &b->atoms[ids[i]];
+
+		flags[i] = a->caseless ? HS_FLAG_CASELESS : 0;
+		if (literal) {
+			/*
+			 * No SINGLEMATCH: the callback keeps only the
+			 * occurrence ending at the literal's length, i.e. at
+			 * the start of the value, whatever the report order.
+			 */
+			exprs[i] = a->value;
+			lens[i] = strlen(a->value);
+			continue;
+		}
+		/* each regex atom is reported once per scan */
+		flags[i] |= HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+		exprs[i] = regex_expression(a);
 		if (exprs[i] == NULL) {
 			rc = -ENOMEM;
 			goto out;
 		}
 	}
-	if (hs_compile_multi((const char *const *)exprs, flags, ids, n,
-			     HS_MODE_BLOCK, NULL, db, &cerr) != HS_SUCCESS) {
+	if (literal)
+		hrc = hs_compile_lit_multi((const char *const *)exprs, flags, ids,
+					   lens, n, HS_MODE_BLOCK, NULL, db, &cerr);
+	else
+		hrc = hs_compile_multi((const char *const *)exprs, flags, ids, n,
+				       HS_MODE_BLOCK, NULL, db, &cerr);
+	if (hrc != HS_SUCCESS) {
 		if (cerr != NULL && cerr->expression >= 0 &&
 		    (uint32_t)cerr->expression < n) {
 			const struct match_atom *a = &b->atoms[ids[cerr->expression]];
@@ -126,10 +129,11 @@ compile_field(const struct gw_match_set_builder *b, uint32_t fi,
 		rc = -EINVAL;
 	}
 out:
-	for (i = 0; exprs != NULL && i < n; i++)
+	for (i = 0; !literal && exprs != NULL && i < n; i++)
 		free(exprs[i]);
 	free(exprs);
 	free(flags);
+	free(lens);
 	if (rc == -ENOMEM)
 		gw_err(err, errlen, "out of memory compiling the %s patterns", fname);
 	return rc;
@@ -143,7 +147,7 @@ u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* (route, clause) pairs, to order the negated-only clauses by route. */
+/* (route, index) pairs, to put clauses in route order. */
 static int
 pair_cmp(const void *a, const void *b)
 {
@@ -153,16 +157,40 @@ pair_cmp(const void *a, const void *b)
 }
 
 /*
- * Keep the clauses that can win: drop those of routes at or after the
- * first catch-all and those requiring a condition and its negation. Fills
- * clause_route/clause_need/negonly and the atom -> clause index.
+ * Sort and deduplicate the condition ids of builder clause @p bc into
+ * @p out. Returns their number, or 0 when the clause asks for a condition
+ * and its negation (it can never hold).
+ */
+static uint32_t
+clause_conditions(const struct gw_match_set_builder *b,
+		  const struct match_bclause *bc, uint32_t *out)
+{
+	uint32_t i, n = 0;
+
+	memcpy(out, b->cond_ids + bc->first, bc->n * sizeof(*out));
+	qsort(out, bc->n, sizeof(*out), u32_cmp);
+	for (i = 0; i < bc->n; i++) {
+		if (n > 0 && out[n - 1] == out[i])
+			continue; /* the same condition twice */
+		/* X and not X sort next to each other: atom << 1 | neg */
+		if (n > 0 && (out[n - 1] >> 1) == (out[i] >> 1))
+			return 0;
+		out[n++] = out[i];
+	}
+	return n;
+}
+
+/*
+ * Keep the clauses that can win, in route order: drop those of routes at
+ * or after the first catch-all and the impossible ones. Pick each
+ * clause's trigger atom and index clauses by trigger.
  */
 static int
 index_clauses(struct gw_match_set *s, const struct gw_match_set_builder *b)
 {
-	uint32_t *ids = NULL, *kept_first = NULL, *kept_n = NULL, *fill = NULL;
-	uint64_t *neg_pairs = NULL;
-	uint32_t c, i, k, n_ids = 0, n_kept = 0, n_neg = 0;
+	uint32_t *shared = NULL, *trig_of = NULL, *fill = NULL;
+	uint64_t *order = NULL;
+	uint32_t c, i, k, n_ids = 0, n_kept = 0, n_trig = 0;
 	int rc = -ENOMEM;
 
 	s->catchall_route = MATCH_NO_ROUTE;
@@ -170,94 +198,96 @@ index_clauses(struct gw_match_set *s, const struct gw_match_set_builder *b)
 		if (b->clauses[c].n == 0 && b->clauses[c].route < s->catchall_route)
 			s->catchall_route = b->clauses[c].route;
 
-	ids = malloc((b->n_cond_ids + 1) * sizeof(*ids));
-	kept_first = malloc((b->n_clauses + 1) * sizeof(*kept_first));
-	kept_n = malloc((b->n_clauses + 1) * sizeof(*kept_n));
-	s->clause_route = malloc((b->n_clauses + 1) * sizeof(*s->clause_route));
-	s->clause_need = malloc((b->n_clauses + 1) * sizeof(*s->clause_need));
-	neg_pairs = malloc((b->n_clauses + 1) * sizeof(*neg_pairs));
-	s->ref_first = calloc(b->n_atoms + 1, sizeof(*s->ref_first));
+	order = malloc((b->n_clauses + 1) * sizeof(*order));
+	shared = calloc(b->n_atoms + 1, sizeof(*shared));
 	fill = calloc(b->n_atoms + 1, sizeof(*fill));
-	if (ids == NULL || kept_first == NULL || kept_n == NULL ||
-	    s->clause_route == NULL || s->clause_need == NULL ||
-	    neg_pairs == NULL || s->ref_first == NULL || fill == NULL)
+	trig_of = malloc((b->n_clauses + 1) * sizeof(*trig_of));
+	s->atom_used = calloc(b->n_atoms + 1, sizeof(*s->atom_used));
+	s->clause_route = malloc((b->n_clauses + 1) * sizeof(*s->clause_route));
+	s->clause_first = malloc((b->n_clauses + 1) * sizeof(*s->clause_first));
+	s->clause_conds = malloc((b->n_cond_ids + 1) * sizeof(*s->clause_conds));
+	s->negonly = malloc((b->n_clauses + 1) * sizeof(*s->negonly));
+	s->trig_first = calloc(b->n_atoms + 2, sizeof(*s->trig_first));
+	if (order == NULL || shared == NULL || fill == NULL ||
+	    trig_of == NULL || s->atom_used == NULL || s->clause_route == NULL ||
+	    s->clause_first == NULL || s->clause_conds == NULL ||
+	    s->negonly == NULL || s->trig_first == NULL)
 		goto out;
 
-	for (c = 0; c < b->n_clauses; c++) {
-		const struct match_bclause *bc = &b->clauses[c];
-		uint32_t *mine = ids + n_ids, n = 0, need = 0;
-		bool impossible = false;
+	for (c = 0; c < b->n_clauses; c++)
+		if (b->clauses[c].n > 0 && b->clauses[c].route < s->catchall_route)
+			order[n_kept++] = (uint64_t)b->clauses[c].route << 32 | c;
+	qsort(order, n_kept, sizeof(*order), pair_cmp);
 
-		if (bc->n == 0 || bc->route >= s->catchall_route)
+	/* conditions of the kept clauses, in route order */
+	for (c = 0, k = 0; c < n_kept; c++) {
+		const struct match_bclause *bc = &b->clauses[(uint32_t)order[c]];
+		uint32_t n = clause_conditions(b, bc, s->clause_conds + n_ids);
+
+		if (n == 0)
 			continue;
-		memcpy(mine, b->cond_ids + bc->first, bc->n * sizeof(*mine));
-		qsort(mine, bc->n, sizeof(*mine), u32_cmp);
-		for (i = 0; i < bc->n; i++) {
-			if (n > 0 && mine[n - 1] == mine[i])
-				continue; /* same condition twice */
-			/* X and not X are adjacent: atom << 1 | neg */
-			if (n > 0 && (mine[n - 1] >> 1) == (mine[i] >> 1))
-				impossible = true;
-			mine[n++] = mine[i];
-			if (!(mine[i] & MATCH_REF_NEG))
-				need++;
+		s->clause_route[k] = bc->route;
+		s->clause_first[k] = n_ids;
+		for (i = 0; i < n; i++) {
+			uint32_t id = s->clause_conds[n_ids + i];
+
+			s->atom_used[id >> 1] = 1;
+			if (!(id & MATCH_COND_NEG))
+				shared[id >> 1]++;
 		}
-		if (impossible)
-			continue;
-		kept_first[n_kept] = n_ids;
-		kept_n[n_kept] = n;
-		s->clause_route[n_kept] = bc->route;
-		s->clause_need[n_kept] = need;
-		if (need == 0)
-			neg_pairs[n_neg++] = (uint64_t)bc->route << 32 | n_kept;
-		for (i = 0; i < n; i++)
-			s->ref_first[mine[i] >> 1]++;
 		n_ids += n;
-		n_kept++;
+		k++;
 	}
+	n_kept = k;
+	s->clause_first[n_kept] = n_ids;
 	s->n_clauses = n_kept;
 
-	/* counts -> CSR offsets */
-	for (i = 0, k = 0; i <= b->n_atoms; i++) {
-		uint32_t cnt = i < b->n_atoms ? s->ref_first[i] : 0;
+	/* trigger: the clause's positive atom fewest clauses share */
+	for (c = 0; c < n_kept; c++) {
+		uint32_t best = MATCH_NO_ROUTE;
 
-		s->ref_first[i] = k;
-		k += cnt;
+		for (i = s->clause_first[c]; i < s->clause_first[c + 1]; i++) {
+			uint32_t id = s->clause_conds[i];
+
+			if (!(id & MATCH_COND_NEG) &&
+			    (best == MATCH_NO_ROUTE || shared[id >> 1] < shared[best]))
+				best = id >> 1;
+		}
+		trig_of[c] = best;
+		if (best == MATCH_NO_ROUTE)
+			s->negonly[s->n_negonly++] = c;
+		else
+			s->trig_first[best]++;
 	}
-	s->refs = malloc((k + 1) * sizeof(*s->refs));
-	if (s->refs == NULL)
+	/* counts -> offsets; filling in route order keeps lists sorted */
+	for (i = 0; i <= b->n_atoms; i++) {
+		uint32_t cnt = s->trig_first[i];
+
+		s->trig_first[i] = n_trig;
+		n_trig += cnt;
+	}
+	s->trig = malloc((n_trig + 1) * sizeof(*s->trig));
+	if (s->trig == NULL)
 		goto out;
 	for (c = 0; c < n_kept; c++)
-		for (i = 0; i < kept_n[c]; i++) {
-			uint32_t id = ids[kept_first[c] + i], a = id >> 1;
+		if (trig_of[c] != MATCH_NO_ROUTE)
+			s->trig[s->trig_first[trig_of[c]] + fill[trig_of[c]]++] = c;
 
-			s->refs[s->ref_first[a] + fill[a]++] =
-				c << 1 | (id & MATCH_REF_NEG);
-		}
-
-	qsort(neg_pairs, n_neg, sizeof(*neg_pairs), pair_cmp);
-	s->negonly = malloc((n_neg + 1) * sizeof(*s->negonly));
-	if (s->negonly == NULL)
-		goto out;
-	for (i = 0; i < n_neg; i++)
-		s->negonly[i] = (uint32_t)neg_pairs[i];
-	s->n_negonly = n_neg;
-	s->memory += (b->n_atoms + 1 + k + 1 + 2 * (b->n_clauses + 1) + n_neg + 1) *
-		     sizeof(uint32_t);
+	s->memory += (size_t)(b->n_atoms + 1) * (1 + sizeof(uint32_t)) +
+		     (size_t)(3 * n_kept + 2 + n_ids + n_trig) * sizeof(uint32_t);
 	rc = 0;
 out:
-	free(ids);
-	free(kept_first);
-	free(kept_n);
+	free(order);
+	free(shared);
 	free(fill);
-	free(neg_pairs);
+	free(trig_of);
 	return rc;
 }
 
 static inline bool
 atom_live(const struct gw_match_set *s, uint32_t a)
 {
-	return s->ref_first[a + 1] > s->ref_first[a];
+	return s->atom_used[a] != 0;
 }
 
 /* Runtime name table for the header (or query) fields. */
@@ -269,8 +299,7 @@ build_name_table(struct gw_match_set *s, uint8_t type,
 	uint32_t n = 0, cap = 8, f, i;
 
 	for (f = MF_FIXED_COUNT; f < s->n_fields; f++)
-		if (s->fields[f].type == type &&
-		    (s->fields[f].db != NULL || s->fields[f].present_n > 0))
+		if (s->fields[f].type == type && s->fields[f].used)
 			n++;
 	while (cap < n * 2)
 		cap *= 2;
@@ -281,7 +310,7 @@ build_name_table(struct gw_match_set *s, uint8_t type,
 		const struct match_field *mf = &s->fields[f];
 		uint32_t h;
 
-		if (mf->type != type || (mf->db == NULL && mf->present_n == 0))
+		if (mf->type != type || !mf->used)
 			continue;
 		h = (uint32_t)match_hash(mf->name, mf->name_len, 0);
 		for (i = h & (cap - 1); t[i].field1 != 0; i = (i + 1) & (cap - 1))
@@ -296,33 +325,41 @@ build_name_table(struct gw_match_set *s, uint8_t type,
 	return 0;
 }
 
-/* Fields: names, presence lists and one database per field with patterns. */
-static int
-build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
-	     char *err, size_t errlen)
-{
-	uint32_t *pattern_ids = NULL, *pattern_n = NULL, *pattern_first = NULL;
-	uint32_t *present_n = NULL, a, f, n_present = 0, names_len = 0, o;
-	int rc = -ENOMEM;
+/* How a live atom is tested, which decides the list it goes to. */
+enum atom_group {
+	GROUP_PRESENT = 0, /* presence */
+	GROUP_EMPTY,       /* exact "": holds when the value is empty */
+	GROUP_LITERAL,     /* exact or prefix literal: literal database */
+	GROUP_REGEX,       /* regex database */
+	GROUP_COUNT,
+};
 
-	s->n_fields = b->n_fields;
-	s->fields = calloc(b->n_fields, sizeof(*s->fields));
-	pattern_n = calloc(b->n_fields + 1, sizeof(*pattern_n));
-	pattern_first = calloc(b->n_fields + 1, sizeof(*pattern_first));
-	present_n = calloc(b->n_fields + 1, sizeof(*present_n));
-	pattern_ids = malloc((b->n_atoms + 1) * sizeof(*pattern_ids));
-	if (s->fields == NULL || pattern_n == NULL || pattern_first == NULL ||
-	    present_n == NULL || pattern_ids == NULL)
-		goto out;
-	s->memory += b->n_fields * sizeof(*s->fields);
+static enum atom_group
+atom_group(const struct match_atom *a)
+{
+	switch (a->kind) {
+	case GW_MATCH_PRESENT:
+		return GROUP_PRESENT;
+	case GW_MATCH_REGEX:
+		return GROUP_REGEX;
+	default:
+		return a->value[0] == '\0' ? GROUP_EMPTY : GROUP_LITERAL;
+	}
+}
+
+/* Copy header/query names into one block the fields point into. */
+static int
+copy_names(struct gw_match_set *s, const struct gw_match_set_builder *b)
+{
+	uint32_t f, names_len = 0, o = 0;
 
 	for (f = 0; f < b->n_fields; f++)
 		names_len += b->fields[f].name_len + 1;
 	s->names = malloc(names_len + 1);
 	if (s->names == NULL)
-		goto out;
+		return -ENOMEM;
 	s->memory += names_len + 1;
-	for (f = 0, o = 0; f < b->n_fields; f++) {
+	for (f = 0; f < b->n_fields; f++) {
 		s->fields[f].type = b->fields[f].type;
 		if (b->fields[f].name == NULL)
 			continue;
@@ -331,55 +368,107 @@ build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
 		s->fields[f].name_len = b->fields[f].name_len;
 		o += b->fields[f].name_len + 1;
 	}
+	return 0;
+}
 
-	/* group live atoms by field and by what tests them */
+/*
+ * Fields: names, presence and empty-value lists, and per field one literal
+ * and one regex database when it has such atoms.
+ */
+static int
+build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
+	     char *err, size_t errlen)
+{
+	/* count[f * GROUP_COUNT + g], then the start offset of each group */
+	uint32_t *count = NULL, *first = NULL, *ids = NULL;
+	uint32_t a, f, g, o, n_list = 0;
+	int rc = -ENOMEM;
+
+	s->n_fields = b->n_fields;
+	s->fields = calloc(b->n_fields, sizeof(*s->fields));
+	count = calloc((size_t)b->n_fields * GROUP_COUNT, sizeof(*count));
+	first = calloc((size_t)b->n_fields * GROUP_COUNT, sizeof(*first));
+	ids = malloc((b->n_atoms + 1) * sizeof(*ids));
+	s->lit_info = calloc(b->n_atoms + 1, sizeof(*s->lit_info));
+	if (s->fields == NULL || count == NULL || first == NULL || ids == NULL ||
+	    s->lit_info == NULL)
+		goto out;
+	s->memory += b->n_fields * sizeof(*s->fields) +
+		     (b->n_atoms + 1) * sizeof(*s->lit_info);
+	if (copy_names(s, b) < 0)
+		goto out;
+
 	for (a = 0; a < b->n_atoms; a++) {
 		const struct match_atom *at = &b->atoms[a];
 
 		if (!atom_live(s, a))
 			continue;
-		if (at->field == MATCH_FIELD_NONE)
-			s->n_ports++; /* counted; deduplicated later */
-		else if (at->kind == GW_MATCH_PRESENT) {
-			present_n[at->field]++;
-			n_present++;
-		} else
-			pattern_n[at->field]++;
+		if (at->field == MATCH_FIELD_NONE) {
+			s->n_ports++; /* counted here, deduplicated later */
+			continue;
+		}
+		count[at->field * GROUP_COUNT + atom_group(at)]++;
+		s->fields[at->field].used = 1;
 	}
-	for (f = 0, o = 0; f < b->n_fields; f++) {
-		pattern_first[f] = o;
-		o += pattern_n[f];
-	}
-	memset(pattern_n, 0, b->n_fields * sizeof(*pattern_n));
-	s->present_atoms = malloc((n_present + 1) * sizeof(*s->present_atoms));
-	if (s->present_atoms == NULL)
-		goto out;
-	s->memory += (n_present + 1) * sizeof(*s->present_atoms);
-	for (f = 0, o = 0; f < b->n_fields; f++) {
-		s->fields[f].present_first = o;
-		o += present_n[f];
-	}
+	for (f = 0, o = 0; f < b->n_fields; f++)
+		for (g = 0; g < GROUP_COUNT; g++) {
+			first[f * GROUP_COUNT + g] = o;
+			o += count[f * GROUP_COUNT + g];
+			if (g < GROUP_LITERAL)
+				n_list += count[f * GROUP_COUNT + g];
+			count[f * GROUP_COUNT + g] = 0;
+		}
 	for (a = 0; a < b->n_atoms; a++) {
 		const struct match_atom *at = &b->atoms[a];
-		struct match_field *mf;
+		uint32_t k;
 
 		if (!atom_live(s, a) || at->field == MATCH_FIELD_NONE)
 			continue;
-		mf = &s->fields[at->field];
-		if (at->kind == GW_MATCH_PRESENT)
-			s->present_atoms[mf->present_first + mf->present_n++] = a;
-		else
-			pattern_ids[pattern_first[at->field] +
-				    pattern_n[at->field]++] = a;
+		k = at->field * GROUP_COUNT + atom_group(at);
+		ids[first[k] + count[k]++] = a;
+		if (atom_group(at) == GROUP_LITERAL)
+			s->lit_info[a] = (uint32_t)strlen(at->value) |
+				(at->kind == GW_MATCH_EXACT ? MATCH_LIT_EXACT : 0);
 	}
+
+	/* presence and empty-value atoms: one list, two ranges per field */
+	s->list_atoms = malloc((n_list + 1) * sizeof(*s->list_atoms));
+	if (s->list_atoms == NULL)
+		goto out;
+	s->memory += (n_list + 1) * sizeof(*s->list_atoms);
+	for (f = 0, o = 0; f < b->n_fields; f++) {
+		struct match_field *mf = &s->fields[f];
+		uint32_t kp = f * GROUP_COUNT + GROUP_PRESENT;
+		uint32_t ke = f * GROUP_COUNT + GROUP_EMPTY;
+
+		mf->present_first = o;
+		mf->present_n = count[kp];
+		memcpy(s->list_atoms + o, ids + first[kp], count[kp] * sizeof(*ids));
+		o += count[kp];
+		mf->empty_first = o;
+		mf->empty_n = count[ke];
+		memcpy(s->list_atoms + o, ids + first[ke], count[ke] * sizeof(*ids));
+		o += count[ke];
+	}
+
 	for (f = 0; f < b->n_fields; f++) {
-		if (pattern_n[f] == 0)
-			continue;
-		rc = compile_field(b, f, pattern_ids + pattern_first[f],
-				   pattern_n[f], &s->fields[f].db, err, errlen);
-		if (rc < 0)
-			goto out_msg;
-		s->n_databases++;
+		uint32_t kl = f * GROUP_COUNT + GROUP_LITERAL;
+		uint32_t kr = f * GROUP_COUNT + GROUP_REGEX;
+
+		if (count[kl] > 0) {
+			rc = compile_field(b, f, ids + first[kl], count[kl], true,
+					   &s->fields[f].lit_db, err, errlen);
+			if (rc < 0)
+				goto out_msg;
+			s->n_databases++;
+		}
+		if (count[kr] > 0) {
+			rc = compile_field(b, f, ids + first[kr], count[kr], false,
+					   &s->fields[f].re_db, err, errlen);
+			if (rc < 0)
+				goto out_msg;
+			s->n_databases++;
+		}
 	}
 	rc = build_name_table(s, MF_HEADER, &s->header_index, &s->header_mask,
 			      &s->n_header_fields);
@@ -390,10 +479,9 @@ out:
 	if (rc == -ENOMEM)
 		gw_err(err, errlen, "out of memory building a match set");
 out_msg:
-	free(pattern_ids);
-	free(pattern_n);
-	free(pattern_first);
-	free(present_n);
+	free(count);
+	free(first);
+	free(ids);
 	return rc;
 }
 
@@ -444,20 +532,26 @@ align_up(size_t v)
 static int
 build_workers(struct gw_match_set *s, char *err, size_t errlen)
 {
-	size_t off_clauses = align_up(sizeof(struct match_worker));
-	size_t off_done = off_clauses +
-		align_up(s->n_clauses * sizeof(struct match_clause_state));
-	size_t off_fields = off_done + align_up(s->n_clauses * sizeof(uint32_t));
+	size_t off_stamps = align_up(sizeof(struct match_worker));
+	size_t off_hits = off_stamps + align_up(s->n_atoms * sizeof(uint32_t));
+	size_t off_fields = off_hits + align_up(s->n_atoms * sizeof(uint32_t));
 	size_t off_touched = off_fields +
 		align_up(s->n_fields * sizeof(struct match_field_state));
-	size_t total = off_touched + align_up(s->n_fields * sizeof(uint32_t));
+	size_t off_buffers = off_touched + align_up(s->n_fields * sizeof(uint32_t));
+	/* join and decode buffers only when headers or queries are tested */
+	bool named = s->n_header_fields > 0 || s->n_query_fields > 0;
+	size_t total = off_buffers +
+		(named ? align_up(MATCH_KEY_MAX + GW_MATCH_VALUE_MAX) : 0);
 	hs_scratch_t *proto = NULL;
 	size_t scratch_size = 0;
 	uint32_t f, w;
 
+	/* one scratch big enough for every database of the set */
 	for (f = 0; f < s->n_fields; f++)
-		if (s->fields[f].db != NULL &&
-		    hs_alloc_scratch(s->fields[f].db, &proto) != HS_SUCCESS) {
+		if ((s->fields[f].lit_db != NULL &&
+		     hs_alloc_scratch(s->fields[f].lit_db, &proto) != HS_SUCCESS) ||
+		    (s->fields[f].re_db != NULL &&
+		     hs_alloc_scratch(s->fields[f].re_db, &proto) != HS_SUCCESS)) {
 			hs_free_scratch(proto);
 			return gw_err(err, errlen,
 				      "out of memory for Hyperscan scratch");
@@ -479,10 +573,14 @@ build_workers(struct gw_match_set *s, char *err, size_t errlen)
 		memset(mw, 0, total);
 		s->workers[w] = mw;
 		mw->set = s;
-		mw->clauses = (struct match_clause_state *)(base + off_clauses);
-		mw->done = (uint32_t *)(base + off_done);
+		mw->atom_epoch = (uint32_t *)(base + off_stamps);
+		mw->hits = (uint32_t *)(base + off_hits);
 		mw->fields = (struct match_field_state *)(base + off_fields);
 		mw->touched = (uint32_t *)(base + off_touched);
+		if (named) {
+			mw->key = base + off_buffers;
+			mw->value = base + off_buffers + MATCH_KEY_MAX;
+		}
 		if (w == 0) {
 			mw->scratch = proto; /* NULL when there is no database */
 			proto = NULL;
@@ -537,8 +635,11 @@ gw_match_set_build(const struct gw_match_set_builder *b,
 	for (f = 0; f < s->n_fields; f++) {
 		size_t sz = 0;
 
-		if (s->fields[f].db != NULL &&
-		    hs_database_size(s->fields[f].db, &sz) == HS_SUCCESS)
+		if (s->fields[f].lit_db != NULL &&
+		    hs_database_size(s->fields[f].lit_db, &sz) == HS_SUCCESS)
+			s->memory += sz;
+		if (s->fields[f].re_db != NULL &&
+		    hs_database_size(s->fields[f].re_db, &sz) == HS_SUCCESS)
 			s->memory += sz;
 	}
 	return s;
@@ -560,20 +661,25 @@ gw_match_set_free(struct gw_match_set *s)
 		hs_free_scratch(s->workers[i]->scratch);
 		free(s->workers[i]);
 	}
-	for (i = 0; s->fields != NULL && i < s->n_fields; i++)
-		hs_free_database(s->fields[i].db);
+	for (i = 0; s->fields != NULL && i < s->n_fields; i++) {
+		hs_free_database(s->fields[i].lit_db);
+		hs_free_database(s->fields[i].re_db);
+	}
 	free(s->workers);
 	free(s->fields);
-	free(s->present_atoms);
+	free(s->list_atoms);
+	free(s->lit_info);
 	free(s->header_index);
 	free(s->query_index);
 	free(s->ports);
 	free(s->port_first);
 	free(s->port_atoms);
-	free(s->ref_first);
-	free(s->refs);
+	free(s->atom_used);
 	free(s->clause_route);
-	free(s->clause_need);
+	free(s->clause_first);
+	free(s->clause_conds);
+	free(s->trig_first);
+	free(s->trig);
 	free(s->negonly);
 	free(s->names);
 	free(s);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The per-request lookup: scan each referenced field once, let every
- * reported atom update the clauses it feeds, then pick the lowest route
- * among the satisfied clauses. Clause counters are stamped with a
- * per-worker epoch, so nothing is cleared between requests and the cost
- * follows the request, not the size of the rule set.
+ * The per-request lookup: scan each referenced field once, stamping every
+ * reported atom with the worker's epoch (so nothing is cleared between
+ * requests), then verify the clauses the reported atoms trigger, in route
+ * order, and keep the lowest route that holds. The cost follows what the
+ * request satisfies, not the size of the rule set.
  */
 #include <string.h>
 #include <strings.h>
@@ -13,32 +13,39 @@
 #include "gw_match.h"
 #include "match_private.h"
 
+/* Stamp an atom as reported; remember it when it triggers clauses. */
 static inline void
 atom_hit(struct match_worker *w, uint32_t atom)
 {
 	const struct gw_match_set *s = w->set;
-	uint32_t r, end = s->ref_first[atom + 1], epoch = w->epoch;
 
-	for (r = s->ref_first[atom]; r < end; r++) {
-		uint32_t ref = s->refs[r], c = ref >> 1;
-		struct match_clause_state *cs = &w->clauses[c];
-
-		if (ref & MATCH_REF_NEG) {
-			cs->kill_epoch = epoch;
-			continue;
-		}
-		if (cs->hit_epoch != epoch) {
-			cs->hit_epoch = epoch;
-			cs->hits = 0;
-		}
-		/* each atom is reported once, so == is reached exactly once */
-		if (++cs->hits == s->clause_need[c])
-			w->done[w->n_done++] = c;
-	}
+	if (w->atom_epoch[atom] == w->epoch)
+		return;
+	w->atom_epoch[atom] = w->epoch;
+	if (s->trig_first[atom + 1] > s->trig_first[atom])
+		w->hits[w->n_hits++] = atom;
 }
 
+/* Do all of clause @p c's conditions hold, given the stamps? */
+static inline bool
+clause_holds(const struct match_worker *w, uint32_t c)
+{
+	const struct gw_match_set *s = w->set;
+	uint32_t i;
+
+	for (i = s->clause_first[c]; i < s->clause_first[c + 1]; i++) {
+		uint32_t id = s->clause_conds[i];
+		bool hit = w->atom_epoch[id >> 1] == w->epoch;
+
+		if (hit == ((id & MATCH_COND_NEG) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Regex atoms are anchored at both ends: every report is a match. */
 static int
-on_match(unsigned int id, unsigned long long from, unsigned long long to,
+on_regex(unsigned int id, unsigned long long from, unsigned long long to,
 	 unsigned int flags, void *ctx)
 {
 	(void)from;
@@ -48,7 +55,27 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
-/* Field @p f is present with @p value: presence atoms, then patterns. */
+/*
+ * Literal atoms are unanchored in the database: keep the occurrence that
+ * ends at the literal's length (it starts the value), and for exact ones
+ * only when it also ends the value.
+ */
+static int
+on_literal(unsigned int id, unsigned long long from, unsigned long long to,
+	   unsigned int flags, void *ctx)
+{
+	struct match_worker *w = ctx;
+	uint32_t info = w->set->lit_info[id];
+
+	(void)from;
+	(void)flags;
+	if (to == (info & ~MATCH_LIT_EXACT) &&
+	    (!(info & MATCH_LIT_EXACT) || to == w->value_len))
+		atom_hit(w, id);
+	return 0;
+}
+
+/* Field @p f is present with @p value: run every test of the field. */
 static inline void
 scan_field(struct match_worker *w, const struct match_field *f,
 	   const char *value, uint32_t len)
@@ -56,11 +83,22 @@ scan_field(struct match_worker *w, const struct match_field *f,
 	const struct gw_match_set *s = w->set;
 	uint32_t i;
 
+	if (value == NULL)
+		value = "";
 	for (i = 0; i < f->present_n; i++)
-		atom_hit(w, s->present_atoms[f->present_first + i]);
-	if (f->db != NULL &&
-	    hs_scan(f->db, value != NULL ? value : "", len, 0, w->scratch,
-		    on_match, w) != HS_SUCCESS)
+		atom_hit(w, s->list_atoms[f->present_first + i]);
+	if (len == 0) {
+		for (i = 0; i < f->empty_n; i++)
+			atom_hit(w, s->list_atoms[f->empty_first + i]);
+	}
+	w->value_len = len;
+	if (f->lit_db != NULL && len > 0 &&
+	    hs_scan(f->lit_db, value, len, 0, w->scratch, on_literal, w) !=
+	    HS_SUCCESS)
+		w->scan_errors++;
+	if (f->re_db != NULL &&
+	    hs_scan(f->re_db, value, len, 0, w->scratch, on_regex, w) !=
+	    HS_SUCCESS)
 		w->scan_errors++;
 }
 
@@ -100,7 +138,7 @@ scan_repeated_header(struct match_worker *w, const struct match_field *f,
 		if (x->name_len != f->name_len ||
 		    strncasecmp(x->name, f->name, f->name_len) != 0)
 			continue;
-		if (len + (seen > 0) + x->value_len > sizeof(w->value)) {
+		if (len + (seen > 0) + x->value_len > GW_MATCH_VALUE_MAX) {
 			scan_field(w, f, h->value, h->value_len);
 			return;
 		}
@@ -211,7 +249,7 @@ scan_query(struct match_worker *w, const char *q, uint32_t len)
 		val_len = eq ? seg_len - key_len - 1 : 0;
 		if (memchr(key, '%', key_len) != NULL) {
 			key_len = percent_decode(key, key_len, w->key,
-						 sizeof(w->key));
+						 MATCH_KEY_MAX);
 			if (key_len == UINT32_MAX)
 				continue; /* longer than any configured name */
 			key = w->key;
@@ -225,7 +263,7 @@ scan_query(struct match_worker *w, const char *q, uint32_t len)
 		fs->epoch = w->epoch;
 		if (memchr(val, '%', val_len) != NULL) {
 			uint32_t n = percent_decode(val, val_len, w->value,
-						    sizeof(w->value));
+						    GW_MATCH_VALUE_MAX);
 
 			if (n != UINT32_MAX) {
 				val = w->value;
@@ -262,7 +300,7 @@ scan_fixed(struct match_worker *w, uint32_t type, const char *value,
 {
 	const struct match_field *f = &w->set->fields[type];
 
-	if (value != NULL && (f->db != NULL || f->present_n > 0))
+	if (value != NULL && f->used)
 		scan_field(w, f, value, len);
 }
 
@@ -276,11 +314,11 @@ gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
 
 	if (GW_UNLIKELY(++w->epoch == 0)) {
 		/* 2^32 lookups later: forget every stamp once */
-		memset(w->clauses, 0, s->n_clauses * sizeof(*w->clauses));
+		memset(w->atom_epoch, 0, s->n_atoms * sizeof(*w->atom_epoch));
 		memset(w->fields, 0, s->n_fields * sizeof(*w->fields));
 		w->epoch = 1;
 	}
-	w->n_done = 0;
+	w->n_hits = 0;
 
 	if (req->path != NULL) {
 		q = memchr(req->path, '?', req->path_len);
@@ -299,11 +337,20 @@ gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
 	if (s->n_ports > 0 && req->port != 0)
 		scan_port(w, req->port);
 
-	for (i = 0; i < w->n_done; i++) {
-		uint32_t c = w->done[i];
+	/* each trigger's clauses in route order: the first that holds */
+	for (i = 0; i < w->n_hits; i++) {
+		uint32_t a = w->hits[i], t;
 
-		if (s->clause_route[c] < best && w->clauses[c].kill_epoch != w->epoch)
-			best = s->clause_route[c];
+		for (t = s->trig_first[a]; t < s->trig_first[a + 1]; t++) {
+			uint32_t c = s->trig[t];
+
+			if (s->clause_route[c] >= best)
+				break;
+			if (clause_holds(w, c)) {
+				best = s->clause_route[c];
+				break;
+			}
+		}
 	}
 	/* clauses of only negated conditions hold unless one was reported */
 	for (i = 0; i < s->n_negonly; i++) {
@@ -311,7 +358,7 @@ gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
 
 		if (s->clause_route[c] >= best)
 			break;
-		if (w->clauses[c].kill_epoch != w->epoch) {
+		if (clause_holds(w, c)) {
 			best = s->clause_route[c];
 			break;
 		}

@@ -11,6 +11,13 @@
  *   test or a port number). Hyperscan pattern ids are atom ids.
  * - condition id: atom << 1 | negated.
  * - clause: AND of conditions, belonging to one route.
+ *
+ * A lookup stamps each reported atom with the worker's epoch and collects
+ * those that trigger clauses; then, for each, it verifies its clauses in
+ * route order against the stamps, stopping at the first that holds or at
+ * the best route found so far. A condition shared by many routes (method
+ * GET, prefix /) triggers none of them unless it is all they test, so the
+ * work follows what the request satisfies, not the number of routes.
  */
 
 #include <ctype.h>
@@ -38,8 +45,8 @@ enum match_field_type {
 #define MATCH_NO_ROUTE UINT32_MAX
 /* lit_info flag: an exact literal must also end the value. */
 #define MATCH_LIT_EXACT (1u << 31)
-/* A clause reference: clause index << 1 | negated. */
-#define MATCH_REF_NEG 1u
+/* Condition id bit: negated. */
+#define MATCH_COND_NEG 1u
 
 /* ---- builder ---- */
 
@@ -106,13 +113,6 @@ struct match_field {
 	uint32_t name_len;
 };
 
-/* Per-clause lookup state, valid only when epoch matches the worker's. */
-struct match_clause_state {
-	uint32_t hit_epoch;
-	uint32_t hits;
-	uint32_t kill_epoch;
-};
-
 struct match_field_state {
 	uint32_t epoch;
 	uint32_t first;   /* index of its first header */
@@ -127,16 +127,20 @@ struct match_worker {
 	const struct gw_match_set *set;
 	hs_scratch_t *scratch;
 	uint32_t epoch;
-	uint32_t n_done;
+	uint32_t n_hits;
 	uint64_t scan_errors;
 	uint32_t value_len;                 /* of the value being scanned */
-	struct match_clause_state *clauses; /* n_clauses */
-	uint32_t *done;                     /* clauses that got all hits */
+	uint32_t *atom_epoch;               /* n_atoms: reported in this epoch */
+	uint32_t *hits;                     /* reported atoms that trigger */
 	struct match_field_state *fields;   /* n_fields */
 	uint32_t *touched;                  /* fields seen in this request */
-	char key[256];                      /* decoded query parameter name */
-	char value[GW_MATCH_VALUE_MAX];     /* joined header / decoded value */
+	/* only for sets testing headers or query parameters: */
+	char *key;        /* MATCH_KEY_MAX: decoded query parameter name */
+	char *value;      /* GW_MATCH_VALUE_MAX: joined header, decoded value */
 } __attribute__((aligned(64)));
+
+/* Longest query parameter name decoded for a lookup. */
+#define MATCH_KEY_MAX 256
 
 struct gw_match_set {
 	uint32_t n_fields;
@@ -156,14 +160,20 @@ struct gw_match_set {
 	uint16_t *ports;
 	uint32_t *port_first;   /* n_ports + 1 */
 	uint32_t *port_atoms;
-	/* atom -> clause references (CSR) */
 	uint32_t n_atoms;
-	uint32_t *ref_first;    /* n_atoms + 1 */
-	uint32_t *refs;
-	/* clauses kept (those that can win) */
+	uint8_t *atom_used;     /* some kept clause tests it */
+	/* clauses that can win, by increasing route, with their conditions */
 	uint32_t n_clauses;
 	uint32_t *clause_route;
-	uint32_t *clause_need;  /* positive conditions to see */
+	uint32_t *clause_first; /* n_clauses + 1, into clause_conds */
+	uint32_t *clause_conds; /* condition ids: atom << 1 | negated */
+	/*
+	 * Each clause with a positive condition is triggered by one of its
+	 * atoms, the one fewest clauses share: atom -> its clauses (CSR, by
+	 * increasing route).
+	 */
+	uint32_t *trig_first;   /* n_atoms + 1 */
+	uint32_t *trig;
 	/* clauses with only negated conditions, by increasing route */
 	uint32_t *negonly;
 	uint32_t n_negonly;

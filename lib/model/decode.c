@@ -433,6 +433,30 @@ dec_check_host(struct decoder *d, const struct gw_model_node *n,
 	dec_fail(d, n, "invalid host \"%.80s\"", host);
 }
 
+/* exportTo: ".", "*", "~" or namespace names, no duplicates. */
+const char **
+dec_export_to(struct decoder *d, const struct gw_model_node *n,
+	      uint32_t *count)
+{
+	const char **list = dec_string_list(d, n, count);
+
+	for (uint32_t i = 0; i < *count; i++) {
+		const char *e = list[i];
+		size_t mark = dec_path_index(d, i);
+
+		if (strcmp(e, ".") != 0 && strcmp(e, "*") != 0 &&
+		    strcmp(e, "~") != 0 && !model_dns1123_label(e))
+			dec_fail(d, n->seq.items[i], "invalid namespace "
+				 "\"%.80s\" in exportTo", e);
+		for (uint32_t j = 0; j < i; j++)
+			if (strcmp(list[j], e) == 0)
+				dec_fail(d, n->seq.items[i], "duplicate entry "
+					 "\"%.80s\" in exportTo", e);
+		dec_path_restore(d, mark);
+	}
+	return list;
+}
+
 /* ------------------------------------------------------------------ */
 /* Header operations                                                   */
 /* ------------------------------------------------------------------ */
@@ -486,6 +510,8 @@ header_ops_field(struct decoder *d, void *obj, const char *key,
 {
 	struct header_ops_ctx *c = obj;
 	struct gw_header_ops *ops = c->ops;
+	struct gw_kv *kv;
+	uint32_t n;
 
 	if (key_is(key, "remove")) {
 		ops->remove = dec_string_list(d, v, &ops->n_remove);
@@ -498,10 +524,6 @@ header_ops_field(struct decoder *d, void *obj, const char *key,
 		}
 		return;
 	}
-
-	struct gw_kv *kv;
-	uint32_t n;
-
 	kv = dec_string_map(d, v, &n);
 	for (uint32_t i = 0; i < n; i++) {
 		size_t mark = dec_path_key(d, kv[i].key);

@@ -747,15 +747,20 @@ const struct gw_subset *gw_model_dr_subset_find(const struct gw_dr *dr,
 						const char *name);
 
 /**
- * The DestinationRule for a host (host names compare exactly, case-
- * insensitive, no DNS expansion); one in namespace is preferred, then any.
- * NULL if none.
+ * The DestinationRule for a host; one in namespace is preferred, then any.
+ * Host names compare case-insensitively, and a short name resolves in the
+ * namespace of the resource that wrote it, as in Istio ("reviews" in
+ * "default" is "reviews.default.svc.cluster.local"). NULL if none.
  */
 const struct gw_dr *
 gw_model_store_dr_find(const struct gw_model_store *store, const char *host,
 		       const char *namespace);
 
-/** The ServiceEntry that lists host, preferring namespace. NULL if none. */
+/**
+ * The ServiceEntry that lists host (compared as for
+ * gw_model_store_dr_find()), preferring namespace; *owner (may be NULL)
+ * receives its resource. NULL if none.
+ */
 const struct gw_se *
 gw_model_store_se_find(const struct gw_model_store *store, const char *host,
 		       const char *namespace,
@@ -786,6 +791,21 @@ uint32_t gw_model_store_endpoints(const struct gw_model_store *store,
  */
 uint16_t gw_model_workload_port(const struct gw_workload *workload,
 				const struct gw_service_port *port);
+
+/* ------------------------------------------------------------------ */
+/* References                                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Take a reference to a resource, so that everything reached from it stays
+ * valid after the store replaces or deletes it (a compiled snapshot that
+ * points into model strings pins its resources until its grace period
+ * ends). Not atomic: control thread only.
+ */
+void gw_model_resource_ref(const struct gw_model_resource *res);
+
+/** Drop a reference; the last one frees the resource. NULL-safe. */
+void gw_model_resource_unref(const struct gw_model_resource *res);
 
 /* ------------------------------------------------------------------ */
 /* Serialisation                                                       */

@@ -541,7 +541,7 @@ dr_field(struct decoder *d, void *obj, const char *key,
 	} else if (key_is(key, "trafficPolicy")) {
 		policy_decode(d, v, &dr->traffic_policy);
 	} else if (key_is(key, "exportTo")) {
-		dr->export_to = dec_string_list(d, v, &dr->n_export_to);
+		dr->export_to = dec_export_to(d, v, &dr->n_export_to);
 	} else {
 		dec_require_seq(d, v);
 		dr->subsets = dec_array(d, v->seq.n, sizeof(*dr->subsets));

@@ -101,6 +101,9 @@ void dec_ip_prefix(struct decoder *d, const struct gw_model_node *n,
 /* A host name: FQDN, "*.suffix" or "*" when wildcard_ok. */
 void dec_check_host(struct decoder *d, const struct gw_model_node *n,
 		    const char *host, bool wildcard_ok);
+/* exportTo: ".", "*", "~" or namespace names. */
+const char **dec_export_to(struct decoder *d, const struct gw_model_node *n,
+			   uint32_t *count);
 /* Istio Headers {request, response} {set, add, remove}. */
 void dec_headers(struct decoder *d, const struct gw_model_node *n,
 		 struct gw_headers *h);
@@ -123,6 +126,23 @@ enum gw_model_protocol model_protocol_parse(const char *s);
 /* Host equality as Istio resolves short names in a namespace. */
 bool model_host_equal(const char *a, const char *ns_a, const char *b,
 		      const char *ns_b);
+
+/* HTTP route actions (model_http_actions.c). */
+uint32_t model_percent_decode(struct decoder *d,
+			      const struct gw_model_node *n);
+void model_redirect_decode(struct decoder *d, const struct gw_model_node *n,
+			   struct gw_redirect *r);
+void model_direct_response_decode(struct decoder *d,
+				  const struct gw_model_node *n,
+				  struct gw_direct_response *r);
+void model_rewrite_decode(struct decoder *d, const struct gw_model_node *n,
+			  struct gw_rewrite *r);
+void model_retries_decode(struct decoder *d, const struct gw_model_node *n,
+			  struct gw_retries *r);
+void model_fault_decode(struct decoder *d, const struct gw_model_node *n,
+			struct gw_fault *f);
+void model_cors_decode(struct decoder *d, const struct gw_model_node *n,
+		       struct gw_cors *c);
 
 /* Per-kind spec decoders. */
 void model_vs_decode(struct decoder *d, const struct gw_model_node *spec,

@@ -226,7 +226,7 @@ se_field(struct decoder *d, void *obj, const char *key,
 		dec_fields(d, v, selector_known, NULL, se,
 			   workload_selector_field);
 	} else {
-		se->export_to = dec_string_list(d, v, &se->n_export_to);
+		se->export_to = dec_export_to(d, v, &se->n_export_to);
 	}
 }
 

@@ -213,6 +213,19 @@ model_resource_put(struct gw_model_resource *res)
 	arena_free(res->arena);
 }
 
+/* The public names; const because users only ever see const resources. */
+void
+gw_model_resource_ref(const struct gw_model_resource *res)
+{
+	model_resource_get((struct gw_model_resource *)(uintptr_t)res);
+}
+
+void
+gw_model_resource_unref(const struct gw_model_resource *res)
+{
+	model_resource_put((struct gw_model_resource *)(uintptr_t)res);
+}
+
 int
 model_resource_cmp(const struct gw_model_resource *a,
 		   const struct gw_model_resource *b)

@@ -387,14 +387,14 @@ gw_model_percent_parse(const char *text, uint32_t *ppm)
 				return -ERANGE;
 			v = v * 10 + (uint64_t)(digits[i] - '0');
 		}
-		/* Round half up on the first dropped digit. */
-		if (keep >= 0 && keep < (long)nd && digits[keep] >= '5')
-			v++;
-		/* 100.00001 rounds to 100 % but is still above 100. */
+		/* 100.00001 would round to 100 % but is above 100. */
 		if (v >= GW_MODEL_PPM_100)
 			for (long i = keep > 0 ? keep : 0; i < (long)nd; i++)
 				if (digits[i] != '0')
 					return -ERANGE;
+		/* Round half up on the first dropped digit. */
+		if (keep >= 0 && keep < (long)nd && digits[keep] >= '5')
+			v++;
 	}
 	if (v > GW_MODEL_PPM_100)
 		return -ERANGE;

@@ -716,14 +716,16 @@ emit_node(yaml_emitter_t *em, const struct gw_model_node *n)
 		yaml_scalar_style_t style = (yaml_scalar_style_t)n->style;
 		bool implicit = n->tag == NULL;
 
-		/* A quoted "80" must stay quoted or it would become a number. */
+		/* A quoted "80" keeps its style, or it would become a number. */
 		if (style == YAML_ANY_SCALAR_STYLE)
 			style = YAML_PLAIN_SCALAR_STYLE;
+		/*
+		 * Both implicit flags: libyaml may fall back from plain to
+		 * quoted when plain cannot hold the text (never for a number).
+		 */
 		ok = yaml_scalar_event_initialize(&ev, NULL,
 			(yaml_char_t *)n->tag, (yaml_char_t *)n->scalar.value,
-			(int)n->scalar.len,
-			implicit && style == YAML_PLAIN_SCALAR_STYLE,
-			implicit && style != YAML_PLAIN_SCALAR_STYLE, style);
+			(int)n->scalar.len, implicit, implicit, style);
 		return ok && yaml_emitter_emit(em, &ev);
 	}
 	case NODE_SEQ:
@@ -781,14 +783,49 @@ tree_emit_yaml(const struct gw_model_node *root, char **out, size_t *len)
 	return out_finish(&o, out, len);
 }
 
+/*
+ * Code points YAML treats as line breaks or refuses as non-printable
+ * (C1 controls, NEL, LS, PS, BOM, U+FFFE/F): JSON allows them raw, but the
+ * output must also read back as YAML, so they are escaped. Returns the
+ * length of the UTF-8 sequence at s to escape, or 0.
+ */
+static size_t
+json_yaml_unsafe(const unsigned char *s, size_t left, uint32_t *cp)
+{
+	if (left >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		*cp = s[1];
+		return 2;
+	}
+	if (left >= 3 && ((s[0] == 0xe2 && s[1] == 0x80 &&
+			   (s[2] == 0xa8 || s[2] == 0xa9)) ||
+			  (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) ||
+			  (s[0] == 0xef && s[1] == 0xbf &&
+			   (s[2] == 0xbe || s[2] == 0xbf)))) {
+		*cp = ((uint32_t)(s[0] & 0x0f) << 12) |
+			((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+		return 3;
+	}
+	return 0;
+}
+
 static void
 json_string(struct outbuf *o, const char *s, size_t len)
 {
 	char esc[8];
+	uint32_t cp;
+	size_t n;
 
 	out_put(o, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+
+		n = json_yaml_unsafe((const unsigned char *)s + i, len - i, &cp);
+		if (n > 0) {
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
+			out_str(o, esc);
+			i += n - 1;
+			continue;
+		}
 
 		switch (c) {
 		case '"':
@@ -880,7 +917,10 @@ json_scalar(struct outbuf *o, const struct gw_model_node *n)
 					return;
 				}
 			} else {
-				long long v = strtoll(s, NULL, 0);
+				/* Base 10: YAML's 0980 is 980, not octal. */
+				bool hex = s[0] == '0' && s[1] == 'x';
+				long long v = strtoll(hex ? s + 2 : s, NULL,
+						      hex ? 16 : 10);
 
 				if (errno == 0) {
 					snprintf(num, sizeof(num), "%lld", v);

@@ -10,7 +10,7 @@
 # and sets the exit status (non-zero when any check failed).
 #
 # Environment:
-#   GATEWAYD           binary to test (default build/app/gatewayd/gatewayd)
+#   GATEWAYD           binary to test (default build/app/gatewayd)
 #   GW_ADMIN           admin endpoint (default http://127.0.0.1:15000)
 #   GW_START_TIMEOUT   seconds gw_start waits for the ready line (30)
 #   GW_KEEP_TOPOLOGY=1 leave the demo topology up at exit (debugging)
@@ -26,11 +26,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 fi
 
 GW_TEST=$(basename "$0" .sh)
-# meson puts the binary of app/gatewayd/ at build/app/gatewayd/gatewayd.
-if [ -z "${GATEWAYD:-}" ]; then
-	GATEWAYD=$GW_ROOT/build/app/gatewayd/gatewayd
-	[ -f "$GATEWAYD" ] || [ ! -f "$GW_ROOT/build/app/gatewayd" ] || GATEWAYD=$GW_ROOT/build/app/gatewayd
-fi
+GATEWAYD=${GATEWAYD:-$GW_ROOT/build/app/gatewayd}
 GW_ADMIN=${GW_ADMIN:-http://127.0.0.1:15000}
 GW_START_TIMEOUT=${GW_START_TIMEOUT:-30}
 GW_HUGE_ENV=/run/gatewayd/hugepages.env

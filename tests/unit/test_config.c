@@ -382,6 +382,8 @@ static const struct invalid_case invalid_cases[] = {
 	  "t.yaml:5:3: limits.mbufs: duplicate key (first at line 4)" },
 	{ "duplicate top-level key", P0 "access_log: a\naccess_log: b\n",
 	  "t.yaml:4:1: access_log: duplicate key (first at line 3)" },
+	{ "empty key", "\"\": 1\n" P0,
+	  "t.yaml:1:1: \"\": unknown field" },
 	{ "key that is not a string", "[a]: 1\n" P0,
 	  "t.yaml:1:1: yaml: keys must be strings" },
 	{ "section is null", "lcores:\n" P0,
@@ -638,6 +640,11 @@ test_short_error_buffer(void **state)
 	assert_int_equal(gw_config_load_buffer(&cfg, "t.yaml", "foo: 1\n", 7,
 					       NULL, 0),
 			 -GW_ECONFIG);
+	/* No buffer at all is an empty file. */
+	assert_int_equal(gw_config_load_buffer(&cfg, "t.yaml", NULL, 0,
+					       err, sizeof(err)),
+			 -GW_ECONFIG);
+	assert_string_equal(err, "t.yaml:1:1: yaml: the file is empty");
 }
 
 /* ------------------------------------------------------------------ */

@@ -198,7 +198,7 @@ test_hash64(void **unused)
 /* ---- endpoint sets ---- */
 
 static struct gw_lb_set *
-make_set(enum gw_lb_policy policy, uint32_t n, const uint32_t *weights,
+make_set(enum gw_lb_algorithm policy, uint32_t n, const uint32_t *weights,
 	 uint32_t first_key, uint32_t skip_index)
 {
 	struct gw_lb_params p = {.policy = policy};
@@ -328,7 +328,7 @@ test_random_weighted(void **unused)
 static void
 test_unhealthy_skipped(void **unused)
 {
-	static const enum gw_lb_policy policies[] = {
+	static const enum gw_lb_algorithm policies[] = {
 		GW_LB_ROUND_ROBIN, GW_LB_LEAST_REQUEST, GW_LB_RANDOM,
 		GW_LB_MAGLEV, GW_LB_RING_HASH,
 	};

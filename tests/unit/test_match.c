@@ -594,14 +594,21 @@ test_ten_thousand_conditions(void **state)
 	for (r = 0; r < 10000; r++) {
 		int c0, c1 = -1;
 
-		switch (r % 3) {
-		case 0:
+		/* regexes cost Hyperscan ~1 ms each to compile: 1 in 10 */
+		switch (r % 10) {
+		case 0: case 1: case 2: case 3:
 			snprintf(v, sizeof(v), "/svc%u/", r);
 			c0 = cond(fx, GW_MATCH_URI, GW_MATCH_PREFIX, NULL, v);
 			break;
-		case 1:
+		case 4: case 5: case 6: case 7:
 			snprintf(v, sizeof(v), "/exact/%u", r);
 			c0 = cond(fx, GW_MATCH_URI, GW_MATCH_EXACT, NULL, v);
+			break;
+		case 8:
+			snprintf(v, sizeof(v), "/h/%u", r);
+			c0 = cond(fx, GW_MATCH_URI, GW_MATCH_PREFIX, NULL, v);
+			snprintf(v, sizeof(v), "tenant-%u", r);
+			c1 = cond(fx, GW_MATCH_HEADER, GW_MATCH_PREFIX, "x-tenant", v);
 			break;
 		default:
 			snprintf(v, sizeof(v), "/re%u/[0-9]+", r);
@@ -619,15 +626,49 @@ test_ten_thousand_conditions(void **state)
 		      gw_match_set_condition_count(fx->set),
 		      (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
 		      gw_match_set_memory(fx->set) / 1024);
-	assert_int_equal(gw_match_set_condition_count(fx->set), 10000 + 100);
+	/* 10,000 uri conditions, 1,000 tenant prefixes, 10 tenant names */
+	assert_int_equal(gw_match_set_condition_count(fx->set), 10000 + 1000 + 10);
 	assert_int_equal(eval_path(fx, "/svc0/x"), 0);
-	assert_int_equal(eval_path(fx, "/svc9999/"), 9999);
+	assert_int_equal(eval_path(fx, "/svc9993/"), 9993);
 	assert_int_equal(eval_path(fx, "/exact/9997"), 9997);
 	assert_int_equal(eval_path(fx, "/exact/9997/"), -1);
-	snprintf(hdr, sizeof(hdr), "x-tenant: tenant-%u", 9998 % 100);
-	assert_int_equal(eval_headers(fx, "/re9998/42", hdrs), 9998);
-	assert_int_equal(eval_headers(fx, "/re9998/42", NULL), -1);
+	snprintf(hdr, sizeof(hdr), "x-tenant: tenant-%u", 9999 % 100);
+	assert_int_equal(eval_headers(fx, "/re9999/42", hdrs), 9999);
+	assert_int_equal(eval_headers(fx, "/re9999/42", NULL), -1);
+	snprintf(hdr, sizeof(hdr), "x-tenant: tenant-9998-x");
+	assert_int_equal(eval_headers(fx, "/h/9998/y", hdrs), 9998);
 	assert_int_equal(eval_path(fx, "/nothing"), -1);
+}
+
+static void
+test_shared_conditions(void **state)
+{
+	struct fixture *fx = *state;
+	const char *block[] = {"x-block: 1", NULL};
+	int get, unblocked, c;
+	struct req q;
+	char v[32];
+	uint32_t r;
+
+	/* every route tests method GET and not x-block, plus its own uri */
+	get = cond(fx, GW_MATCH_METHOD, GW_MATCH_EXACT, NULL, "GET");
+	unblocked = cond_full(fx, GW_MATCH_HEADER, GW_MATCH_PRESENT, "x-block",
+			      NULL, false, true);
+	for (r = 0; r < 10000; r++) {
+		snprintf(v, sizeof(v), "/r/%u", r);
+		c = cond(fx, GW_MATCH_URI, GW_MATCH_EXACT, NULL, v);
+		clause(fx, r, get, unblocked, c);
+	}
+	clause(fx, 10000, get, -1, -1);
+	clause(fx, 10001, -1, -1, -1);
+	build(fx, 1);
+	assert_int_equal(eval_path(fx, "/r/0"), 0);
+	assert_int_equal(eval_path(fx, "/r/5000"), 5000);
+	assert_int_equal(eval_path(fx, "/r/9999"), 9999);
+	assert_int_equal(eval_path(fx, "/other"), 10000);
+	assert_int_equal(eval_headers(fx, "/r/9999", block), 10000);
+	req_init(&q, "POST", "/r/7", "h", NULL);
+	assert_int_equal(gw_match_set_eval(fx->set, 0, &q.r), 10001);
 }
 
 int
@@ -655,6 +696,7 @@ main(void)
 		T(test_invalid_patterns_rejected),
 		T(test_regex_tricky_but_valid),
 		T(test_ten_thousand_conditions),
+		T(test_shared_conditions),
 #undef T
 	};
 

@@ -198,6 +198,11 @@ gw_model_set_load_buffer(struct gw_model_set *set, const char *buf,
 	struct errlist el;
 
 	errlist_init(&el, err, errlen);
+	if (buf == NULL) {
+		/* libyaml asserts on a NULL input, even an empty one. */
+		buf = "";
+		len = 0;
+	}
 	return load_buffer(set, buf, len, file != NULL ? file : "<input>",
 			   &el);
 }

@@ -12,7 +12,9 @@
 
 #include "gw_admin.h"
 #include "gw_config.h"
+#include "gw_model.h"
 #include "gw_port.h"
+#include "gw_route.h"
 #include "gw_worker.h"
 
 #define GATEWAYD_MAX_EAL_ARGS 256
@@ -25,6 +27,8 @@ struct gatewayd {
 	char *eal_argv[GATEWAYD_MAX_EAL_ARGS];
 	struct rte_mempool *pool;
 	struct gw_port ports[GW_CONFIG_MAX_PORTS];
+	struct gw_model_store *store;          /**< applied Istio resources */
+	struct gw_route_snapshot *snapshot;    /**< compiled from the store */
 	struct gw_dataplane *dp;
 	struct gw_admin *admin;
 	struct sigaction old_int, old_term;

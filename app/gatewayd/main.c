@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -129,6 +130,50 @@ ports_term(struct gatewayd *g)
 	gw_port_close_all(g->ports, g->cfg.n_ports);
 }
 
+/* ---- module: istio (preloaded resources and the first snapshot) ---- */
+
+static int
+istio_init(struct gatewayd *g, char *err, size_t err_len)
+{
+	uint16_t ports[GW_CONFIG_MAX_LISTENERS];
+	struct gw_route_build_params params = { 0 };
+	struct gw_model_set *set;
+	int rc = 0;
+
+	g->store = gw_model_store_create();
+	set = gw_model_set_create();
+	if (g->store == NULL || set == NULL) {
+		gw_model_set_free(set);
+		return gw_err(err, err_len, "out of memory");
+	}
+	/* All preload files form one all-or-nothing batch, like one apply. */
+	for (unsigned int i = 0; i < g->cfg.n_preload && rc >= 0; i++)
+		rc = gw_model_set_load_file(set, g->cfg.preload[i], err, err_len);
+	if (rc >= 0)
+		rc = gw_model_store_apply(g->store, set, err, err_len);
+	gw_model_set_free(set);
+	if (rc < 0)
+		return rc;
+
+	for (unsigned int i = 0; i < g->cfg.n_listeners; i++)
+		ports[i] = g->cfg.listeners[i].port;
+	params.listener_ports = ports;
+	params.n_listener_ports = g->cfg.n_listeners;
+	params.n_workers = g->cfg.n_workers;
+	params.seed = rte_rdtsc();
+	g->snapshot = gw_route_snapshot_build(g->store, &params, err, err_len);
+	return g->snapshot == NULL ? -GW_ECONFIG : 0;
+}
+
+static void
+istio_term(struct gatewayd *g)
+{
+	gw_route_snapshot_free(g->snapshot);
+	g->snapshot = NULL;
+	gw_model_store_free(g->store);
+	g->store = NULL;
+}
+
 /* ---- module: dataplane (neighbour table, worker state, rings) ---- */
 
 static int
@@ -227,6 +272,7 @@ static const struct gatewayd_module {
 	{ "signals",   signals_init,   signals_term },   /* first: a stop during init is seen */
 	{ "eal",       eal_init,       eal_term },
 	{ "mempool",   mempool_init,   mempool_term },
+	{ "istio",     istio_init,     istio_term },     /* before ports: bad rules touch no device */
 	{ "ports",     ports_init,     ports_term },
 	{ "dataplane", dataplane_init, dataplane_term },
 	{ "workers",   workers_init,   workers_term },
@@ -305,7 +351,8 @@ usage(FILE *out)
 		"  -c, --config FILE     bootstrap configuration (see drivers-config/)\n"
 		"      --eal-extra ARGS  extra EAL arguments, space separated\n"
 		"                        (e.g. \"--no-huge -m 1024\")\n"
-		"      --check           validate the bootstrap and exit\n"
+		"      --check           validate the bootstrap and its Istio preload\n"
+		"                        files, then exit\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            show this help\n");
 }
@@ -347,8 +394,17 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check_only) {
-		printf("%s: ok (%u ports, %u workers)\n", config_path,
-		       g.cfg.n_ports, g.cfg.n_workers);
+		/* The preloaded Istio resources are checked too, without EAL. */
+		rc = istio_init(&g, err, sizeof(err));
+		istio_term(&g);
+		if (rc != 0) {
+			fprintf(stderr, "gatewayd: %s\n", err);
+			gw_config_free(&g.cfg);
+			return 2;
+		}
+		printf("%s: ok (%u ports, %u workers, %u Istio files)\n",
+		       config_path, g.cfg.n_ports, g.cfg.n_workers,
+		       g.cfg.n_preload);
 		gw_config_free(&g.cfg);
 		return 0;
 	}

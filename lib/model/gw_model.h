@@ -512,7 +512,7 @@ struct gw_we {
 /* Gateway                                                             */
 /* ------------------------------------------------------------------ */
 
-/** Server of a Gateway (a listener): plain HTTP only, `tls` absent. */
+/** Server of a Gateway (a listener): plain HTTP or TCP, `tls` absent. */
 struct gw_gateway_server {
 	uint16_t port;
 	const char *port_name;

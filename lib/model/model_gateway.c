@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Gateway: the listeners. Plain HTTP servers only; `tls` must be absent.
+ * Gateway: the listeners. Plain HTTP and TCP servers only; `tls` must be
+ * absent.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,9 +29,10 @@ server_port_field(struct decoder *d, void *obj, const char *key,
 		if (s->proto == GW_MODEL_PROTOCOL_UNSET)
 			dec_fail(d, v, "invalid protocol \"%.40s\"",
 				 s->protocol);
-		if (s->proto != GW_MODEL_PROTOCOL_HTTP)
+		if (s->proto != GW_MODEL_PROTOCOL_HTTP &&
+		    s->proto != GW_MODEL_PROTOCOL_TCP)
 			dec_fail(d, v, "protocol %.40s is not supported by "
-				 "this gateway (only HTTP)", s->protocol);
+				 "this gateway (only HTTP and TCP)", s->protocol);
 	}
 }
 

@@ -28,6 +28,8 @@ struct gw_port {
 	uint16_t n_queues;               /**< RX = TX queues = workers */
 	bool tx_ipv4_cksum_offload;      /**< the NIC computes IPv4 header checksums */
 	bool tx_tcp_cksum_offload;       /**< ... and TCP checksums */
+	bool tx_multi_seg;               /**< sends mbuf chains (zero-copy TX) */
+	uint16_t mtu;                    /**< IP MTU in use */
 	bool configured;                 /**< must be closed */
 	bool started;                    /**< must be stopped */
 	struct gw_net_iface iface;       /**< MAC and addresses, for lib/net */

@@ -109,6 +109,10 @@ port_open(const struct gw_config_port *cp, uint16_t n_queues,
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 		port->tx_tcp_cksum_offload = true;
 	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		port->tx_multi_seg = true;
+	}
 	rc = rte_eth_dev_configure(pid, n_queues, n_queues, &conf);
 	if (rc != 0)
 		return gw_err(err, err_len, "port %s: configure with %u queues failed: %s",
@@ -146,6 +150,8 @@ port_open(const struct gw_config_port *cp, uint16_t n_queues,
 	port->started = true;
 	port->n_queues = n_queues;
 
+	if (rte_eth_dev_get_mtu(pid, &port->mtu) != 0 || port->mtu == 0)
+		port->mtu = cp->mtu != 0 ? cp->mtu : RTE_ETHER_MTU;
 	rc = rte_eth_macaddr_get(pid, &mac);
 	if (rc != 0)
 		return gw_err(err, err_len, "port %s: cannot read MAC address: %s",

@@ -874,7 +874,7 @@ static const struct invalid_case invalid_cases[] = {
 	  "  - port: {number: 443, name: https, protocol: HTTPS}\n"
 	  "    hosts: [\"*\"]\n",
 	  "t.yaml:6:48: spec.servers[0].port.protocol: protocol HTTPS is not "
-	  "supported by this gateway (only HTTP)" },
+	  "supported by this gateway (only HTTP and TCP)" },
 	{ "gw no servers",
 	  "apiVersion: networking.istio.io/v1\nkind: Gateway\n"
 	  "metadata: {name: g}\nspec:\n  selector: {istio: ingress}\n",

@@ -29,6 +29,9 @@ GW_DOWN_IP=10.10.1.1     # the gateway's address on gw-down (owned by DPDK)
 GW_UP_IP=10.10.2.1       # the gateway's address on gw-up (owned by DPDK)
 SERVICE_VIP=10.96.0.10   # the httpbin ServiceEntry's address
 MTU=1500
+# Queues per veth, each way (GW_DEMO_VETH_QUEUES, default 1): 2 for a
+# two-worker gateway on AF_XDP (one socket per queue).
+VETH_QUEUES=${GW_DEMO_VETH_QUEUES:-1}
 BACKEND_READY_TIMEOUT=20 # seconds
 GW_READY_TIMEOUT=60      # seconds
 
@@ -62,6 +65,8 @@ $DEMO_DIR/gatewayd.log (run).
 
 Environment:
   GATEWAYD   gatewayd binary for run (default build/app/gatewayd)
+  GW_DEMO_VETH_QUEUES  RX/TX queues of each veth (default 1; up remakes
+             veths with another count)
 EOF
 }
 
@@ -112,20 +117,22 @@ ensure_ns() {
 
 # ensure_veth NS_A IF_A NS_B IF_B: a veth pair IF_A (in NS_A) <-> IF_B (in
 # NS_B, never ""); NS_A "" is the root namespace. A half left over, or a
-# pair with more than one queue, is removed and remade.
+# pair with another number of queues than VETH_QUEUES, is removed and remade.
 ensure_veth() {
 	local ns_a=$1 if_a=$2 ns_b=$3 if_b=$4
 	if link_exists "$ns_a" "$if_a" && link_exists "$ns_b" "$if_b" &&
-		nsip "$ns_a" -d link show dev "$if_a" | grep -q 'numrxqueues 1 '; then
+		nsip "$ns_a" -d link show dev "$if_a" | grep -q "numrxqueues $VETH_QUEUES "; then
 		return 0
 	fi
 	link_exists "$ns_a" "$if_a" && nsip "$ns_a" link del dev "$if_a"
 	link_exists "$ns_b" "$if_b" && nsip "$ns_b" link del dev "$if_b"
 	log "creating veth ${ns_a:-root}/$if_a <-> $ns_b/$if_b"
-	# One queue each way: an AF_XDP socket serves one queue, and with more
-	# the peer's transmit queue choice would hide flows from it.
-	nsip "$ns_a" link add name "$if_a" numtxqueues 1 numrxqueues 1 type veth \
-		peer name "$if_b" numtxqueues 1 numrxqueues 1 netns "$ns_b"
+	# One queue each way by default: an AF_XDP socket serves one queue, and
+	# with more the peer's transmit queue choice would hide flows from it
+	# (a two-worker gateway asks for two, one socket each).
+	nsip "$ns_a" link add name "$if_a" numtxqueues "$VETH_QUEUES" \
+		numrxqueues "$VETH_QUEUES" type veth peer name "$if_b" \
+		numtxqueues "$VETH_QUEUES" numrxqueues "$VETH_QUEUES" netns "$ns_b"
 	[ -n "$ns_a" ] || state_add "link $if_a"
 }
 

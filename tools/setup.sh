@@ -34,6 +34,8 @@ PACKAGES=(
 	gunicorn python3-httpbin
 	# clients, load, other proxies for comparison, capture
 	curl wrk nginx haproxy tcpdump
+	# L4 proxy benchmark: bulk TCP throughput, nginx's stream module
+	iperf3 libnginx-mod-stream
 	# netfilter, process tools (pgrep/pkill by pid file, fuser)
 	iptables procps psmisc
 	# lint for tools/*.sh and tests/system/*.sh

@@ -31,11 +31,45 @@ print_counters(struct gw_admin_reply *r, const char *prefix,
 	C(rx_packets); C(rx_bytes); C(tx_packets); C(tx_bytes);
 	C(arp_replies); C(icmp_echo_replies); C(neigh_held);
 	C(neigh_released); C(ctl_tx_packets); C(idle_sleeps);
+	C(handoff_out); C(handoff_in);
 #undef C
 	for (unsigned int i = 1; i < GW_DROP_REASON_MAX; i++)
 		gw_admin_reply_printf(r, "%s.drop.%s %lu\n", prefix,
 				      gw_drop_reason_name(i),
 				      (unsigned long)s->drops[i]);
+}
+
+static void
+print_tcp_counters(struct gw_admin_reply *r, const char *prefix,
+		   const struct gw_tcp_stats *t)
+{
+#define T(name) gw_admin_reply_printf(r, "%s.tcp.%s %lu\n", prefix, #name, \
+				      (unsigned long)t->name)
+	T(active_opens); T(passive_opens); T(accepts_refused);
+	T(conns_refused_limit); T(established); T(conns); T(timewait);
+	T(segs_in); T(segs_out); T(bytes_in); T(bytes_out);
+	T(retransmits); T(fast_retransmits); T(rto_timeouts);
+	T(out_of_order); T(reasm_dropped); T(dup_segments);
+	T(syncookies_sent); T(syncookies_ok); T(syncookies_failed);
+	T(resets_in); T(resets_out); T(challenge_acks);
+	T(bad_checksum); T(bad_segment); T(no_listener);
+	T(zero_window_probes); T(copied_bytes);
+#undef T
+}
+
+static void
+print_l4_counters(struct gw_admin_reply *r, const struct gw_dataplane *dp)
+{
+	struct gw_l4_proxy_stats sum;
+
+	gw_dataplane_l4_stats_sum(dp, &sum);
+	for (unsigned int i = 0; i < gw_l4_proxy_n_counters; i++) {
+		const struct gw_l4_proxy_counter *c = &gw_l4_proxy_counters[i];
+
+		gw_admin_reply_printf(r, "gateway.l4.%s %lu\n", c->name,
+			(unsigned long)*(const uint64_t *)((const char *)&sum +
+							   c->offset));
+	}
 }
 
 static void
@@ -47,8 +81,13 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 	char prefix[32];
 
 	(void)query; (void)body; (void)body_len;
+	struct gw_tcp_stats tcp;
+
 	gw_dataplane_stats_sum(g->dp, &sum);
 	print_counters(r, "gateway", &sum);
+	gw_dataplane_tcp_stats_sum(g->dp, &tcp);
+	print_tcp_counters(r, "gateway", &tcp);
+	print_l4_counters(r, g->dp);
 	gw_admin_reply_printf(r, "gateway.arp_requests_sent %lu\n",
 			      (unsigned long)g->dp->arp_requests_sent);
 	gw_admin_reply_printf(r, "gateway.control_tx_drops %lu\n",
@@ -56,6 +95,8 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 	for (unsigned int i = 0; i < g->dp->n_workers; i++) {
 		snprintf(prefix, sizeof(prefix), "worker.%u", i);
 		print_counters(r, prefix, &g->dp->workers[i]->stats);
+		print_tcp_counters(r, prefix,
+				   gw_tcp_stack_stats(g->dp->workers[i]->tcp));
 	}
 	for (unsigned int i = 0; i < g->cfg.n_ports; i++) {
 		struct rte_eth_stats es;

@@ -136,6 +136,7 @@ static int
 istio_init(struct gatewayd *g, char *err, size_t err_len)
 {
 	uint16_t ports[GW_CONFIG_MAX_LISTENERS];
+	enum gw_route_protocol protocols[GW_CONFIG_MAX_LISTENERS];
 	struct gw_route_build_params params = { 0 };
 	struct gw_model_set *set;
 	int rc = 0;
@@ -155,9 +156,13 @@ istio_init(struct gatewayd *g, char *err, size_t err_len)
 	if (rc < 0)
 		return rc;
 
-	for (unsigned int i = 0; i < g->cfg.n_listeners; i++)
+	for (unsigned int i = 0; i < g->cfg.n_listeners; i++) {
 		ports[i] = g->cfg.listeners[i].port;
+		protocols[i] = g->cfg.listeners[i].protocol == GW_PROTO_TCP ?
+			GW_ROUTE_PROTOCOL_TCP : GW_ROUTE_PROTOCOL_HTTP;
+	}
 	params.listener_ports = ports;
+	params.listener_protocols = protocols;
 	params.n_listener_ports = g->cfg.n_listeners;
 	params.n_workers = g->cfg.n_workers;
 	params.seed = rte_rdtsc();
@@ -179,7 +184,8 @@ istio_term(struct gatewayd *g)
 static int
 dataplane_init(struct gatewayd *g, char *err, size_t err_len)
 {
-	g->dp = gw_dataplane_create(&g->cfg, g->ports, g->pool, err, err_len);
+	g->dp = gw_dataplane_create(&g->cfg, g->ports, g->pool, g->snapshot,
+				    err, err_len);
 	return g->dp == NULL ? -GW_EMODULE : 0;
 }
 

@@ -252,6 +252,7 @@ config_control_group(struct config_parser *p, yaml_node_t *node,
 static const struct config_field control_fields[] = {
 	FIELD("socket", config_control_socket, false),
 	FIELD("group", config_control_group, false),
+	FIELD_STRING("state_dir", struct gw_config, control_state_dir, 0),
 	FIELD_END
 };
 

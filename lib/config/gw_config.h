@@ -87,6 +87,8 @@ struct gw_config {
 	/* control plane */
 	char control_socket[GW_CONFIG_PATH_LEN];
 	char control_group[GW_CONFIG_NAME_LEN]; /**< "" = root's group */
+	/** Where applied Istio resources are saved and reloaded; "" = not saved. */
+	char control_state_dir[GW_CONFIG_PATH_LEN];
 	bool admin_enabled;
 	struct in_addr admin_address;
 	uint16_t admin_port;

@@ -16,7 +16,8 @@
  *         -> endpoints and their load balancer
  *
  * - Listeners: the bootstrap listener ports (any address), one per
- *   ServiceEntry VIP and HTTP port, one per Gateway server port.
+ *   ServiceEntry VIP and HTTP port, one per Gateway server port. TCP
+ *   listeners are a separate set (gw_route_tcp_lookup()).
  * - The mesh table (bootstrap and VIP listeners) holds every
  *   VirtualService without `gateways` (or naming `mesh`), then a default
  *   virtual host for every ServiceEntry host no VirtualService claims: one
@@ -58,6 +59,12 @@
 
 struct gw_route_snapshot;
 
+/** Protocol of a bootstrap listener (`listeners[].protocol`). */
+enum gw_route_protocol {
+	GW_ROUTE_PROTOCOL_HTTP = 0,
+	GW_ROUTE_PROTOCOL_TCP,
+};
+
 /** Build parameters. */
 struct gw_route_build_params {
 	const uint16_t *listener_ports;  /**< bootstrap listener ports */
@@ -66,6 +73,12 @@ struct gw_route_build_params {
 	/** choice among a route's weighted destinations (default: smooth) */
 	enum gw_lb_weighted_mode weighted_mode;
 	uint64_t seed;                   /**< seeds the per-worker PRNGs */
+	/**
+	 * Protocol of each bootstrap listener, parallel to listener_ports;
+	 * NULL: all HTTP. A TCP port gets a TCP listener (see
+	 * gw_route_tcp_lookup()) and no HTTP one.
+	 */
+	const enum gw_route_protocol *listener_protocols;
 };
 
 /** Where a listener comes from. */
@@ -269,6 +282,77 @@ int gw_route_snapshot_listener(const struct gw_route_snapshot *snap, uint32_t i,
 uint32_t gw_route_snapshot_vhost_count(const struct gw_route_snapshot *snap);
 /** Bytes the snapshot owns: tables, match sets, LB tables, worker blocks. */
 size_t gw_route_snapshot_memory(const struct gw_route_snapshot *snap);
+
+/* ---- TCP (VirtualService `tcp` routes, L4 proxying) ---- */
+
+/**
+ * A compiled TCP route: one entry of a VirtualService's `tcp` list, or the
+ * default route of a service VIP port that no VirtualService routes (all
+ * of the service's endpoints).
+ */
+struct gw_route_tcp {
+	uint32_t id;
+	const char *vs_namespace;   /**< NULL for a service's default route */
+	const char *vs_name;        /**< the VirtualService, or the service host */
+	uint32_t tcp_index;         /**< position in the VirtualService's tcp list */
+	const struct gw_tcp_route *spec; /**< NULL for a default route */
+	uint32_t n_destinations;
+	const struct gw_route_destination *destinations; /**< headers NULL */
+	/* private */
+	const uint32_t *weights;
+	uint32_t state_off;
+};
+
+/** Result of gw_route_tcp_lookup(). */
+struct gw_route_tcp_result {
+	enum gw_route_status status;    /**< OK, NO_LISTENER or NO_MATCH */
+	const struct gw_route_tcp *route; /**< NULL unless GW_ROUTE_OK */
+	int32_t destination;            /**< index in route->destinations */
+	uint32_t cluster;               /**< its cluster, or GW_ROUTE_NO_CLUSTER */
+};
+
+/**
+ * Route a new TCP connection to @p listener_ip:@p listener_port (the
+ * address and port the client connected to).
+ *
+ * TCP listeners are: bootstrap listeners with protocol TCP (any address),
+ * Gateway servers with protocol TCP (any address), and each ServiceEntry
+ * IPv4 address with a TCP port (a VIP; tried before the port's
+ * any-address listener). An address and port that already carry an HTTP
+ * listener get no TCP one.
+ *
+ * Candidate routes, in order, first match wins (Istio):
+ * - Gateway server: the `tcp` routes of the VirtualServices bound to that
+ *   Gateway whose hosts meet the server's hosts (store order);
+ * - bootstrap listener: after those (when the port is both), the `tcp`
+ *   routes of every VirtualService on the mesh (no `gateways`, or
+ *   `mesh`), in namespace/name order;
+ * - VIP listener: the `tcp` routes of the first VirtualService on the mesh
+ *   whose hosts cover one of the service's hosts, then the service's
+ *   default route (all its endpoints on that port).
+ * A route matches when it has no `match`, or when one of its matches has
+ * no `port` or the listener's port, and no `destinationSubnets` or one
+ * containing @p listener_ip. The destination is chosen among the route's
+ * weighted ones with the calling worker's state, as for HTTP.
+ *
+ * @return 0 with @p out filled, or -ENOENT (out->status: NO_LISTENER, or
+ *         NO_MATCH when no route applies): refuse the connection.
+ */
+int gw_route_tcp_lookup(const struct gw_route_snapshot *snap,
+			unsigned int worker_id, uint32_t listener_ip,
+			uint16_t listener_port,
+			struct gw_route_tcp_result *out);
+
+/** Number of TCP listeners. */
+uint32_t gw_route_snapshot_tcp_listener_count(const struct gw_route_snapshot *snap);
+/** TCP listener @p i, ordered by port then address; 0, or -ENOENT when out of range. */
+int gw_route_snapshot_tcp_listener(const struct gw_route_snapshot *snap,
+				   uint32_t i, struct gw_route_listener_info *info);
+/** Number of TCP routes, default routes included. */
+uint32_t gw_route_snapshot_tcp_route_count(const struct gw_route_snapshot *snap);
+/** TCP route @p id, NULL when out of range. */
+const struct gw_route_tcp *
+gw_route_snapshot_tcp_route(const struct gw_route_snapshot *snap, uint32_t id);
 
 /**
  * Text for `gwctl describe route HOST`: for each listener whose tables

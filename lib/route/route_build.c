@@ -139,8 +139,8 @@ table_add(struct rt_build *b, uint32_t ti, const char *domain, uint32_t vhost)
 
 /* ---- which VirtualService goes where ---- */
 
-static bool
-vs_on_mesh(const struct gw_vs *vs)
+bool
+rt_vs_on_mesh(const struct gw_vs *vs)
 {
 	uint32_t i;
 
@@ -153,9 +153,9 @@ vs_on_mesh(const struct gw_vs *vs)
 }
 
 /* Does the VirtualService name this Gateway ("name" means its own namespace)? */
-static bool
-vs_on_gateway(const struct gw_model_resource *vs,
-	      const struct gw_model_resource *gw)
+bool
+rt_vs_on_gateway(const struct gw_model_resource *vs,
+		 const struct gw_model_resource *gw)
 {
 	size_t nslen = strlen(gw->meta.namespace);
 	uint32_t i;
@@ -177,9 +177,8 @@ vs_on_gateway(const struct gw_model_resource *vs,
 	return false;
 }
 
-/* Does host pattern @p pattern ("*", "*.x", "a.x") cover @p name? */
-static bool
-host_covers(const char *pattern, const char *name)
+bool
+rt_host_covers(const char *pattern, const char *name)
 {
 	size_t pl, nl;
 
@@ -199,9 +198,9 @@ host_covers(const char *pattern, const char *name)
  * specific of the two when one covers the other, else NULL. Server hosts
  * may carry a namespace filter: "ns/host", "./host", "*\/host".
  */
-static const char *
-server_domain(const struct gw_model_resource *gw, const char *server_host,
-	      const struct gw_model_resource *vs, const char *vs_host)
+const char *
+rt_server_domain(const struct gw_model_resource *gw, const char *server_host,
+		 const struct gw_model_resource *vs, const char *vs_host)
 {
 	const char *slash = strchr(server_host, '/');
 	const char *h = server_host;
@@ -221,9 +220,9 @@ server_domain(const struct gw_model_resource *gw, const char *server_host,
 				return NULL;
 		}
 	}
-	if (host_covers(h, vs_host))
+	if (rt_host_covers(h, vs_host))
 		return vs_host;
-	if (host_covers(vs_host, h))
+	if (rt_host_covers(vs_host, h))
 		return h;
 	return NULL;
 }
@@ -242,7 +241,7 @@ build_mesh_table(struct rt_build *b)
 			gw_model_store_at(b->store, GW_MODEL_KIND_VIRTUAL_SERVICE, i);
 
 		/* a TCP-only VirtualService does not claim HTTP hosts */
-		if (!vs_on_mesh(res->spec.vs) || res->spec.vs->n_http == 0)
+		if (!rt_vs_on_mesh(res->spec.vs) || res->spec.vs->n_http == 0)
 			continue;
 		rc = rt_vhost_for_vs(b, i, &v);
 		for (h = 0; h < res->spec.vs->n_hosts && rc == 0; h++)
@@ -319,12 +318,12 @@ build_gateway_tables(struct rt_build *b)
 				const struct gw_model_resource *vs = gw_model_store_at(
 					b->store, GW_MODEL_KIND_VIRTUAL_SERVICE, i);
 
-				if (!vs_on_gateway(vs, gw) || vs->spec.vs->n_http == 0)
+				if (!rt_vs_on_gateway(vs, gw) || vs->spec.vs->n_http == 0)
 					continue;
 				rc = rt_vhost_for_vs(b, i, &v);
 				for (h = 0; h < vs->spec.vs->n_hosts && rc == 0; h++)
 					for (sh = 0; sh < srv->n_hosts && rc == 0; sh++) {
-						const char *d = server_domain(gw,
+						const char *d = rt_server_domain(gw,
 							srv->hosts[sh], vs,
 							vs->spec.vs->hosts[h]);
 
@@ -406,6 +405,10 @@ build_listeners(struct rt_build *b)
 	for (i = 0; i < p->n_listener_ports && rc == 0; i++) {
 		uint16_t port = p->listener_ports[i];
 
+		/* TCP ports get a TCP listener instead (route_tcp.c) */
+		if (p->listener_protocols != NULL &&
+		    p->listener_protocols[i] == GW_ROUTE_PROTOCOL_TCP)
+			continue;
 		for (l = 0; l < b->snap->n_listeners; l++)
 			if (b->snap->listeners[l].ip == 0 &&
 			    b->snap->listeners[l].port == port)
@@ -563,12 +566,15 @@ gw_route_snapshot_build(const struct gw_model_store *store,
 	if (rc == 0)
 		rc = build_listeners(&b);
 	if (rc == 0)
+		rc = rt_tcp_build(&b);
+	if (rc == 0)
 		rc = rt_clusters_finish(&b);
 	if (rc == 0)
 		rc = build_workers(&b);
 	if (rc == 0) {
-		qsort(b.snap->listeners, b.snap->n_listeners,
-		      sizeof(*b.snap->listeners), listener_cmp);
+		if (b.snap->n_listeners > 1)
+			qsort(b.snap->listeners, b.snap->n_listeners,
+			      sizeof(*b.snap->listeners), listener_cmp);
 		b.snap->memory += sizeof(*b.snap) + b.snap->arena.total +
 			b.snap->cap_listeners * sizeof(*b.snap->listeners) +
 			b.snap->cap_tables * sizeof(*b.snap->tables) +
@@ -604,6 +610,7 @@ gw_route_snapshot_free(struct gw_route_snapshot *snap)
 	for (i = 0; snap->workers != NULL && i < snap->n_workers; i++)
 		free(snap->workers[i]);
 	free(snap->workers);
+	rt_tcp_free(snap);
 	for (i = 0; i < snap->n_vhosts; i++)
 		gw_match_set_free(snap->vhosts[i].match);
 	for (i = 0; i < snap->n_clusters; i++)

@@ -10,9 +10,11 @@
  *   route_cluster.c   clusters, endpoints, load balancers
  *   route_lookup.c    per-request lookup and endpoint choice
  *   route_describe.c  text dump for `gwctl describe route`
+ *   route_tcp.c       TCP listeners and routes (VirtualService `tcp`)
  */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gw_lb.h"
@@ -104,6 +106,25 @@ struct rt_listener {
 	const char *name;
 };
 
+/* A TCP listener: its candidate routes in order, then a fallback. */
+struct rt_tcp_listener {
+	uint32_t ip;
+	uint16_t port;
+	enum gw_route_listener_kind kind;
+	const char *name;
+	uint32_t *routes;        /* ids in rt_tcp.routes, tried in order */
+	uint32_t n_routes, cap_routes;
+	uint32_t fallback;       /* VIP listeners: the service's route, else RT_NONE */
+};
+
+/* TCP listeners and routes (route_tcp.c). */
+struct rt_tcp {
+	struct rt_tcp_listener *listeners; /* sorted by port, then ip */
+	uint32_t n_listeners, cap_listeners;
+	struct gw_route_tcp *routes;
+	uint32_t n_routes, cap_routes;
+};
+
 /* One per worker, cache aligned; route and cluster state follow it. */
 struct rt_worker {
 	struct gw_lb_rng rng;
@@ -131,6 +152,7 @@ struct gw_route_snapshot {
 	uint32_t state_size;           /* bytes of state per worker */
 	enum gw_lb_weighted_mode weighted_mode;
 	size_t memory;
+	struct rt_tcp tcp;
 };
 
 /* Build-time context. */
@@ -164,6 +186,25 @@ int rt_cluster_get(struct rt_build *b, const struct gw_destination *dest,
 /* Load balancers for every cluster, once all are known. */
 int rt_clusters_finish(struct rt_build *b);
 int rt_cluster_name_eq(const void *ctx, uint32_t idx);
+
+/* route_build.c: which VirtualServices bind where (shared with route_tcp.c). */
+bool rt_vs_on_mesh(const struct gw_vs *vs);
+bool rt_vs_on_gateway(const struct gw_model_resource *vs,
+		      const struct gw_model_resource *gw);
+/* Does host pattern @p pattern ("*", "*.x", "a.x") cover @p name? */
+bool rt_host_covers(const char *pattern, const char *name);
+const char *rt_server_domain(const struct gw_model_resource *gw,
+			     const char *server_host,
+			     const struct gw_model_resource *vs,
+			     const char *vs_host);
+
+/*
+ * route_tcp.c: TCP listeners (bootstrap TCP ports, Gateway TCP servers,
+ * ServiceEntry VIP TCP ports) and their routes; runs after the HTTP
+ * listeners exist and before the clusters' load balancers are built.
+ */
+int rt_tcp_build(struct rt_build *b);
+void rt_tcp_free(struct gw_route_snapshot *snap);
 
 /* route_lookup.c: table lookups shared with describe. */
 uint32_t rt_table_find_vhost(const struct rt_table *t, const char *host,

@@ -8,7 +8,8 @@
  *
  * Threading: a stack and its connections belong to one worker; every
  * function here is called on that worker only. Callbacks run on it too,
- * from gw_tcp_input(), gw_tcp_timers_run() or gw_tcp_connect(); a callback
+ * from gw_tcp_input() or gw_tcp_poll() (never from inside gw_tcp_send,
+ * shutdown, abort, recv_consumed or connect); a callback
  * may call gw_tcp_send/shutdown/abort/recv_consumed on any connection of
  * the same stack.
  *
@@ -35,6 +36,21 @@ enum gw_tcp_close_reason {
 	GW_TCP_CLOSED_TIMEOUT,        /**< retransmissions exhausted */
 	GW_TCP_CLOSED_ABORTED,        /**< gw_tcp_abort() (no callback is made for it) */
 	GW_TCP_CLOSED_STACK_STOP,     /**< gw_tcp_stack_free() */
+};
+
+/** Connection states (RFC 9293 section 3.3.2), for gw_tcp_conn_state(). */
+enum gw_tcp_state {
+	GW_TCP_CLOSED = 0,
+	GW_TCP_LISTEN,
+	GW_TCP_SYN_SENT,
+	GW_TCP_SYN_RCVD,
+	GW_TCP_ESTABLISHED,   /**< this and every state below are synchronized */
+	GW_TCP_FIN_WAIT_1,
+	GW_TCP_FIN_WAIT_2,
+	GW_TCP_CLOSE_WAIT,
+	GW_TCP_CLOSING,
+	GW_TCP_LAST_ACK,
+	GW_TCP_TIME_WAIT,
 };
 
 /** What the application hears from a connection. Any member may be NULL. */
@@ -76,6 +92,12 @@ struct gw_tcp_port {
 	bool tx_ip_cksum;            /**< NIC computes IPv4 header checksums */
 	bool tx_tcp_cksum;           /**< NIC computes TCP checksums */
 	bool tx_multi_seg;           /**< NIC sends mbuf chains (else: linearise, counted) */
+	/**
+	 * Most mbufs in one transmitted frame, header included (the NIC's
+	 * tx_desc_lim.nb_mtu_seg_max); 0 = 16. A segment whose payload would
+	 * need more is cut short rather than copied.
+	 */
+	uint16_t tx_max_segs;
 };
 
 struct gw_tcp_stack_params {
@@ -94,6 +116,22 @@ struct gw_tcp_stack_params {
 	const struct gw_tcp_port *ports;
 	gw_tcp_xmit_fn xmit;
 	void *xmit_arg;
+	/* Optional; 0 (or NULL) selects the default given. */
+	uint32_t timewait_ms;        /**< TIME_WAIT length, 2*MSL (default 60000) */
+	uint32_t delack_ms;          /**< delayed-ACK timer (default 40) */
+	uint32_t max_retransmits;    /**< timeouts in a row before TIMEOUT (default 12) */
+	uint32_t challenge_ack_limit;/**< challenge ACKs per second per stack (default 1000) */
+	uint64_t start_tsc;          /**< the stack's clock at create (default rte_rdtsc()) */
+	/**
+	 * Source-port choice hook for gw_tcp_connect(): return true when
+	 * @p local_port is acceptable for this worker (e.g. the NIC's RSS hash
+	 * of the return 4-tuple lands on its queue). NULL: local_port %
+	 * n_workers == worker_id, which gw_tcp_owner() assumes.
+	 */
+	bool (*src_port_ok)(void *arg, unsigned int port_index,
+			    uint32_t local_ip, uint16_t local_port,
+			    uint32_t remote_ip, uint16_t remote_port);
+	void *src_port_arg;
 };
 
 /** Counters of one stack. */
@@ -127,8 +165,9 @@ int gw_tcp_listen(struct gw_tcp_stack *s, uint32_t ip, uint16_t port,
  * Open a connection to @p dst_ip:@p dst_port through port @p port_index,
  * from the port's address and a source port this worker owns (see
  * gw_tcp_owner()). Returns the connection (SYN sent; on_established or
- * on_closed follow) or NULL with rte_errno set (-ENOSPC at max_conns,
- * -EADDRINUSE when no source port is free).
+ * on_closed follow) or NULL with rte_errno set (ENOSPC at max_conns,
+ * EADDRINUSE when no source port is free, EINVAL for a bad port index;
+ * positive, as DPDK sets rte_errno).
  */
 struct gw_tcp_conn *gw_tcp_connect(struct gw_tcp_stack *s,
 	unsigned int port_index, uint32_t dst_ip, uint16_t dst_port,
@@ -177,8 +216,29 @@ void gw_tcp_input(struct gw_tcp_stack *s, unsigned int port_index,
 unsigned int gw_tcp_owner(const struct gw_tcp_stack *s, const struct rte_mbuf *m,
 			  const struct gw_net_result *res);
 
-/** Run due timers; send ACKs and segments made ready by input. Call every loop. */
+/**
+ * Run due timers; send ACKs and segments made ready by input. Call every
+ * loop (after each RX burst too, so that ACKs are coalesced per burst).
+ * @p now_tsc is the stack's clock until the next call: input and the
+ * application calls in between use it (an earlier value is ignored).
+ * Cheap when nothing is due. Passive connections announce themselves
+ * through accept; a connection that ends in TIME_WAIT gets on_closed
+ * (NORMAL) on entering it and lingers without its application.
+ */
 void gw_tcp_poll(struct gw_tcp_stack *s, uint64_t now_tsc);
+
+/**
+ * When gw_tcp_poll() has work next: the stack's clock when output is
+ * pending, else no later than the earliest timer (possibly earlier),
+ * UINT64_MAX when nothing is armed. For idle back-off and tests.
+ */
+uint64_t gw_tcp_next_expiry(struct gw_tcp_stack *s);
+
+/** The connection's state (TIME_WAIT TCBs are never handed out). */
+enum gw_tcp_state gw_tcp_conn_state(const struct gw_tcp_conn *c);
+
+/** Upper-case name of a state ("ESTABLISHED"); never NULL. */
+const char *gw_tcp_state_name(enum gw_tcp_state st);
 
 /** This stack's counters (read by the control lcore; single writer). */
 const struct gw_tcp_stats *gw_tcp_stack_stats(const struct gw_tcp_stack *s);

@@ -53,6 +53,118 @@ worker_create(struct gw_dataplane *dp, unsigned int id, unsigned int lcore,
 	return w;
 }
 
+/* The TCP stack transmits through the worker's neighbour-aware path. */
+static void
+tcp_xmit(void *arg, unsigned int port_index, uint32_t next_hop,
+	 struct rte_mbuf *m)
+{
+	gw_worker_send_ip(arg, port_index, next_hop, m);
+}
+
+static const struct gw_route_snapshot *
+l4_snapshot(void *arg)
+{
+	return gw_dataplane_snapshot(arg);
+}
+
+/* The L4 proxy listens on every TCP listener of the snapshot in force. */
+static int
+worker_l4_create(struct gw_dataplane *dp, struct gw_worker *w,
+		 const struct gw_config *cfg, char *err, size_t err_len)
+{
+	const struct gw_route_snapshot *snap = gw_dataplane_snapshot(dp);
+	struct gw_l4_proxy_params p = {
+		.stack = w->tcp,
+		.worker_id = w->id,
+		.snapshot = l4_snapshot,
+		.snapshot_arg = dp,
+		/* Each session holds two connections of the stack. */
+		.max_sessions = cfg->max_connections_per_worker / 2 + 1,
+		.n_ports = dp->n_ports,
+		.ports = dp->tcp_ports,
+		.port_roles = dp->port_roles,
+		.tsc_hz = dp->tsc_hz,
+		.socket_id = (int)rte_lcore_to_socket_id(w->lcore_id),
+	};
+	struct gw_route_listener_info li;
+	uint32_t n = snap ? gw_route_snapshot_tcp_listener_count(snap) : 0;
+
+	w->l4 = gw_l4_proxy_create(&p);
+	if (w->l4 == NULL)
+		return gw_err(err, err_len, "worker %u: cannot create the L4 proxy",
+			      w->id);
+	for (uint32_t i = 0; i < n; i++) {
+		int rc;
+
+		if (gw_route_snapshot_tcp_listener(snap, i, &li) != 0)
+			continue;
+		rc = gw_l4_proxy_listen(w->l4, li.ip, li.port);
+		if (rc != 0)
+			return gw_err(err, err_len,
+				"worker %u: cannot listen on TCP %s: %s", w->id,
+				li.name, strerror(-rc));
+	}
+	return 0;
+}
+
+static int
+worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
+		  const struct gw_config *cfg, char *err, size_t err_len)
+{
+	struct gw_tcp_stack_params p = {
+		.worker_id = w->id,
+		.n_workers = cfg->n_workers,
+		.max_conns = cfg->max_connections_per_worker,
+		.syn_backlog = 1024,
+		.timewait_max = cfg->max_connections_per_worker / 4 + 1,
+		.rcvbuf = 256 * 1024,
+		.sndbuf = 256 * 1024,
+		.reasm_segments = 4096,
+		.connect_timeout_ms = 5000,
+		.tsc_hz = dp->tsc_hz,
+		.pool = dp->pool,
+		.n_ports = dp->n_ports,
+		.ports = dp->tcp_ports,
+		.xmit = tcp_xmit,
+		.xmit_arg = w,
+	};
+	char name[RTE_RING_NAMESIZE];
+
+	w->tcp = gw_tcp_stack_create(&p);
+	if (w->tcp == NULL)
+		return gw_err(err, err_len,
+			"worker %u: cannot create a TCP stack for %u connections",
+			w->id, p.max_conns);
+	if (worker_l4_create(dp, w, cfg, err, err_len) != 0)
+		return -GW_EMODULE;
+	for (unsigned int src = 0; src < cfg->n_workers && cfg->n_workers > 1;
+	     src++) {
+		if (src == w->id)
+			continue;
+		snprintf(name, sizeof(name), "gw_hand_%u_%u", src, w->id);
+		w->handoff_in[src] = rte_ring_create(name, GW_WORKER_RING_SIZE,
+			(int)rte_lcore_to_socket_id(w->lcore_id),
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->handoff_in[src] == NULL)
+			return gw_err(err, err_len,
+				"worker %u: cannot create hand-off ring: %s",
+				w->id, rte_strerror(rte_errno));
+	}
+	return 0;
+}
+
+static void
+drain_ring(struct rte_ring *r)
+{
+	struct rte_mbuf *m;
+
+	if (r == NULL)
+		return;
+	while (rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
 static void
 worker_free(struct gw_worker *w)
 {
@@ -60,6 +172,12 @@ worker_free(struct gw_worker *w)
 
 	if (w == NULL)
 		return;
+	/* The proxy's sessions are callbacks of the stack's connections:
+	 * free the stack (which closes them) first. */
+	gw_tcp_stack_free(w->tcp);
+	gw_l4_proxy_free(w->l4);
+	for (unsigned int i = 0; i < GW_CONFIG_MAX_WORKERS; i++)
+		drain_ring(w->handoff_in[i]);
 	while (rte_ring_dequeue(w->ctl_tx, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(w->events);
@@ -70,7 +188,9 @@ worker_free(struct gw_worker *w)
 
 struct gw_dataplane *
 gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
-		    struct rte_mempool *pool, char *err, size_t err_len)
+		    struct rte_mempool *pool,
+		    const struct gw_route_snapshot *snapshot,
+		    char *err, size_t err_len)
 {
 	struct gw_neigh_params np;
 	struct gw_dataplane *dp;
@@ -84,13 +204,23 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 	dp->n_ports = cfg->n_ports;
 	dp->ports = ports;
 	dp->pool = pool;
+	dp->snapshot = snapshot;
 	dp->tsc_hz = hz;
 	dp->drain_tsc = hz / 1000000 * GW_WORKER_DRAIN_US;
 	dp->pending_timeout_tsc = hz / 1000 * GW_NEIGH_PENDING_TIMEOUT_MS;
 	dp->idle_backoff = cfg->idle_backoff;
 	dp->idle_sleep_max_us = cfg->idle_sleep_max_us;
-	for (unsigned int i = 0; i < cfg->n_ports; i++)
+	for (unsigned int i = 0; i < cfg->n_ports; i++) {
 		dp->port_index[ports[i].port_id] = (uint8_t)i;
+		dp->port_roles[i] = ports[i].roles;
+		dp->tcp_ports[i] = (struct gw_tcp_port){
+			.iface = ports[i].iface,
+			.mtu = ports[i].mtu,
+			.tx_ip_cksum = ports[i].tx_ipv4_cksum_offload,
+			.tx_tcp_cksum = ports[i].tx_tcp_cksum_offload,
+			.tx_multi_seg = ports[i].tx_multi_seg,
+		};
+	}
 
 	/* Linux's defaults: reachable 30 s, 1 s between probes, 3 probes. */
 	np = (struct gw_neigh_params){
@@ -124,6 +254,8 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 		dp->workers[i] = worker_create(dp, i, cfg->worker_lcores[i],
 					       cfg->neighbour_pending, err, err_len);
 		if (dp->workers[i] == NULL)
+			goto fail;
+		if (worker_tcp_create(dp, dp->workers[i], cfg, err, err_len) != 0)
 			goto fail;
 	}
 	return dp;
@@ -246,6 +378,34 @@ gw_dataplane_control_poll(struct gw_dataplane *dp)
 }
 
 void
+gw_dataplane_tcp_stats_sum(const struct gw_dataplane *dp,
+			   struct gw_tcp_stats *sum)
+{
+	/* Every member is a uint64_t counter or gauge: sum them as an array. */
+	uint64_t *out = (uint64_t *)sum;
+	const size_t n = sizeof(*sum) / sizeof(uint64_t);
+
+	RTE_BUILD_BUG_ON(sizeof(*sum) % sizeof(uint64_t) != 0);
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		const uint64_t *in = (const uint64_t *)gw_tcp_stack_stats(
+			dp->workers[i]->tcp);
+
+		for (size_t k = 0; k < n; k++)
+			out[k] += in[k];
+	}
+}
+
+void
+gw_dataplane_l4_stats_sum(const struct gw_dataplane *dp,
+			  struct gw_l4_proxy_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		gw_l4_proxy_stats_add(sum, gw_l4_proxy_stats(dp->workers[i]->l4));
+}
+
+void
 gw_dataplane_stats_sum(const struct gw_dataplane *dp, struct gw_worker_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
@@ -262,6 +422,8 @@ gw_dataplane_stats_sum(const struct gw_dataplane *dp, struct gw_worker_stats *su
 		sum->neigh_released += s->neigh_released;
 		sum->ctl_tx_packets += s->ctl_tx_packets;
 		sum->idle_sleeps += s->idle_sleeps;
+		sum->handoff_out += s->handoff_out;
+		sum->handoff_in += s->handoff_in;
 		for (unsigned int r = 0; r < GW_DROP_REASON_MAX; r++)
 			sum->drops[r] += s->drops[r];
 	}

@@ -28,6 +28,9 @@
 #include "gw_neigh.h"
 #include "gw_net.h"
 #include "gw_port.h"
+#include "gw_proxy.h"
+#include "gw_route.h"
+#include "gw_tcp.h"
 
 #define GW_WORKER_BURST       32
 #define GW_WORKER_PREFETCH    4     /**< prefetch packet i+N while handling i */
@@ -47,6 +50,8 @@ struct gw_worker_stats {
 	uint64_t neigh_released;     /**< parked packets sent after resolution */
 	uint64_t ctl_tx_packets;     /**< frames sent for the control lcore */
 	uint64_t idle_sleeps;        /**< idle back-off sleeps taken */
+	uint64_t handoff_out;        /**< TCP segments passed to their owner worker */
+	uint64_t handoff_in;         /**< TCP segments received from other workers */
 	uint64_t drops[GW_DROP_REASON_MAX];
 };
 
@@ -75,6 +80,10 @@ struct gw_worker {
 	struct rte_ring *events;      /**< worker -> control (SP/SC) */
 	struct rte_ring *ctl_tx;      /**< control -> worker frames to send (SP/SC) */
 	struct gw_neigh_pending *pending;
+	struct gw_tcp_stack *tcp;     /**< this worker's TCP connections */
+	struct gw_l4_proxy *l4;       /**< TCP listeners: Istio `tcp` routes */
+	/** Segments other workers received for our connections (SP/SC each). */
+	struct rte_ring *handoff_in[GW_CONFIG_MAX_WORKERS];
 	uint64_t next_drain_tsc;
 	uint32_t idle_polls;          /**< consecutive empty polls */
 	uint32_t idle_sleep_us;       /**< current back-off step */
@@ -99,6 +108,10 @@ struct gw_dataplane {
 	uint64_t pending_timeout_tsc;
 	bool idle_backoff;
 	uint32_t idle_sleep_max_us;
+	struct gw_tcp_port tcp_ports[GW_CONFIG_MAX_PORTS]; /**< ports as TCP sees them */
+	uint32_t port_roles[GW_CONFIG_MAX_PORTS];          /**< enum gw_port_role bits */
+	/** The routing snapshot workers read (acquire load; see gw_dataplane_snapshot()). */
+	const struct gw_route_snapshot *snapshot;
 	volatile int stop;                    /**< set by the control lcore */
 	/* control-lcore side counters */
 	uint64_t arp_requests_sent;
@@ -108,11 +121,24 @@ struct gw_dataplane {
 /**
  * Build the data plane for @p cfg over started @p ports: neighbour table
  * (with the bootstrap's static entries), one worker per worker lcore with
- * its rings and pending queue. Returns NULL with a message in @p err.
+ * its rings, pending queue, TCP stack and L4 proxy listening on the TCP
+ * listeners of @p snapshot. Returns NULL with a message in @p err.
  */
 struct gw_dataplane *gw_dataplane_create(const struct gw_config *cfg,
 	struct gw_port *ports, struct rte_mempool *pool,
+	const struct gw_route_snapshot *snapshot,
 	char *err, size_t err_len);
+
+/** The routing snapshot in force (workers and control lcore). */
+static inline const struct gw_route_snapshot *
+gw_dataplane_snapshot(const struct gw_dataplane *dp)
+{
+	return __atomic_load_n(&dp->snapshot, __ATOMIC_ACQUIRE);
+}
+
+/** Sum of every worker's L4 proxy counters. */
+void gw_dataplane_l4_stats_sum(const struct gw_dataplane *dp,
+			       struct gw_l4_proxy_stats *sum);
 
 /** Free what gw_dataplane_create() made; workers must have stopped. */
 void gw_dataplane_free(struct gw_dataplane *dp);
@@ -139,6 +165,10 @@ int gw_dataplane_neigh_resolve(struct gw_dataplane *dp, unsigned int port_index,
 /** Sum of every worker's counters. */
 void gw_dataplane_stats_sum(const struct gw_dataplane *dp,
 			    struct gw_worker_stats *sum);
+
+/** Sum of every worker's TCP counters. */
+void gw_dataplane_tcp_stats_sum(const struct gw_dataplane *dp,
+				struct gw_tcp_stats *sum);
 
 /** The worker loop, for rte_eal_remote_launch(). */
 int gw_worker_main(void *arg);

@@ -125,6 +125,66 @@ pending_drop(void *arg, void *pkt)
 	worker_drop(arg, pkt, GW_DROP_NEIGH_UNRESOLVED);
 }
 
+/* A segment goes to the worker that owns its connection: with RSS that is
+ * already us; without it (af_packet fanout, one-queue vdevs) the owner is
+ * found from the segment and handed the mbuf through its ring. */
+static inline void
+tcp_dispatch(struct gw_worker *w, unsigned int pi, struct rte_mbuf *m,
+	     const struct gw_net_result *res)
+{
+	struct gw_dataplane *dp = w->dp;
+
+	if (dp->n_workers > 1) {
+		unsigned int owner = gw_tcp_owner(w->tcp, m, res);
+
+		if (owner != w->id) {
+			struct rte_ring *r = dp->workers[owner]->handoff_in[w->id];
+
+			if (rte_ring_sp_enqueue(r, m) != 0) {
+				worker_drop(w, m, GW_DROP_RING_FULL);
+				return;
+			}
+			w->stats.handoff_out++;
+			return;
+		}
+	}
+	gw_tcp_input(w->tcp, pi, m, res);
+}
+
+/* Segments other workers passed us: classify again (cheap, and it keeps
+ * the rings to bare mbuf pointers) and feed our stack. */
+static unsigned int
+handoff_receive(struct gw_worker *w, struct rte_mbuf **pkts)
+{
+	struct gw_dataplane *dp = w->dp;
+	unsigned int total = 0;
+
+	for (unsigned int src = 0; src < dp->n_workers; src++) {
+		struct rte_ring *r = w->handoff_in[src];
+		unsigned int n;
+
+		if (r == NULL || rte_ring_empty(r))
+			continue;
+		n = rte_ring_sc_dequeue_burst(r, (void **)pkts, GW_WORKER_BURST,
+					      NULL);
+		for (unsigned int i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			unsigned int pi = dp->port_index[m->port];
+			struct gw_net_result res;
+
+			w->stats.handoff_in++;
+			if (gw_net_input(&dp->ports[pi].iface,
+					 rte_pktmbuf_mtod(m, uint8_t *),
+					 rte_pktmbuf_data_len(m), &res) == GW_NET_TCP)
+				gw_tcp_input(w->tcp, pi, m, &res);
+			else
+				worker_drop(w, m, res.drop);
+		}
+		total += n;
+	}
+	return total;
+}
+
 /* The reply's destination is the original source: route it like any packet
  * we originate, rather than bouncing it to the MAC it came from. */
 static inline uint32_t
@@ -177,8 +237,7 @@ handle_packet(struct gw_worker *w, unsigned int pi, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	case GW_NET_TCP:
-		/* The TCP stack attaches here (next issue). */
-		worker_drop(w, m, GW_DROP_NO_HANDLER);
+		tcp_dispatch(w, pi, m, &res);
 		return;
 	case GW_NET_DROP:
 	default:
@@ -238,6 +297,9 @@ gw_worker_main(void *arg)
 			n_rx += n;
 		}
 
+		if (dp->n_workers > 1)
+			n_rx += handoff_receive(w, pkts);
+
 		/* Frames the control lcore asked us to send (ARP probes). */
 		if (!rte_ring_empty(w->ctl_tx)) {
 			uint16_t n = rte_ring_sc_dequeue_burst(w->ctl_tx,
@@ -253,6 +315,9 @@ gw_worker_main(void *arg)
 		}
 
 		now = rte_rdtsc();
+		/* ACKs and data made ready by this burst, and due TCP timers. */
+		gw_tcp_poll(w->tcp, now);
+		gw_l4_proxy_poll(w->l4, now);
 		if (now >= w->next_drain_tsc) {
 			if (gw_neigh_pending_count(w->pending) != 0)
 				gw_neigh_pending_flush(w->pending, dp->neigh, now,

@@ -317,3 +317,51 @@ gw_cleanup() {
 trap gw_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# ----------------------------------------------------------- L4 proxy tests
+# Helpers for tests/system/test_l4_*.sh (clients, servers and the wire are
+# subcommands of tests/system/l4_tool.py, run with Debian's python).
+GW_PYTHON=${GW_PYTHON:-/usr/bin/python3}
+GW_L4_TOOL=$GW_ROOT/tests/system/l4_tool.py
+
+# l4_tool NS ARGS...: tests/system/l4_tool.py ARGS in namespace NS ("" =
+# the root namespace). Every subcommand bounds itself (--timeout).
+l4_tool() {
+	local ns=$1; shift
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$GW_PYTHON" "$GW_L4_TOOL" "$@"
+	else
+		"$GW_PYTHON" "$GW_L4_TOOL" "$@"
+	fi
+}
+
+# ns_listening NS PORT: something listens on TCP PORT in namespace NS.
+ns_listening() {
+	ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .
+}
+
+# l4_server NS NAME ARGS...: start `l4_tool.py ARGS` (a server) in the
+# background in NS, output in $GW_TMP/NAME.log, and wait (10 s at most)
+# until it listens on the port given by --port. tools/demo.sh down stops it
+# with every other process of the namespace.
+l4_server() {
+	local ns=$1 name=$2 port="" prev="" a; shift 2
+	for a in "$@"; do
+		[ "$prev" != --port ] || port=$a
+		prev=$a
+	done
+	[ -n "$port" ] || fail "l4_server $name: no --port"
+	l4_tool "$ns" "$@" >"$GW_TMP/$name.log" 2>&1 &
+	wait_until 10 ns_listening "$ns" "$port" ||
+		fail "l4_server $name: nothing listens on $ns port $port ($(tail -n 3 "$GW_TMP/$name.log"))"
+}
+
+# gw_l4_stat NAME: an L4 proxy counter ("sessions" is gateway.l4.sessions).
+gw_l4_stat() {
+	gw_stat "l4.$1"
+}
+
+# gw_stat_or NAME DEFAULT: counter NAME, or DEFAULT when /stats lacks it.
+gw_stat_or() {
+	gw_stat "$1" 2>/dev/null || printf '%s\n' "$2"
+}

@@ -98,6 +98,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.idle_sleep_max_us, 100);
 	assert_string_equal(cfg.control_socket, "/run/gatewayd/gatewayd.sock");
 	assert_string_equal(cfg.control_group, "");
+	assert_string_equal(cfg.control_state_dir, "");
 	assert_true(cfg.admin_enabled);
 	assert_ip(cfg.admin_address, "127.0.0.1");
 	assert_int_equal(cfg.admin_port, 15000);
@@ -265,6 +266,13 @@ test_valid_variants(void **state)
 	assert_int_equal(load(text), 0);
 	assert_true(cfg.idle_backoff);
 	assert_int_equal(cfg.idle_sleep_max_us, 50);
+
+	/* control.state_dir: saved Istio resources (off when absent). */
+	snprintf(text, sizeof(text),
+		 "control: {state_dir: /var/lib/gatewayd, group: gw}\n%s", port0);
+	assert_int_equal(load(text), 0);
+	assert_string_equal(cfg.control_state_dir, "/var/lib/gatewayd");
+	assert_string_equal(cfg.control_group, "gw");
 
 	/* Protocols are case-insensitive; the default is HTTP. */
 	snprintf(text, sizeof(text),

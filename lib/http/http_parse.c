@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP/1.1 head parser: a resumable byte-level state machine for the
+ * syntax (start line, field lines, line endings, limits). Once the head is
+ * complete, http_fields.c works out what the fields mean (framing, Host,
+ * Connection, request-target form).
+ *
+ * Positions are kept as offsets from the first byte of the head, so the
+ * same state works whether the head sits in the caller's chunk or in the
+ * parser's buffer. While the head stays inside one chunk nothing is copied;
+ * when a chunk ends inside the head, its part of the head is appended to
+ * the buffer and the field lines found so far are re-pointed there.
+ *
+ * The syntax pass rejects a byte as soon as it is seen, and the meaning
+ * pass runs only on a complete head, so the verdict is the same however
+ * the input is cut into chunks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_common.h"
+#include "gw_http.h"
+#include "http_private.h"
+
+/* ---- byte classes, computed at compile time from the RFC grammars ---- */
+
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define IS_HEX(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || \
+		   ((c) >= 'A' && (c) <= 'F'))
+#define IS_TSPECIAL(c) ((c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || \
+			(c) == '&' || (c) == '\'' || (c) == '*' || (c) == '+' || \
+			(c) == '-' || (c) == '.' || (c) == '^' || (c) == '_' || \
+			(c) == '`' || (c) == '|' || (c) == '~')
+#define IS_TCHAR(c) (IS_DIGIT(c) || IS_ALPHA(c) || IS_TSPECIAL(c))
+#define IS_VCHAR(c) ((c) >= 0x21 && (c) <= 0x7e)
+#define IS_SUBDELIM(c) ((c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || \
+			(c) == '(' || (c) == ')' || (c) == '*' || (c) == '+' || \
+			(c) == ',' || (c) == ';' || (c) == '=')
+#define IS_UNRESERVED(c) (IS_ALPHA(c) || IS_DIGIT(c) || (c) == '-' || \
+			  (c) == '.' || (c) == '_' || (c) == '~')
+
+#define CLASS(c) \
+	((IS_TCHAR(c) ? HC_TCHAR : 0) | \
+	 (IS_VCHAR(c) || (c) >= 0x80 ? HC_FVCHAR : 0) | \
+	 ((c) == ' ' || (c) == '\t' ? HC_WS : 0) | \
+	 (IS_VCHAR(c) && (c) != '#' ? HC_TARGET : 0) | \
+	 (IS_HEX(c) ? HC_HEX : 0) | \
+	 (IS_DIGIT(c) ? HC_DIGIT : 0) | \
+	 (IS_UNRESERVED(c) || IS_SUBDELIM(c) ? HC_HOST : 0) | \
+	 (IS_ALPHA(c) || IS_DIGIT(c) || (c) == '+' || (c) == '-' || \
+	  (c) == '.' ? HC_SCHEME : 0))
+#define C4(b)  CLASS(b), CLASS((b) + 1), CLASS((b) + 2), CLASS((b) + 3)
+#define C16(b) C4(b), C4((b) + 4), C4((b) + 8), C4((b) + 12)
+#define C64(b) C16(b), C16((b) + 16), C16((b) + 32), C16((b) + 48)
+
+const uint8_t http_char_class[256] = { C64(0), C64(64), C64(128), C64(192) };
+
+/* ---- errors ---- */
+
+static const struct {
+	const char *reason;
+	uint16_t status;
+} http_errors[] = {
+#define E(code, st, text) [GW_HTTP_E_##code - GW_HTTP_EBASE] = { text, st }
+	E(REQUEST_LINE, 400, "malformed request line"),
+	E(METHOD, 400, "invalid method"),
+	E(TARGET, 400, "invalid request-target"),
+	E(TARGET_TOO_LONG, 414, "request-target too long"),
+	E(VERSION, 400, "malformed HTTP version"),
+	E(VERSION_UNSUPPORTED, 505, "HTTP version not supported"),
+	E(STATUS_LINE, 400, "malformed status line"),
+	E(BARE_CR, 400, "bare CR"),
+	E(BARE_LF, 400, "bare LF"),
+	E(FIELD_NAME, 400, "invalid field name"),
+	E(SPACE_BEFORE_COLON, 400, "whitespace before colon"),
+	E(OBS_FOLD, 400, "obsolete line folding"),
+	E(FIELD_VALUE, 400, "invalid field value"),
+	E(HEAD_TOO_LARGE, 431, "header section too large"),
+	E(TOO_MANY_FIELDS, 431, "too many header fields"),
+	E(CONTENT_LENGTH, 400, "invalid Content-Length"),
+	E(CONTENT_LENGTH_CONFLICT, 400, "conflicting Content-Length"),
+	E(CL_AND_TE, 400, "Content-Length with Transfer-Encoding"),
+	E(TRANSFER_ENCODING, 400, "invalid Transfer-Encoding"),
+	E(TE_UNSUPPORTED, 501, "unsupported transfer coding"),
+	E(TE_HTTP10, 400, "Transfer-Encoding in HTTP/1.0"),
+	E(NO_HOST, 400, "missing Host"),
+	E(MULTIPLE_HOST, 400, "multiple Host fields"),
+	E(HOST, 400, "invalid Host"),
+	E(CONNECT_BODY, 400, "CONNECT with a body"),
+	E(CHUNK_SIZE, 400, "invalid chunk size"),
+	E(CHUNK_EXT, 400, "invalid chunk extension"),
+	E(CHUNK_CRLF, 400, "missing CRLF after chunk data"),
+	E(TRAILER, 400, "invalid trailer field"),
+	E(TRAILER_TOO_LARGE, 400, "trailer section too large"),
+#undef E
+};
+
+_Static_assert(GW_ARRAY_SIZE(http_errors) == GW_HTTP_E_MAX - GW_HTTP_EBASE,
+	       "every enum gw_http_error value needs a reason");
+
+const char *
+gw_http_strerror(int code)
+{
+	unsigned int i = (code < 0 ? 0u - (unsigned int)code : (unsigned int)code) -
+			 GW_HTTP_EBASE;
+
+	if (code == 0)
+		return "success";
+	if (i >= GW_ARRAY_SIZE(http_errors) || http_errors[i].reason == NULL)
+		return "unknown HTTP error";
+	return http_errors[i].reason;
+}
+
+uint16_t
+gw_http_error_status(int code)
+{
+	unsigned int i = (code < 0 ? 0u - (unsigned int)code : (unsigned int)code) -
+			 GW_HTTP_EBASE;
+
+	if (i >= GW_ARRAY_SIZE(http_errors) || http_errors[i].status == 0)
+		return 400;
+	return http_errors[i].status;
+}
+
+/* ---- parser life cycle ---- */
+
+enum {
+	S_START = 0,     /* before the start line: empty lines are skipped */
+	S_START_LF,      /* CR of an empty line seen */
+	S_METHOD,
+	S_TARGET_START,  /* after the SP following the method */
+	S_TARGET,
+	S_TARGET_PCT1,   /* after '%' */
+	S_TARGET_PCT2,   /* after '%' and one hex digit */
+	S_REQ_VERSION,   /* "HTTP/d.d" then CR */
+	S_RESP_VERSION,  /* "HTTP/d.d" then SP */
+	S_STATUS,        /* three digits */
+	S_STATUS_END,    /* SP or CR */
+	S_REASON,
+	S_LINE_LF,       /* CR ending the start line seen */
+	S_FIELD_START,
+	S_FIELD_NAME,
+	S_FIELD_OWS,     /* after the colon */
+	S_FIELD_VALUE,
+	S_FIELD_LF,      /* CR ending a field line seen */
+	S_END_LF,        /* CR of the empty line ending the head seen */
+	S_DONE,
+	S_ERROR,
+};
+
+void
+gw_http_parser_reset(struct gw_http_parser *p)
+{
+	memset(&p->head, 0, sizeof(p->head));
+	p->head.headers = p->headers;
+	p->status = 0;
+	p->err = 0;
+	p->state = S_START;
+	p->vidx = 0;
+	p->major = 0;
+	p->buffered = false;
+	p->pos = 0;
+	p->skipped = 0;
+	p->tok_off = 0;
+	p->tok_len = 0;
+	p->target_off = 0;
+	p->target_len = 0;
+	p->value_off = 0;
+	p->value_end = 0;
+	p->code = 0;
+}
+
+static void
+limits_fill(struct gw_http_limits *out, const struct gw_http_limits *in)
+{
+	static const struct gw_http_limits defaults = {
+		.max_head = GW_HTTP_MAX_HEAD_DEFAULT,
+		.max_headers = GW_HTTP_MAX_HEADERS_DEFAULT,
+		.max_target = GW_HTTP_MAX_TARGET_DEFAULT,
+	};
+
+	*out = defaults;
+	if (in == NULL)
+		return;
+	if (in->max_head)
+		out->max_head = in->max_head;
+	if (in->max_headers)
+		out->max_headers = in->max_headers;
+	if (in->max_target)
+		out->max_target = in->max_target;
+}
+
+int
+gw_http_parser_init(struct gw_http_parser *p, enum gw_http_kind kind,
+		    const struct gw_http_limits *limits,
+		    uint8_t *buf, size_t buf_len,
+		    struct gw_http_header *headers, size_t n_headers)
+{
+	struct gw_http_limits lim;
+
+	limits_fill(&lim, limits);
+	/* Offsets are 32-bit; keep head + slack far from wrapping. */
+	if (lim.max_head > UINT32_MAX / 2 || buf == NULL ||
+	    buf_len < lim.max_head || headers == NULL ||
+	    n_headers < lim.max_headers ||
+	    (kind != GW_HTTP_REQUEST && kind != GW_HTTP_RESPONSE))
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->limits = lim;
+	p->buf = buf;
+	p->headers = headers;
+	p->request_method = GW_HTTP_METHOD_GET;
+	gw_http_parser_reset(p);
+	return 0;
+}
+
+struct gw_http_parser *
+gw_http_parser_create(enum gw_http_kind kind,
+		      const struct gw_http_limits *limits)
+{
+	struct gw_http_limits lim;
+	struct gw_http_parser *p;
+	struct gw_http_header *headers;
+	size_t size;
+
+	limits_fill(&lim, limits);
+	if (lim.max_head > UINT32_MAX / 2)
+		return NULL;
+	size = sizeof(*p) + (size_t)lim.max_headers * sizeof(*headers) +
+	       lim.max_head;
+	p = malloc(size);
+	if (p == NULL)
+		return NULL;
+	headers = (struct gw_http_header *)(p + 1);
+	if (gw_http_parser_init(p, kind, &lim,
+				(uint8_t *)(headers + lim.max_headers),
+				lim.max_head, headers, lim.max_headers) != 0) {
+		free(p);
+		return NULL;
+	}
+	p->alloc = p;
+	return p;
+}
+
+void
+gw_http_parser_free(struct gw_http_parser *p)
+{
+	if (p != NULL)
+		free(p->alloc);
+}
+
+/* ---- the syntax pass ---- */
+
+/* The error for byte @p c where @p e was expected to be the problem: a LF
+ * that no CR announced is reported as such, the commonest smuggling tool. */
+static inline int
+bad_byte(uint8_t c, int e)
+{
+	return c == HTTP_LF ? GW_HTTP_E_BARE_LF : e;
+}
+
+/*
+ * Field values are most of a head, so they are taken 8 bytes at a time
+ * while a word holds no CTL (HTAB included) and no DEL: every such byte is
+ * SP, VCHAR or obs-text. *last tracks the last byte that is not SP, for
+ * trimming. Returns where the byte loop must take over.
+ */
+static inline size_t
+value_scan_words(const uint8_t *data, size_t j, size_t end, size_t *last)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t highs = 0x8080808080808080ull;
+
+	while (end - j >= 8) {
+		uint64_t x, del, ctl, notsp;
+
+		memcpy(&x, data + j, sizeof(x));
+		/* Exact "some byte < 0x20" and "some byte == 0x7f" tests. */
+		ctl = (x - ones * 0x20) & ~x & highs;
+		del = x ^ (ones * 0x7f);
+		del = (del - ones) & ~del & highs;
+		if (ctl | del)
+			break;
+		/* 0x80 in every byte that is not SP (no carries across bytes) */
+		notsp = x ^ (ones * 0x20);
+		notsp = (((notsp & ~highs) + ~highs) | notsp) & highs;
+		if (notsp)
+			*last = j + 7 - (size_t)(__builtin_clzll(notsp) >> 3);
+		j += 8;
+	}
+#else
+	(void)data;
+	(void)end;
+	(void)last;
+#endif
+	return j;
+}
+
+/*
+ * Run the state machine over data[i, end). The head offset of data[k] is
+ * k + delta (unsigned arithmetic: delta may wrap, the sum does not); @p hb
+ * is where head offset 0 will live once the head is contiguous (the chunk
+ * or the buffer), used to point field lines there.
+ * Returns GW_HTTP_AGAIN with *stop == end, GW_HTTP_DONE with *stop just
+ * after the final LF, or -code with *stop at the rejected byte.
+ */
+static int
+head_scan(struct gw_http_parser *p, const uint8_t *data, size_t i, size_t end,
+	  size_t delta, const uint8_t *hb, size_t *stop)
+{
+	static const char version[] = "HTTP/d.d";
+	unsigned int state = p->state;
+	bool request = p->kind == GW_HTTP_REQUEST;
+	int rc = GW_HTTP_AGAIN;
+	struct gw_http_header *h;
+	size_t j, last;
+	uint8_t c, cls;
+
+#define OFF(k) ((uint32_t)((k) + delta))
+#define FAIL(e) do { rc = -(e); goto out; } while (0)
+
+	while (i < end) {
+		c = data[i];
+		switch (state) {
+		case S_METHOD:
+			for (j = i; j < end && http_is(data[j], HC_TCHAR); j++)
+				;
+			i = j;
+			if (i == end)
+				goto out;
+			c = data[i];
+			if (c != ' ')
+				FAIL(bad_byte(c, c == HTTP_CR ? GW_HTTP_E_REQUEST_LINE :
+					      GW_HTTP_E_METHOD));
+			if (OFF(i) == 0)
+				FAIL(GW_HTTP_E_REQUEST_LINE); /* leading SP */
+			state = S_TARGET_START;
+			break;
+
+		case S_TARGET_START:
+			if (c == ' ')
+				FAIL(GW_HTTP_E_REQUEST_LINE);
+			p->target_off = OFF(i);
+			p->target_len = 0;
+			state = S_TARGET;
+			/* fall through */
+		case S_TARGET:
+			for (j = i; j < end; j++) {
+				c = data[j];
+				if (!http_is(c, HC_TARGET))
+					break;
+				if (++p->target_len > p->limits.max_target) {
+					i = j;
+					FAIL(GW_HTTP_E_TARGET_TOO_LONG);
+				}
+				if (c == '%')
+					break;
+			}
+			i = j;
+			if (i == end)
+				goto out;
+			if (c == '%') {
+				state = S_TARGET_PCT1;
+				break;
+			}
+			if (c != ' ')
+				FAIL(bad_byte(c, c == HTTP_CR ? GW_HTTP_E_REQUEST_LINE :
+					      GW_HTTP_E_TARGET));
+			p->vidx = 0;
+			state = S_REQ_VERSION;
+			break;
+
+		case S_TARGET_PCT1:
+		case S_TARGET_PCT2:
+			/* Checked here so that routing never meets a half escape. */
+			if (!http_is(c, HC_HEX))
+				FAIL(bad_byte(c, GW_HTTP_E_TARGET));
+			if (++p->target_len > p->limits.max_target)
+				FAIL(GW_HTTP_E_TARGET_TOO_LONG);
+			state = state == S_TARGET_PCT1 ? S_TARGET_PCT2 : S_TARGET;
+			break;
+
+		case S_REQ_VERSION:
+		case S_RESP_VERSION:
+			if (p->vidx < sizeof(version) - 1) {
+				bool ok = version[p->vidx] == 'd' ?
+					  http_is(c, HC_DIGIT) != 0 :
+					  c == (uint8_t)version[p->vidx];
+
+				if (!ok)
+					FAIL(bad_byte(c, request && c == ' ' ?
+						      GW_HTTP_E_REQUEST_LINE :
+						      GW_HTTP_E_VERSION));
+				if (p->vidx == 5)
+					p->major = (uint8_t)(c - '0');
+				if (p->vidx == 7) {
+					if (p->major != 1)
+						FAIL(GW_HTTP_E_VERSION_UNSUPPORTED);
+					/* RFC 9110 §6.2: 1.x is handled as 1.1 */
+					p->head.version_minor = c > '0' ? 1 : 0;
+				}
+				p->vidx++;
+				break;
+			}
+			if (state == S_REQ_VERSION) {
+				if (c != HTTP_CR)
+					FAIL(bad_byte(c, c == ' ' ? GW_HTTP_E_REQUEST_LINE :
+						      GW_HTTP_E_VERSION));
+				state = S_LINE_LF;
+				break;
+			}
+			if (c != ' ')
+				FAIL(bad_byte(c, GW_HTTP_E_VERSION));
+			p->vidx = 0;
+			p->code = 0;
+			state = S_STATUS;
+			break;
+
+		case S_STATUS:
+			if (!http_is(c, HC_DIGIT))
+				FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
+			p->code = (uint16_t)(p->code * 10 + (c - '0'));
+			if (++p->vidx == 3) {
+				/* RFC 9110 §15: outside 100..599 is invalid */
+				if (p->code < 100 || p->code > 599)
+					FAIL(GW_HTTP_E_STATUS_LINE);
+				state = S_STATUS_END;
+			}
+			break;
+
+		case S_STATUS_END:
+			/* Reason phrase in target_off/len: a response has no target. */
+			if (c == ' ') {
+				p->target_off = OFF(i) + 1;
+				state = S_REASON;
+				break;
+			}
+			/* "HTTP/1.1 200\r\n" without the SP: common, harmless. */
+			if (c != HTTP_CR)
+				FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
+			p->target_off = OFF(i);
+			p->target_len = 0;
+			state = S_LINE_LF;
+			break;
+
+		case S_REASON:
+			for (j = i; j < end && http_is(data[j], HC_FVCHAR | HC_WS); j++)
+				;
+			i = j;
+			if (i == end)
+				goto out;
+			c = data[i];
+			if (c != HTTP_CR)
+				FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
+			p->target_len = OFF(i) - p->target_off;
+			state = S_LINE_LF;
+			break;
+
+		case S_LINE_LF:
+			if (c != HTTP_LF)
+				FAIL(GW_HTTP_E_BARE_CR);
+			state = S_FIELD_START;
+			break;
+
+		case S_FIELD_START:
+			if (c == HTTP_CR) {
+				state = S_END_LF;
+				break;
+			}
+			if (!http_is(c, HC_TCHAR))
+				/* SP/HTAB here is obs-fold, or whitespace between
+				 * the start line and the first field (RFC 9112
+				 * §2.2): both rejected. */
+				FAIL(bad_byte(c, http_is(c, HC_WS) ? GW_HTTP_E_OBS_FOLD :
+					      GW_HTTP_E_FIELD_NAME));
+			if (p->head.n_headers >= p->limits.max_headers)
+				FAIL(GW_HTTP_E_TOO_MANY_FIELDS);
+			p->tok_off = OFF(i);
+			state = S_FIELD_NAME;
+			break;
+
+		case S_FIELD_NAME:
+			for (j = i; j < end && http_is(data[j], HC_TCHAR); j++)
+				;
+			i = j;
+			if (i == end)
+				goto out;
+			c = data[i];
+			if (c != ':')
+				FAIL(bad_byte(c, http_is(c, HC_WS) ?
+					      GW_HTTP_E_SPACE_BEFORE_COLON :
+					      GW_HTTP_E_FIELD_NAME));
+			p->tok_len = OFF(i) - p->tok_off;
+			state = S_FIELD_OWS;
+			break;
+
+		case S_FIELD_OWS:
+			for (j = i; j < end && http_is(data[j], HC_WS); j++)
+				;
+			i = j;
+			if (i == end)
+				goto out;
+			p->value_off = OFF(i);
+			p->value_end = OFF(i);
+			state = S_FIELD_VALUE;
+			/* fall through */
+		case S_FIELD_VALUE:
+			last = SIZE_MAX;
+			for (j = value_scan_words(data, i, end, &last); j < end; j++) {
+				cls = http_char_class[data[j]];
+				if (cls & HC_FVCHAR)
+					last = j;
+				else if (!(cls & HC_WS))
+					break;
+			}
+			if (last != SIZE_MAX)
+				p->value_end = OFF(last) + 1;
+			i = j;
+			if (i == end)
+				goto out;
+			c = data[i];
+			/* NUL and the other CTLs but HTAB end up here. */
+			if (c != HTTP_CR)
+				FAIL(bad_byte(c, GW_HTTP_E_FIELD_VALUE));
+			state = S_FIELD_LF;
+			break;
+
+		case S_FIELD_LF:
+			if (c != HTTP_LF)
+				FAIL(GW_HTTP_E_BARE_CR);
+			h = &p->headers[p->head.n_headers++];
+			h->name = (const char *)hb + p->tok_off;
+			h->name_len = p->tok_len;
+			h->value = (const char *)hb + p->value_off;
+			h->value_len = p->value_end - p->value_off;
+			state = S_FIELD_START;
+			break;
+
+		case S_END_LF:
+			if (c != HTTP_LF)
+				FAIL(GW_HTTP_E_BARE_CR);
+			i++;
+			state = S_DONE;
+			rc = GW_HTTP_DONE;
+			goto out;
+
+		default:
+			FAIL(GW_HTTP_E_REQUEST_LINE); /* not reached */
+		}
+		i++;
+	}
+out:
+	p->state = (uint8_t)state;
+	*stop = i;
+	return rc;
+#undef FAIL
+#undef OFF
+}
+
+/* ---- driver ---- */
+
+static int
+head_fail(struct gw_http_parser *p, int rc, size_t at, size_t *consumed)
+{
+	p->state = S_ERROR;
+	p->err = rc;
+	p->status = p->kind == GW_HTTP_REQUEST ? gw_http_error_status(rc) : 502;
+	*consumed = at;
+	return rc;
+}
+
+/* Keep the head's part of this chunk: the caller may release the chunk. */
+static void
+head_save(struct gw_http_parser *p, const uint8_t *from, size_t n)
+{
+	if (!p->buffered) {
+		/* Field lines found so far pointed into the chunk. */
+		for (uint32_t k = 0; k < p->head.n_headers; k++) {
+			struct gw_http_header *f = &p->headers[k];
+
+			f->name = (const char *)p->buf +
+				  (f->name - (const char *)from);
+			f->value = (const char *)p->buf +
+				   (f->value - (const char *)from);
+		}
+		p->buffered = true;
+	}
+	memcpy(p->buf + p->pos, from, n);
+	p->pos += (uint32_t)n;
+	p->copied_bytes += n;
+}
+
+int
+gw_http_head_parse(struct gw_http_parser *p, const uint8_t *data, size_t len,
+		   size_t *consumed)
+{
+	size_t i = 0, hs, end, budget;
+	const uint8_t *hb;
+	int rc;
+
+	if (p->state == S_DONE) {
+		*consumed = 0;
+		return GW_HTTP_DONE;
+	}
+	if (p->state == S_ERROR) {
+		*consumed = 0;
+		return p->err;
+	}
+
+	/* Empty lines before the start line belong to no message
+	 * (RFC 9112 §2.2), but they still count against the limit. */
+	while (i < len && p->state <= S_START_LF) {
+		uint8_t c = data[i];
+
+		if (p->state == S_START_LF) {
+			if (c != HTTP_LF)
+				return head_fail(p, -GW_HTTP_E_BARE_CR, i, consumed);
+			p->state = S_START;
+		} else if (c == HTTP_CR) {
+			p->state = S_START_LF;
+		} else if (c == HTTP_LF) {
+			return head_fail(p, -GW_HTTP_E_BARE_LF, i, consumed);
+		} else {
+			p->state = p->kind == GW_HTTP_REQUEST ? S_METHOD :
+				   S_RESP_VERSION;
+			break;
+		}
+		if (++p->skipped > p->limits.max_head)
+			return head_fail(p, -GW_HTTP_E_HEAD_TOO_LARGE, i, consumed);
+		i++;
+	}
+	if (p->state <= S_START_LF) {
+		*consumed = len;
+		return GW_HTTP_AGAIN;
+	}
+
+	/* Offsets count from the head's first byte: in this chunk at hs, or
+	 * in the buffer when an earlier chunk held the beginning. */
+	if (p->buffered) {
+		hs = 0;
+		hb = p->buf;
+	} else {
+		hs = i;
+		hb = data + hs;
+	}
+	budget = p->limits.max_head - p->pos;
+	end = len - hs > budget ? hs + budget : len;
+	rc = head_scan(p, data, i, end, (size_t)p->pos - hs, hb, &i);
+	if (rc == GW_HTTP_AGAIN) {
+		if (end < len)
+			return head_fail(p, -GW_HTTP_E_HEAD_TOO_LARGE, end, consumed);
+		head_save(p, data + hs, len - hs);
+		*consumed = len;
+		return GW_HTTP_AGAIN;
+	}
+	if (rc < 0)
+		return head_fail(p, rc, i, consumed);
+	if (p->buffered)
+		head_save(p, data, i);
+	else
+		p->pos = (uint32_t)(i - hs);
+	rc = http_head_finish(p, hb);
+	if (rc < 0)
+		return head_fail(p, rc, i, consumed);
+	*consumed = i;
+	return GW_HTTP_DONE;
+}

@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# tools/bench-l4.sh: the L4 proxy against HAProxy (mode tcp) and nginx
+# (stream), in one run, on the demo topology (docs/demo.md):
+#
+#   gw-client --veth-- [ proxy ] --veth-- gw-httpbin-v1 (servers)
+#
+# where [ proxy ] is, in turn, gatewayd (DPDK, AF_XDP on the root-side veth
+# ends, tests/system/configs/l4-af_xdp.yaml), then HAProxy, then nginx, each
+# in namespace gw-peer that holds the same two veth ends with the gateway's
+# addresses (10.10.1.1, 10.10.2.1). The client and the servers do not change.
+#
+# Measured through each, on the same port numbers:
+#   bulk up     iperf3 -c 10.10.1.1 -p 9100 -t D      (client -> server)
+#   bulk down   iperf3 ... -R                        (server -> client)
+#   conn/s      l4-cps -c C -t D: new connections per second, each reading
+#               one byte that nginx (stream `return`) writes before closing
+#
+# gatewayd's worker runs on CPU 1; HAProxy (one thread) and nginx (one
+# worker) are pinned to CPU 1 too, so that each proxy has one core.
+# Prints a table with the ratios gatewayd/HAProxy and gatewayd/nginx and
+# writes the figures as CSV to build/bench/l4-DATE.csv.
+#
+# Usage: tools/bench-l4.sh [--duration S] [--concurrency C] [--out DIR] [--help]
+#   --duration S     seconds per measurement (10)
+#   --concurrency C  connections in flight for conn/s (32)
+#   --out DIR        where the CSV goes (build/bench)
+# Environment: GW_BUILD (build directory, default build/), GW_BENCH_CONFIG
+# (gatewayd bootstrap). Needs root, iperf3, haproxy, nginx with its stream
+# module (tools/setup.sh installs them) and no other demo topology.
+set -euo pipefail
+
+PROG=bench-l4.sh
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${GW_BUILD:-$ROOT/build}
+GATEWAYD=$BUILD/app/gatewayd
+CPS=$BUILD/tools/bench/l4-cps
+CONFIG=${GW_BENCH_CONFIG:-tests/system/configs/l4-af_xdp.yaml}
+PY=/usr/bin/python3
+HUGE_ENV=/run/gatewayd/hugepages.env
+NGINX_STREAM=/usr/lib/nginx/modules/ngx_stream_module.so
+ADMIN=http://127.0.0.1:15000
+CLIENT=gw-client
+BACKEND=gw-httpbin-v1
+PEER=gw-peer
+GW_IP=10.10.1.1
+PROXY_CPU=1
+DURATION=10
+CONC=32
+OUTDIR=$ROOT/build/bench
+
+log()  { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die()  { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--duration) DURATION=${2:?}; shift ;;
+	--concurrency) CONC=${2:?}; shift ;;
+	--out) OUTDIR=${2:?}; shift ;;
+	-h|--help) sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+	*) die "unknown argument: $1 (see --help)" ;;
+	esac
+	shift
+done
+if ! [[ $DURATION =~ ^[0-9]+$ ]] || [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 300 ]; then
+	die "--duration must be 1..300"
+fi
+if ! [[ $CONC =~ ^[0-9]+$ ]] || [ "$CONC" -lt 1 ] || [ "$CONC" -gt 4096 ]; then
+	die "--concurrency must be 1..4096"
+fi
+
+[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, DPDK)"
+cd "$ROOT"
+for f in "$GATEWAYD" "$CPS"; do
+	[ -x "$f" ] || die "$f missing: run tools/setup.sh (or ninja -C $BUILD)"
+done
+for cmd in iperf3 haproxy nginx taskset ethtool; do
+	command -v "$cmd" >/dev/null || die "$cmd missing: run tools/setup.sh"
+done
+[ -r "$NGINX_STREAM" ] || die "nginx's stream module missing (libnginx-mod-stream): run tools/setup.sh"
+if ip netns list 2>/dev/null | grep -q '^gw-'; then
+	die "a gw-* topology exists (another test or demo?); tools/demo.sh down first"
+fi
+if pgrep -x gatewayd >/dev/null; then
+	die "gatewayd is running (pid $(pgrep -x gatewayd | tr '\n' ' ')); stop it first"
+fi
+
+TMP=$(mktemp -d /tmp/bench-l4.XXXXXX)
+PIDS=()
+GW_PID=
+
+cleanup() {
+	local rc=$? p
+	set +e
+	[ -z "$GW_PID" ] || { kill -TERM "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null; }
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	"$ROOT/tools/demo.sh" down >"$TMP/demo-down.log" 2>&1 ||
+		log "tools/demo.sh down failed: $(tail -n 3 "$TMP/demo-down.log")"
+	if [ "$rc" -eq 0 ]; then rm -rf "$TMP"; else log "logs kept in $TMP"; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s; 1 when the time runs out.
+wait_for() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
+listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
+
+# bg NAME CMD...: run CMD in the background, output in $TMP/NAME.log.
+bg() {
+	local name=$1; shift
+	"$@" >"$TMP/$name.log" 2>&1 &
+	PIDS+=($!)
+}
+
+# ------------------------------------------------------------- topology
+log "topology: tools/demo.sh up"
+timeout 90 tools/demo.sh up >"$TMP/demo-up.log" 2>&1 ||
+	die "tools/demo.sh up failed: $(tail -n 5 "$TMP/demo-up.log")"
+
+# Servers in the backend namespace: iperf3, and nginx writing one byte.
+bg iperf3-server ip netns exec "$BACKEND" iperf3 -s -p 7100
+cat >"$TMP/nginx-backend.conf" <<EOF
+load_module $NGINX_STREAM;
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $TMP/nginx-backend.pid;
+error_log $TMP/nginx-backend.err warn;
+events { worker_connections 8000; }
+stream { server { listen 7500 backlog=4096; return "x"; } }
+EOF
+bg nginx-backend ip netns exec "$BACKEND" nginx -c "$TMP/nginx-backend.conf"
+wait_for 10 listening "$BACKEND" 7100 || die "iperf3 -s did not start"
+wait_for 10 listening "$BACKEND" 7500 || die "the backend nginx did not start: $(cat "$TMP/nginx-backend.log")"
+
+# ------------------------------------------------------------ measuring
+CSV_ROWS=()
+declare -A UP DOWN RATE FAILS
+
+iperf_mbps() {
+	"$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+if "error" in d:
+    sys.exit("iperf3: " + d["error"])
+print("%.0f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))'
+}
+
+# measure NAME: the three figures through whatever listens on 10.10.1.1.
+measure() {
+	local name=$1 out
+	log "$name: bulk up ($DURATION s)"
+	UP[$name]=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
+		iperf3 -c "$GW_IP" -p 9100 -t "$DURATION" -J | iperf_mbps) ||
+		die "$name: iperf3 (up) failed"
+	log "$name: bulk down ($DURATION s)"
+	DOWN[$name]=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
+		iperf3 -c "$GW_IP" -p 9100 -t "$DURATION" -R -J | iperf_mbps) ||
+		die "$name: iperf3 (down) failed"
+	log "$name: new connections per second ($DURATION s, $CONC at a time)"
+	out=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
+		"$CPS" -H "$GW_IP" -p 9500 -c "$CONC" -t "$DURATION") ||
+		die "$name: l4-cps failed"
+	# "connections N, failures F, seconds S, per second R"
+	RATE[$name]=$(awk '{ print $NF }' <<<"$out")
+	FAILS[$name]=$(awk -F'[ ,]+' '{ print $4 }' <<<"$out")
+	log "$name: up ${UP[$name]} Mbit/s, down ${DOWN[$name]} Mbit/s, ${RATE[$name]} conn/s (${FAILS[$name]} failures)"
+	CSV_ROWS+=("$name,${UP[$name]},${DOWN[$name]},${RATE[$name]},${FAILS[$name]}")
+}
+
+# ------------------------------------------------------------- gatewayd
+extra=()
+if [ -r "$HUGE_ENV" ] && grep -qx 'GW_NO_HUGE=1' "$HUGE_ENV"; then
+	extra=(--eal-extra "--no-huge -m 1024")
+fi
+log "gatewayd: $GATEWAYD -c $CONFIG ${extra[*]}"
+stdbuf -oL -eL "$GATEWAYD" -c "$CONFIG" "${extra[@]}" >"$TMP/gatewayd.log" 2>&1 &
+GW_PID=$!
+gw_ready() {
+	grep -q '^gatewayd ready:' "$TMP/gatewayd.log" &&
+		[ "$(curl -sf -m 2 "$ADMIN/ready")" = LIVE ]
+}
+wait_for 60 gw_ready || die "gatewayd did not get ready: $(tail -n 20 "$TMP/gatewayd.log")"
+measure gatewayd
+curl -sf -m 3 "$ADMIN/stats" >"$TMP/gatewayd-stats.txt" || true
+COPIED=$(awk '$1 == "gateway.tcp.copied_bytes" { print $2 }' "$TMP/gatewayd-stats.txt")
+SESSIONS=$(awk '$1 == "gateway.l4.sessions" { print $2 }' "$TMP/gatewayd-stats.txt")
+kill -TERM "$GW_PID"
+rc=0
+timeout 20 tail --pid="$GW_PID" -f /dev/null || rc=$?
+wait "$GW_PID" || rc=$?
+GW_PID=
+[ "$rc" -eq 0 ] || die "gatewayd did not stop cleanly (status $rc)"
+
+# --------------------------------------------- the kernel's proxies
+log "namespace $PEER takes gw-down and gw-up with the gateway's addresses"
+ip netns add "$PEER"
+ip -n "$PEER" link set lo up
+ip link set gw-down netns "$PEER"
+ip link set gw-up netns "$PEER"
+ip -n "$PEER" addr add "$GW_IP/24" dev gw-down
+ip -n "$PEER" addr add 10.10.2.1/24 dev gw-up
+ip -n "$PEER" link set gw-down up
+ip -n "$PEER" link set gw-up up
+ip netns exec "$PEER" sysctl -qw net.ipv4.ip_local_port_range="10000 65000" \
+	net.ipv4.tcp_tw_reuse=1
+
+cat >"$TMP/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 8000
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+listen bulk
+    bind $GW_IP:9100
+    server v1 10.10.2.11:7100
+listen cps
+    bind $GW_IP:9500 backlog 4096
+    server v1 10.10.2.11:7500
+EOF
+bg haproxy ip netns exec "$PEER" taskset -c "$PROXY_CPU" haproxy -db -f "$TMP/haproxy.cfg"
+wait_for 10 listening "$PEER" 9500 || die "haproxy did not start: $(cat "$TMP/haproxy.log")"
+measure haproxy
+kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+wait_for 10 sh -c "! ip netns exec $PEER ss -Hltn 'sport = :9500' | grep -q ." ||
+	die "haproxy did not stop"
+
+cat >"$TMP/nginx.conf" <<EOF
+load_module $NGINX_STREAM;
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx.err warn;
+events { worker_connections 8000; }
+stream {
+    server { listen $GW_IP:9100; proxy_pass 10.10.2.11:7100; }
+    server { listen $GW_IP:9500 backlog=4096; proxy_pass 10.10.2.11:7500; }
+}
+EOF
+bg nginx ip netns exec "$PEER" taskset -c "$PROXY_CPU" nginx -c "$TMP/nginx.conf"
+wait_for 10 listening "$PEER" 9500 || die "nginx did not start: $(cat "$TMP/nginx.log")"
+measure nginx
+kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+
+# --------------------------------------------------------------- report
+mkdir -p "$OUTDIR"
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+CSV=$OUTDIR/l4-$STAMP.csv
+{
+	echo "proxy,bulk_up_mbit_s,bulk_down_mbit_s,connections_per_s,connection_failures"
+	printf '%s\n' "${CSV_ROWS[@]}"
+} >"$CSV"
+
+ratio() { "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); print("%.2f" % (a / b) if b else "-")' "$1" "$2"; }
+printf '\nL4 proxy benchmark, %s, %s s per figure, %s connections in flight for conn/s\n' \
+	"$(date -u +%Y-%m-%d)" "$DURATION" "$CONC"
+printf 'machine: %s CPUs, %s, kernel %s\n\n' "$(nproc)" \
+	"$(lscpu | awk -F': +' '/^Model name/ { print $2; exit }')" "$(uname -r)"
+printf '| %-9s | %14s | %16s | %10s | %8s |\n' proxy "bulk up Mbit/s" "bulk down Mbit/s" "conn/s" failures
+printf '|%s|%s|%s|%s|%s|\n' ----------- ---------------- ------------------ ------------ ----------
+for p in gatewayd haproxy nginx; do
+	printf '| %-9s | %14s | %16s | %10s | %8s |\n' "$p" "${UP[$p]}" "${DOWN[$p]}" "${RATE[$p]}" "${FAILS[$p]}"
+done
+printf '\n| ratio              | bulk up | bulk down | conn/s |\n|--------------------|--------:|----------:|-------:|\n'
+for p in haproxy nginx; do
+	printf '| gatewayd / %-7s | %7s | %9s | %6s |\n' "$p" \
+		"$(ratio "${UP[gatewayd]}" "${UP[$p]}")" \
+		"$(ratio "${DOWN[gatewayd]}" "${DOWN[$p]}")" \
+		"$(ratio "${RATE[gatewayd]}" "${RATE[$p]}")"
+done
+printf '\ngatewayd: %s sessions, tcp.copied_bytes %s\nCSV: %s\n' \
+	"${SESSIONS:-?}" "${COPIED:-?}" "$CSV"

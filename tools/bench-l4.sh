@@ -172,9 +172,10 @@ measure() {
 	out=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
 		"$CPS" -H "$GW_IP" -p 9500 -c "$CONC" -t "$DURATION") ||
 		die "$name: l4-cps failed"
-	# "connections N, failures F, seconds S, per second R"
-	RATE[$name]=$(awk '{ print $NF }' <<<"$out")
+	# "connections N, failures F, seconds S, per second R (reset ...)"
+	RATE[$name]=$(awk -F'[ ,]+' '{ print $9 }' <<<"$out")
 	FAILS[$name]=$(awk -F'[ ,]+' '{ print $4 }' <<<"$out")
+	log "$name: l4-cps: $out"
 	log "$name: up ${UP[$name]} Mbit/s, down ${DOWN[$name]} Mbit/s, ${RATE[$name]} conn/s (${FAILS[$name]} failures)"
 	CSV_ROWS+=("$name,${UP[$name]},${DOWN[$name]},${RATE[$name]},${FAILS[$name]}")
 }

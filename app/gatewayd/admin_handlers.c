@@ -73,6 +73,21 @@ print_l4_counters(struct gw_admin_reply *r, const struct gw_dataplane *dp)
 }
 
 static void
+print_http_counters(struct gw_admin_reply *r, const struct gw_dataplane *dp)
+{
+	struct gw_http_proxy_stats sum;
+
+	gw_dataplane_http_stats_sum(dp, &sum);
+	for (unsigned int i = 0; i < gw_http_proxy_n_counters; i++) {
+		const struct gw_http_proxy_counter *c = &gw_http_proxy_counters[i];
+
+		gw_admin_reply_printf(r, "gateway.http.%s %lu\n", c->name,
+			(unsigned long)*(const uint64_t *)((const char *)&sum +
+							   c->offset));
+	}
+}
+
+static void
 page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 	   struct gw_admin_reply *r)
 {
@@ -88,6 +103,7 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 	gw_dataplane_tcp_stats_sum(g->dp, &tcp);
 	print_tcp_counters(r, "gateway", &tcp);
 	print_l4_counters(r, g->dp);
+	print_http_counters(r, g->dp);
 	gw_admin_reply_printf(r, "gateway.arp_requests_sent %lu\n",
 			      (unsigned long)g->dp->arp_requests_sent);
 	gw_admin_reply_printf(r, "gateway.control_tx_drops %lu\n",

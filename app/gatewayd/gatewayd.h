@@ -19,6 +19,10 @@
 
 #define GATEWAYD_MAX_EAL_ARGS 256
 
+struct gw_snapshot_pub;
+struct gw_ctl;
+struct gatewayd_ctl_state;
+
 struct gatewayd {
 	struct gw_config cfg;
 	const char *eal_extra;                 /**< --eal-extra, split on spaces */
@@ -32,6 +36,10 @@ struct gatewayd {
 	struct gw_dataplane *dp;
 	struct gw_admin *admin;
 	struct sigaction old_int, old_term;
+	/* control plane (app/gatewayd/ctl.h) */
+	struct gw_snapshot_pub *snapshots;     /**< routing snapshots published to workers (RCU) */
+	struct gw_ctl *ctl;                    /**< control socket for gwctl */
+	struct gatewayd_ctl_state *ctl_state;  /**< control verbs' bookkeeping */
 };
 
 /** Set by SIGINT/SIGTERM; the control loop exits when it is set. */

@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include "gw_common.h"
+#include "accesslog.h"
 #include "gatewayd.h"
 
 volatile sig_atomic_t gatewayd_stop;
@@ -342,6 +343,7 @@ control_loop(struct gatewayd *g)
 {
 	while (!gatewayd_stop) {
 		gw_dataplane_control_poll(g->dp);
+		gatewayd_accesslog_drain(g);
 		if (g->admin != NULL)
 			gw_admin_poll(g->admin);
 		usleep(GATEWAYD_CONTROL_PERIOD_US);

@@ -216,14 +216,15 @@ gw_ctl_request_decode(char *payload, size_t len, struct gw_ctl_request *req,
 				*why = "control character in an argument";
 				return -EINVAL;
 			}
-			if (i >= GW_CTL_ARGS_BYTES_MAX) {
-				*why = "arguments too long";
-				return -EINVAL;
-			}
 			i++;
 		}
 		if (i == len) {
 			*why = "no empty line after the arguments";
+			return -EINVAL;
+		}
+		/* The argument lines, newlines included, as the encoder counts. */
+		if (i + 1 > GW_CTL_ARGS_BYTES_MAX) {
+			*why = "arguments too long";
 			return -EINVAL;
 		}
 		payload[i++] = '\0';

@@ -708,9 +708,8 @@ gw_ctl_poll(struct gw_ctl *c)
 	struct epoll_event evs[CTL_EPOLL_BATCH];
 	uint64_t before = c->stats.requests + c->stats.malformed +
 			  c->stats.oversized;
-	int n;
-
 	bool accept_ready = false;
+	int n;
 
 	n = epoll_wait(c->epoll_fd, evs, CTL_EPOLL_BATCH, 0);
 	/* Clients first: their goodbyes free slots for the newcomers. */

@@ -49,7 +49,7 @@
 /** Default limit of silence (no byte read or written) per client. */
 #define GW_CTL_IDLE_MS_DEFAULT     30000
 /** Most arguments (command words included) in one request. */
-#define GW_CTL_MAX_ARGS            64
+#define GW_CTL_MAX_ARGS            1024
 /** Bound on the argument part of a request (the lines before the body). */
 #define GW_CTL_ARGS_BYTES_MAX      65536
 /** Bytes of a request frame before its payload. */
@@ -272,7 +272,7 @@ int gw_ctl_frame_in_advance(struct gw_ctl_frame_in *f, size_t n);
 /** A reply as the client receives it. */
 struct gw_ctl_response {
 	uint32_t status;
-	char *body;                /**< malloc'd, NUL-terminated (never NULL on success) */
+	char *body;                /**< malloc'd, NUL-terminated, never NULL */
 	size_t len;
 };
 

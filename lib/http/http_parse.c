@@ -612,7 +612,7 @@ gw_http_head_parse(struct gw_http_parser *p, const uint8_t *data, size_t len,
 	}
 
 	/* Empty lines before the start line belong to no message
-	 * (RFC 9112 §2.2), but they still count against the limit. */
+	 * (RFC 9112 §2.2); max_head bounds them too. */
 	while (i < len && p->state <= S_START_LF) {
 		uint8_t c = data[i];
 

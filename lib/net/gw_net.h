@@ -27,6 +27,14 @@ struct gw_net_iface {
 	uint32_t addr;        /**< our IPv4 address (network order) */
 	uint8_t prefix_len;   /**< on-link prefix */
 	uint32_t gateway;     /**< next hop for off-link destinations, 0 = none */
+	/**
+	 * Further local IPv4 addresses (network order) that IPv4 input
+	 * accepts as ours, e.g. service VIPs the gateway listens on; sorted
+	 * ascending (compared as uint32_t), NULL when none. ARP is not
+	 * answered for them: clients reach them through a route.
+	 */
+	const uint32_t *extra_addrs;
+	uint16_t n_extra_addrs;
 };
 
 /** Why a frame was dropped. Every drop is counted under one reason. */

@@ -280,7 +280,8 @@ icmp_input(const struct gw_net_iface *ifc, uint8_t *frame, uint16_t ihl_len,
 	}
 	wire_put_be16(ip + IP_OFF_TOT_LEN, (uint16_t)(IP_MIN_LEN + icmp_len));
 	peer = wire_get_addr(ip + IP_OFF_SRC);
-	wire_put_addr(ip + IP_OFF_SRC, ifc->addr);
+	/* answer from the address asked: ours, or one of the extra ones */
+	wire_put_addr(ip + IP_OFF_SRC, wire_get_addr(ip + IP_OFF_DST));
 	wire_put_addr(ip + IP_OFF_DST, peer);
 	ip[IP_OFF_TTL] = IP_REPLY_TTL;
 	wire_put_raw16(ip + IP_OFF_CKSUM, 0);
@@ -319,6 +320,25 @@ tcp_input(const uint8_t *tcp, uint16_t l4_offset, uint16_t tcp_len,
 	return GW_NET_TCP;
 }
 
+/* One of the interface's extra local addresses (binary search). */
+static bool
+is_extra_addr(const struct gw_net_iface *ifc, uint32_t a)
+{
+	uint32_t lo = 0, hi = ifc->n_extra_addrs;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ifc->extra_addrs[mid] == a)
+			return true;
+		if (ifc->extra_addrs[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 static enum gw_net_verdict
 ipv4_input(const struct gw_net_iface *ifc, uint8_t *frame, uint16_t len,
 	   struct gw_net_result *res)
@@ -343,7 +363,8 @@ ipv4_input(const struct gw_net_iface *ifc, uint8_t *frame, uint16_t len,
 	if ((wire_get_be16(ip + IP_OFF_FRAG) & (IP_FRAG_MF | IP_FRAG_OFFSET)) != 0)
 		return drop(res, GW_DROP_IP_FRAGMENT);
 	/* Broadcasts and multicasts land here too: we answer only unicast. */
-	if (wire_get_addr(ip + IP_OFF_DST) != ifc->addr)
+	if (wire_get_addr(ip + IP_OFF_DST) != ifc->addr &&
+	    !is_extra_addr(ifc, wire_get_addr(ip + IP_OFF_DST)))
 		return drop(res, GW_DROP_IP_NOT_FOR_US);
 	if (ipv4_source_is_bad(ifc, wire_get_addr(ip + IP_OFF_SRC)))
 		return drop(res, GW_DROP_IP_BAD_SOURCE);

@@ -8,8 +8,8 @@
  *
  * Threading: a stack and its connections belong to one worker; every
  * function here is called on that worker only. Callbacks run on it too,
- * from gw_tcp_input() or gw_tcp_poll() (never from inside gw_tcp_send,
- * shutdown, abort, recv_consumed or connect); a callback
+ * from gw_tcp_input(), gw_tcp_poll() and gw_tcp_stack_free() (never from
+ * inside gw_tcp_send, shutdown, abort, recv_consumed or connect); a callback
  * may call gw_tcp_send/shutdown/abort/recv_consumed on any connection of
  * the same stack.
  *
@@ -64,7 +64,10 @@ struct gw_tcp_callbacks {
 	 * the advertised window (backpressure).
 	 */
 	void (*on_data)(struct gw_tcp_conn *c, void *ctx, struct rte_mbuf *m);
-	/** Send space became available after gw_tcp_send() ran out of it. */
+	/**
+	 * Send space became available after gw_tcp_send() ran out of it:
+	 * ACKs freed a third of sndbuf, or all of it. Called from gw_tcp_poll().
+	 */
 	void (*on_writable)(struct gw_tcp_conn *c, void *ctx);
 	/** The peer sent FIN (half-close): no more data will arrive. */
 	void (*on_fin)(struct gw_tcp_conn *c, void *ctx);
@@ -108,7 +111,7 @@ struct gw_tcp_stack_params {
 	uint32_t timewait_max;       /**< conns in TIME_WAIT before the oldest is recycled */
 	uint32_t rcvbuf;             /**< per-connection receive budget, bytes (default 256 KiB) */
 	uint32_t sndbuf;             /**< per-connection send queue limit, bytes (default 256 KiB) */
-	uint32_t reasm_segments;     /**< out-of-order segments held per worker */
+	uint32_t reasm_segments;     /**< out-of-order segments held per worker (at most 256 per conn; default 4096) */
 	uint32_t connect_timeout_ms; /**< active open gives up after this (default 5000) */
 	uint64_t tsc_hz;
 	struct rte_mempool *pool;    /**< header mbufs and clones */
@@ -136,7 +139,9 @@ struct gw_tcp_stack_params {
 
 /** Counters of one stack. */
 struct gw_tcp_stats {
-	uint64_t active_opens, passive_opens, accepts_refused;
+	uint64_t active_opens;           /**< gw_tcp_connect() calls that sent a SYN */
+	uint64_t passive_opens;          /**< handshakes completed on listeners (accept called) */
+	uint64_t accepts_refused;
 	uint64_t conns_refused_limit;    /**< SYN or connect() at max_conns */
 	uint64_t established;            /**< gauge: connections now ESTABLISHED */
 	uint64_t conns;                  /**< gauge: TCBs in use */
@@ -176,7 +181,11 @@ struct gw_tcp_conn *gw_tcp_connect(struct gw_tcp_stack *s,
 /**
  * Queue @p m (a chain, by reference) for sending. Takes ownership. Returns
  * 0, or -ENOBUFS when it does not fit gw_tcp_send_space() (then @p m is
- * not taken), -EPIPE after shutdown/close.
+ * not taken and on_writable follows), -EPIPE after shutdown/close.
+ * Allowed before the handshake completes (sent once it does). Segments go
+ * out from gw_tcp_poll(), so sends within one loop are coalesced up to the
+ * MSS (Nagle is off). The data must not be written while queued: it is
+ * sent by reference, retransmissions included.
  */
 int gw_tcp_send(struct gw_tcp_conn *c, struct rte_mbuf *m);
 

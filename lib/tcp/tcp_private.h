@@ -214,13 +214,13 @@ tcp_conn_dead(const struct gw_tcp_conn *c)
 static inline uint64_t
 tcp_us_to_tsc(const struct gw_tcp_stack *s, uint64_t us)
 {
-	return us * s->p.tsc_hz / 1000000;
+	return (uint64_t)((unsigned __int128)us * s->p.tsc_hz / 1000000);
 }
 
 static inline uint32_t
 tcp_tsc_to_us(const struct gw_tcp_stack *s, uint64_t tsc)
 {
-	uint64_t us = tsc * 1000000 / s->p.tsc_hz;
+	uint64_t us = (uint64_t)((unsigned __int128)tsc * 1000000 / s->p.tsc_hz);
 
 	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }

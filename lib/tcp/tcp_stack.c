@@ -80,8 +80,10 @@ uint32_t
 tcp_isn(struct gw_tcp_stack *s, uint32_t lip, uint16_t lport, uint32_t rip,
 	uint16_t rport)
 {
-	/* RFC 6528: a secret function of the tuple plus a 4 us clock. */
-	uint64_t clock4us = s->now * 250000 / s->p.tsc_hz;
+	/* RFC 6528: a secret function of the tuple plus a 4 us clock (128-bit
+	 * product: a GHz TSC times 250000 passes 2^64 within a day). */
+	uint64_t clock4us = (uint64_t)((unsigned __int128)s->now * 250000 /
+				       s->p.tsc_hz);
 
 	return (uint32_t)tuple_hash(s->isn_key, lip, lport, rip, rport) +
 	       (uint32_t)clock4us;

@@ -107,6 +107,86 @@ worker_l4_create(struct gw_dataplane *dp, struct gw_worker *w,
 	return 0;
 }
 
+/* The HTTP proxy listens on every HTTP listener of the snapshot in force. */
+static int
+worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
+		   const struct gw_config *cfg, char *err, size_t err_len)
+{
+	const struct gw_route_snapshot *snap = gw_dataplane_snapshot(dp);
+	uint32_t sessions = cfg->max_connections_per_worker / 2 + 1;
+	struct gw_http_proxy_params p = {
+		.stack = w->tcp,
+		.worker_id = w->id,
+		.snapshot = l4_snapshot,
+		.snapshot_arg = dp,
+		.pool = dp->pool,
+		/* A session holds a client and (at most) one upstream
+		 * connection; bounded so that head buffers stay modest. */
+		.max_sessions = sessions < 8192 ? sessions : 8192,
+		.n_ports = dp->n_ports,
+		.ports = dp->tcp_ports,
+		.port_roles = dp->port_roles,
+		.accesslog_ring_size = 4096,
+		.tsc_hz = dp->tsc_hz,
+		.socket_id = (int)rte_lcore_to_socket_id(w->lcore_id),
+	};
+	struct gw_route_listener_info li;
+	uint32_t n = snap ? gw_route_snapshot_listener_count(snap) : 0;
+
+	w->http = gw_http_proxy_create(&p);
+	if (w->http == NULL)
+		return gw_err(err, err_len,
+			      "worker %u: cannot create the HTTP proxy", w->id);
+	for (uint32_t i = 0; i < n; i++) {
+		int rc;
+
+		if (gw_route_snapshot_listener(snap, i, &li) != 0)
+			continue;
+		rc = gw_http_proxy_listen(w->http, li.ip, li.port);
+		if (rc != 0)
+			return gw_err(err, err_len,
+				"worker %u: cannot listen on HTTP %s: %s", w->id,
+				li.name, strerror(-rc));
+	}
+	return 0;
+}
+
+/*
+ * VIP listeners are addresses no port owns: clients route them through
+ * the gateway, and lib/net must take packets to them as ours. The set is
+ * that of the snapshot at start, like the listeners.
+ */
+static void
+dataplane_vips_init(struct gw_dataplane *dp, const struct gw_route_snapshot *snap)
+{
+	struct gw_route_listener_info li;
+	uint32_t n = snap ? gw_route_snapshot_listener_count(snap) : 0;
+
+	for (uint32_t i = 0; i < n && dp->n_vips < GW_DATAPLANE_MAX_VIPS; i++) {
+		uint16_t j;
+
+		if (gw_route_snapshot_listener(snap, i, &li) != 0 || li.ip == 0)
+			continue;
+		for (j = 0; j < dp->n_vips && dp->vips[j] != li.ip; j++)
+			;
+		if (j < dp->n_vips)
+			continue;
+		/* insertion keeps them sorted for lib/net's binary search */
+		for (j = dp->n_vips; j > 0 && dp->vips[j - 1] > li.ip; j--)
+			dp->vips[j] = dp->vips[j - 1];
+		dp->vips[j] = li.ip;
+		dp->n_vips++;
+	}
+	for (unsigned int i = 0; i < dp->n_ports && dp->n_vips > 0; i++) {
+		if (!(dp->port_roles[i] & GW_ROLE_DOWNSTREAM))
+			continue;
+		dp->ports[i].iface.extra_addrs = dp->vips;
+		dp->ports[i].iface.n_extra_addrs = dp->n_vips;
+		dp->tcp_ports[i].iface.extra_addrs = dp->vips;
+		dp->tcp_ports[i].iface.n_extra_addrs = dp->n_vips;
+	}
+}
+
 static int
 worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 		  const struct gw_config *cfg, char *err, size_t err_len)
@@ -136,6 +216,8 @@ worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 			"worker %u: cannot create a TCP stack for %u connections",
 			w->id, p.max_conns);
 	if (worker_l4_create(dp, w, cfg, err, err_len) != 0)
+		return -GW_EMODULE;
+	if (worker_http_create(dp, w, cfg, err, err_len) != 0)
 		return -GW_EMODULE;
 	for (unsigned int src = 0; src < cfg->n_workers && cfg->n_workers > 1;
 	     src++) {
@@ -176,6 +258,7 @@ worker_free(struct gw_worker *w)
 	 * free the stack (which closes them) first. */
 	gw_tcp_stack_free(w->tcp);
 	gw_l4_proxy_free(w->l4);
+	gw_http_proxy_free(w->http);
 	for (unsigned int i = 0; i < GW_CONFIG_MAX_WORKERS; i++)
 		drain_ring(w->handoff_in[i]);
 	while (rte_ring_dequeue(w->ctl_tx, (void **)&m) == 0)
@@ -249,6 +332,7 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 			}
 		}
 	}
+	dataplane_vips_init(dp, snapshot);
 	dp->n_workers = cfg->n_workers;
 	for (unsigned int i = 0; i < cfg->n_workers; i++) {
 		dp->workers[i] = worker_create(dp, i, cfg->worker_lcores[i],
@@ -403,6 +487,23 @@ gw_dataplane_l4_stats_sum(const struct gw_dataplane *dp,
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		gw_l4_proxy_stats_add(sum, gw_l4_proxy_stats(dp->workers[i]->l4));
+}
+
+void
+gw_dataplane_http_stats_sum(const struct gw_dataplane *dp,
+			    struct gw_http_proxy_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		gw_http_proxy_stats_add(sum, gw_http_proxy_stats(dp->workers[i]->http));
+}
+
+void
+gw_dataplane_accesslog_drain(struct gw_dataplane *dp, FILE *out)
+{
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		gw_http_accesslog_drain(
+			gw_http_proxy_accesslog_ring(dp->workers[i]->http), out);
 }
 
 void

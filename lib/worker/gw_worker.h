@@ -19,12 +19,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "gw_config.h"
+#include "gw_httpproxy.h"
 #include "gw_neigh.h"
 #include "gw_net.h"
 #include "gw_port.h"
@@ -37,6 +39,7 @@
 #define GW_WORKER_RING_SIZE   1024  /**< events and control TX rings */
 #define GW_WORKER_DRAIN_US    100   /**< TX buffers flushed at least this often */
 #define GW_NEIGH_PENDING_TIMEOUT_MS 3000
+#define GW_DATAPLANE_MAX_VIPS 64    /**< service VIPs accepted as local addresses */
 
 /** Counters of one worker; summed by the control lcore for stats. */
 struct gw_worker_stats {
@@ -82,6 +85,7 @@ struct gw_worker {
 	struct gw_neigh_pending *pending;
 	struct gw_tcp_stack *tcp;     /**< this worker's TCP connections */
 	struct gw_l4_proxy *l4;       /**< TCP listeners: Istio `tcp` routes */
+	struct gw_http_proxy *http;   /**< HTTP listeners: Istio `http` routes */
 	/** Segments other workers received for our connections (SP/SC each). */
 	struct rte_ring *handoff_in[GW_CONFIG_MAX_WORKERS];
 	uint64_t next_drain_tsc;
@@ -112,6 +116,9 @@ struct gw_dataplane {
 	uint32_t port_roles[GW_CONFIG_MAX_PORTS];          /**< enum gw_port_role bits */
 	/** The routing snapshot workers read (acquire load; see gw_dataplane_snapshot()). */
 	const struct gw_route_snapshot *snapshot;
+	/** HTTP listener VIPs (sorted): IPv4 input takes them as ours. */
+	uint32_t vips[GW_DATAPLANE_MAX_VIPS];
+	uint16_t n_vips;
 	volatile int stop;                    /**< set by the control lcore */
 	/* control-lcore side counters */
 	uint64_t arp_requests_sent;
@@ -139,6 +146,16 @@ gw_dataplane_snapshot(const struct gw_dataplane *dp)
 /** Sum of every worker's L4 proxy counters. */
 void gw_dataplane_l4_stats_sum(const struct gw_dataplane *dp,
 			       struct gw_l4_proxy_stats *sum);
+
+/** Sum of every worker's HTTP proxy counters. */
+void gw_dataplane_http_stats_sum(const struct gw_dataplane *dp,
+				 struct gw_http_proxy_stats *sum);
+
+/**
+ * Control lcore: write the workers' queued access-log records to @p out
+ * (Envoy's format). Never blocks on a worker.
+ */
+void gw_dataplane_accesslog_drain(struct gw_dataplane *dp, FILE *out);
 
 /** Free what gw_dataplane_create() made; workers must have stopped. */
 void gw_dataplane_free(struct gw_dataplane *dp);

@@ -318,6 +318,7 @@ gw_worker_main(void *arg)
 		/* ACKs and data made ready by this burst, and due TCP timers. */
 		gw_tcp_poll(w->tcp, now);
 		gw_l4_proxy_poll(w->l4, now);
+		gw_http_proxy_poll(w->http, now);
 		if (now >= w->next_drain_tsc) {
 			if (gw_neigh_pending_count(w->pending) != 0)
 				gw_neigh_pending_flush(w->pending, dp->neigh, now,

@@ -231,8 +231,10 @@ segment(uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags,
 	th->rx_win = rte_cpu_to_be_16(wnd);
 	th->cksum = 0;
 	th->tcp_urp = 0;
-	memcpy(th + 1, opts, hlen - 20);
-	memcpy((uint8_t *)th + hlen, payload, plen);
+	if (hlen > 20)
+		memcpy(th + 1, opts, hlen - 20);
+	if (plen != 0)
+		memcpy((uint8_t *)th + hlen, payload, plen);
 	memcpy(psd, &ip->src_addr, 4);
 	memcpy(psd + 4, &ip->dst_addr, 4);
 	psd[8] = 0;

@@ -481,7 +481,8 @@ def cmd_wire(a):
     delay = a.delay_ms / 1000.0
     queue = []  # (due, seq, sock, frame)
     seq = 0
-    stats = {"in": 0, "lost": 0, "dup": 0, "reordered": 0, "out": 0}
+    stats = {"in": 0, "lost": 0, "dup": 0, "reordered": 0, "out": 0,
+             "errors": 0}
     end = time.monotonic() + a.timeout
     stop = [False]
 
@@ -497,18 +498,25 @@ def cmd_wire(a):
                 out.send(frame)
                 stats["out"] += 1
             except OSError:
-                pass
+                stats["errors"] += 1
         wait = 0.05 if not queue else max(0.0, queue[0][0] - now)
         try:
             ready, _, _ = select.select(list(other), [], [], min(wait, 0.05))
         except InterruptedError:
             continue
         now = time.monotonic()
+        link_down = False
         for s in ready:
             for _ in range(256):
                 try:
                     frame, addr = s.recvfrom(65535)
                 except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    # ENETDOWN and the like while a link is moved or
+                    # restarted: the frames of that moment are lost
+                    stats["errors"] += 1
+                    link_down = True
                     break
                 if addr[2] == socket.PACKET_OUTGOING:
                     continue
@@ -529,6 +537,8 @@ def cmd_wire(a):
                 for _ in range(copies):
                     seq += 1
                     heapq.heappush(queue, (due, seq, other[s], frame))
+        if link_down:
+            time.sleep(0.01)  # do not spin on a link that is down
     print("wire %s<->%s: %s" % (a.a, a.b, json.dumps(stats)), flush=True)
     return 0
 

@@ -3,7 +3,8 @@
 # With a connection table of 64 TCBs per worker (so at most 32 proxied
 # sessions each), a client holds 28 connections per worker and tries 20
 # more: the held ones all work, the extra ones beyond the limit are refused
-# (reset) and counted, the held ones still echo 64 KiB each afterwards
+# (their SYNs dropped, or reset) and counted, the held ones still echo
+# 64 KiB each afterwards
 # (unharmed), and once they are closed new connections succeed again.
 #
 # Usage: tests/system/test_l4_limits.sh [--help]   (root; about 1 minute)
@@ -72,6 +73,7 @@ diag "tcp.conns_refused_limit $(gw_stat_or tcp.conns_refused_limit absent), l4.n
 assert_ge "$refused" 1 "refusals at the limit are counted (tcp.conns_refused_limit + l4.no_session)"
 assert_eq "$(field after_ok)" "$EXTRA" "after the held connections close, $EXTRA new connections succeed"
 
+gw_admin /stats >"$GW_TMP/stats-end.txt" 2>/dev/null || true
 rc=0
 gw_stop 15 || rc=$?
 assert_eq "$rc" 0 "gatewayd exits with status 0 on SIGTERM"

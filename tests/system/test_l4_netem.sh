@@ -207,13 +207,14 @@ best_of() {
 	local n=$1 ns=$2 host=$3 port=$4 i out best=0
 	for ((i = 0; i < n; i++)); do
 		out=$(l4_tool "$ns" bulk --host "$host" --port "$port" --bytes "$BYTES" \
-			--timeout 60 2>&1) || { diag "bulk to $host:$port failed: $out"; continue; }
-		diag "  $host:$port: $out (bytes, seconds, Mbit/s)"
+			--timeout 60 2>&1) || { diag "bulk to $host:$port failed: $out" >&2; continue; }
+		diag "  $host:$port: $out (bytes, seconds, Mbit/s)" >&2
 		best=$("$GW_PYTHON" -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2].split()[2])))' "$best" "$out")
 	done
 	printf '%s\n' "$best"
 }
 proxy=$(best_of 3 "$CLIENT" "$GW_IP" 9200)
+gw_admin /stats >"$GW_TMP/stats-end.txt" 2>/dev/null || true
 rc=0
 gw_stop 15 || rc=$?
 assert_eq "$rc" 0 "gatewayd exits with status 0 on SIGTERM"

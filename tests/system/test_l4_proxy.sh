@@ -61,7 +61,10 @@ ok "gatewayd started with $CONFIG"
 
 # ---------------------------------------------------- refused connections
 out=$(l4_tool "$CLIENT" probe --host "$GW_IP" --port 9001 --timeout 10 || true)
-assert_eq "$out" reset "listener 9001 has no route: the client connection is reset"
+case $out in
+refused|reset) ok "listener 9001 has no route: the client connection is refused ($out)" ;;
+*) not_ok "listener 9001 has no route: the client connection is refused" "probe: $out" ;;
+esac
 if wait_until 5 gw_stat_ge l4.no_route 1; then
 	ok "no-route refusal counted (l4.no_route $(gw_l4_stat no_route))"
 else
@@ -145,6 +148,7 @@ fi
 diag "copied bytes: $(gw_stat_or tcp.copied_bytes absent) (ports without multi-segment TX copy)"
 
 # -------------------------------------------------------------------- stop
+gw_admin /stats >"$GW_TMP/stats-end.txt" 2>/dev/null || true
 rc=0
 gw_stop 15 || rc=$?
 assert_eq "$rc" 0 "gatewayd exits with status 0 on SIGTERM"

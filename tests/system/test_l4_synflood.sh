@@ -45,6 +45,14 @@ l4_server gw-httpbin-v1 echo-v1 echo --port 7000
 l4_server gw-httpbin-v2 echo-v2 echo --port 7000
 gw_start "$CONFIG"
 
+# Steady state first: the gateway has resolved both backends (a flood of
+# spoofed on-link sources fills the queue of packets waiting for ARP).
+for i in 1 2 3 4; do
+	out=$(l4_tool "$CLIENT" probe --host "$GW_IP" --port 9000 --send 1000 --seed "$i" --timeout 10 || true)
+	[ "$out" = echo ] || fail "warm-up connection $i: $out"
+done
+ok "warm-up connections through both backends"
+
 cookies_before=$(gw_stat_or tcp.syncookies_sent 0)
 ok_before=$(gw_stat_or tcp.syncookies_ok 0)
 
@@ -80,6 +88,8 @@ validated=$(( $(gw_stat_or tcp.syncookies_ok 0) - ok_before ))
 diag "SYN cookies sent $cookies, validated $validated, failed $(gw_stat_or tcp.syncookies_failed absent)"
 assert_ge "$cookies" 1 "SYN cookies were sent once the SYN queue was full"
 assert_ge "$validated" 1 "real clients completed handshakes with SYN cookies"
+
+gw_admin /stats >"$GW_TMP/stats-flood.txt" 2>/dev/null || true
 
 # ------------------------------------------------------------ after flood
 out=$(l4_tool "$CLIENT" probe --host "$GW_IP" --port 9000 --send 100000 --timeout 10 || true)

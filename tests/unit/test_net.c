@@ -1246,6 +1246,64 @@ test_next_hop(void **state)
 	assert_int_equal(gw_net_next_hop(&i, OFFLINK_IP), OFFLINK_IP);
 }
 
+/*
+ * Extra local addresses (service VIPs): TCP to one of them is ours, an
+ * echo request to one is answered from it, addresses between or beside
+ * them are not ours, and ARP is still answered for the primary only.
+ */
+static void
+test_extra_addrs(void **state)
+{
+	/* only the last byte differs: ascending as uint32_t in either byte
+	 * order, as the binary search expects */
+	const uint32_t extra[3] = {IPV4(10, 96, 0, 10), IPV4(10, 96, 0, 20),
+			     IPV4(10, 96, 0, 30)};
+	struct gw_net_iface i = ifc;
+	struct ip4 h = {.src = PEER_IP, .proto = 6, .ttl = 64};
+	uint8_t buf[256], l4[64], echo[64];
+	struct gw_net_result res;
+	size_t n, l4n;
+
+	(void)state;
+	i.extra_addrs = extra;
+	i.n_extra_addrs = 3;
+	l4n = tcp(l4, 5, NULL);
+	for (unsigned int k = 0; k < 3; k++) {
+		h.dst = extra[k];
+		n = ipv4(buf, OUR_MAC, PEER_MAC, &h, l4, l4n);
+		assert_int_equal(gw_net_input(&i, buf, (uint16_t)n, &res), GW_NET_TCP);
+	}
+	h.dst = IPV4(10, 96, 0, 11);
+	n = ipv4(buf, OUR_MAC, PEER_MAC, &h, l4, l4n);
+	assert_int_equal(gw_net_input(&i, buf, (uint16_t)n, &res), GW_NET_DROP);
+	assert_int_equal(res.drop, GW_DROP_IP_NOT_FOR_US);
+	/* without the extra set the VIP is not ours */
+	h.dst = extra[1];
+	n = ipv4(buf, OUR_MAC, PEER_MAC, &h, l4, l4n);
+	assert_int_equal(gw_net_input(&ifc, buf, (uint16_t)n, &res), GW_NET_DROP);
+	assert_int_equal(res.drop, GW_DROP_IP_NOT_FOR_US);
+	/* the primary still works with the set */
+	h.dst = OUR_IP;
+	n = ipv4(buf, OUR_MAC, PEER_MAC, &h, l4, l4n);
+	assert_int_equal(gw_net_input(&i, buf, (uint16_t)n, &res), GW_NET_TCP);
+	/* ping a VIP: answered from the VIP */
+	h.proto = 1;
+	h.dst = extra[2];
+	l4n = icmp(echo, 8, 0, 1, 1, "vip", 3);
+	n = ipv4(buf, OUR_MAC, PEER_MAC, &h, echo, l4n);
+	assert_int_equal(gw_net_input(&i, buf, (uint16_t)n, &res), GW_NET_REPLY);
+	{
+		uint32_t src;
+
+		memcpy(&src, buf + 14 + 12, 4);
+		assert_int_equal(src, extra[2]);
+	}
+	/* ARP for a VIP is not answered: clients route to it */
+	n = arp(buf, BCAST_MAC, PEER_MAC, 1, PEER_MAC, PEER_IP, ZERO_MAC, extra[0]);
+	assert_int_equal(gw_net_input(&i, buf, (uint16_t)n, &res), GW_NET_DROP);
+	assert_int_equal(res.drop, GW_DROP_ARP_NOT_FOR_US);
+}
+
 /* The library's result, as stored, must be the reference sum big-endian. */
 static void
 assert_cksum_matches(const uint8_t *p, uint32_t n)
@@ -1318,6 +1376,7 @@ main(void)
 		cmocka_unit_test(test_arp_request_build),
 		cmocka_unit_test(test_is_onlink),
 		cmocka_unit_test(test_next_hop),
+		cmocka_unit_test(test_extra_addrs),
 		cmocka_unit_test(test_cksum),
 	};
 

@@ -199,6 +199,7 @@ struct harness {
 	uint64_t backend_to_send;
 	uint64_t backend_reset_after;
 	uint32_t accepts_v1, accepts_v2;
+	bool nic_cksum;              /* ports offload checksums to the wire */
 };
 
 static struct harness *H;
@@ -208,6 +209,7 @@ struct harness_params {
 	uint32_t max_sessions;
 	uint32_t connect_timeout_ms;       /* the proxy's */
 	uint32_t stack_connect_timeout_ms; /* the stacks' */
+	bool nic_cksum;                    /* checksum offload (else software) */
 };
 
 static uint64_t
@@ -335,13 +337,15 @@ wire_deliver(struct rte_mbuf *m)
 	memcpy(eth->dst_addr.addr_bytes, nd->ports[port].iface.mac, 6);
 	eth->src_addr.addr_bytes[0] = 0x02;
 	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
-	/* the NIC's checksum offloads */
-	ip = (struct rte_ipv4_hdr *)(data + GW_ETHER_HDR_LEN);
-	th = (struct rte_tcp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = 0;
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	if (H->nic_cksum) {
+		/* the NIC's checksum offloads */
+		ip = (struct rte_ipv4_hdr *)(data + GW_ETHER_HDR_LEN);
+		th = (struct rte_tcp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	}
 	if (gw_net_input(&nd->ports[port].iface, data, (uint16_t)len, &res) !=
 	    GW_NET_TCP)
 		fail_msg("frame to node %d dropped by lib/net: %s", n,
@@ -703,14 +707,9 @@ node_port(struct node *nd, uint32_t ip, uint8_t mac_last)
 	p->iface.prefix_len = 24;
 	p->mtu = 1500;
 	p->tx_multi_seg = true;
-	/*
-	 * The wire computes checksums, as a NIC with TX offloads does: the
-	 * stack's software path over chains relies on DPDK 22.11's
-	 * rte_raw_cksum_mbuf(), which is wrong for a segment that starts at
-	 * an odd offset (it truncates the partial sum before the byte swap).
-	 */
-	p->tx_ip_cksum = true;
-	p->tx_tcp_cksum = true;
+	/* software checksums over chains, or the NIC's (the wire's) */
+	p->tx_ip_cksum = H->nic_cksum;
+	p->tx_tcp_cksum = H->nic_cksum;
 	nd->n_ports++;
 }
 
@@ -766,6 +765,7 @@ harness_start(const struct harness_params *hp)
 
 	H->now = MS(1000);
 	H->rng = 42;
+	H->nic_cksum = hp->nic_cksum;
 	H->backend_mode = APP_ECHO;
 	/* model and snapshot */
 	H->store = gw_model_store_create();
@@ -955,7 +955,27 @@ test_echo_identical(void **state)
 	assert_int_equal(pstats()->resets_propagated, 0);
 	/* zero copy: the proxy's stack chained, never copied */
 	assert_int_equal(tstats(N_PROXY)->copied_bytes, 0);
+	/* software checksums over odd-sized chains are right */
+	assert_int_equal(tstats(N_PROXY)->bad_checksum, 0);
+	assert_int_equal(tstats(N_CLIENT)->bad_checksum, 0);
+	assert_int_equal(tstats(N_BACKEND)->bad_checksum, 0);
 	assert_int_equal(H->accepts_v1, 1);
+	harness_stop(true);
+}
+
+static void
+test_checksum_offload(void **state)
+{
+	struct harness_params hp = default_params;
+	struct app *a;
+
+	RTE_SET_USED(state);
+	hp.nic_cksum = true;
+	harness_start(&hp);
+	a = client_open(9000, 1 * MiB + 1, 11);
+	assert_true(run(app_closed, a, 20000));
+	assert_echo_ok(a);
+	assert_int_equal(tstats(N_PROXY)->bad_checksum, 0);
 	harness_stop(true);
 }
 
@@ -1316,6 +1336,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_echo_identical),
+		T(test_checksum_offload),
 		T(test_many_sizes_concurrently),
 		T(test_half_close_both_ways),
 		T(test_backend_reset_resets_client),

@@ -2013,6 +2013,62 @@ test_sequence_wrap(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* the connection table                                                */
+/* ------------------------------------------------------------------ */
+
+#define CHURN 512
+
+static void
+many_conns(struct gw_tcp_stack_params *p)
+{
+	p->max_conns = CHURN;
+}
+
+/* Open addressing with backward-shift deletion: after any mix of inserts
+ * and removals every member is still found and no removed one is. */
+static void
+test_table_churn(void **state)
+{
+	struct fix *f = fix_new(many_conns);
+	static struct gw_tcp_conn *conns[CHURN];
+	static uint32_t lip[CHURN], rip[CHURN];
+	static uint16_t lport[CHURN], rport[CHURN];
+	uint32_t rng = 12345;
+
+	(void)state;
+	for (int round = 0; round < 30; round++) {
+		for (unsigned int i = 0; i < CHURN; i++) {
+			if (conns[i] != NULL)
+				continue;
+			/* few remote ports, so that tuples cluster */
+			conns[i] = gw_tcp_connect(f->s, 0, PEER_IP,
+						  (uint16_t)(1000 + i % 7),
+						  &app_cb, &f->app);
+			assert_non_null(conns[i]);
+			gw_tcp_conn_tuple(conns[i], &lip[i], &lport[i], &rip[i],
+					  &rport[i]);
+		}
+		cap_clear(&f->cap);
+		assert_null(gw_tcp_connect(f->s, 0, PEER_IP, 1, &app_cb, &f->app));
+		for (unsigned int i = 0; i < CHURN; i++) {
+			rng = rng * 1103515245 + 12345;
+			if ((rng >> 16) % 3 == 0) {
+				gw_tcp_abort(conns[i]);
+				conns[i] = NULL;
+			}
+		}
+		for (unsigned int i = 0; i < CHURN; i++) {
+			struct gw_tcp_conn *c = tcp_conn_lookup(f->s, lip[i],
+				lport[i], rip[i], rport[i]);
+
+			assert_ptr_equal(c, conns[i]);
+		}
+	}
+	assert_int_equal(f->app.closed, 0);   /* aborts do not call back */
+	fix_free(f);
+}
+
+/* ------------------------------------------------------------------ */
 /* mbuf helpers                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -2079,12 +2135,16 @@ rng_next(uint32_t *x)
 	return *x;
 }
 
+/* Clock ticks per microsecond and start time of the loopback runs. */
+static uint64_t lb_tick = 1;
+static uint64_t lb_t0 = T0;
+
 static void
 wire_xmit(void *arg, unsigned int port_index, uint32_t next_hop,
 	  struct rte_mbuf *m)
 {
 	struct wire *w = arg;
-	uint64_t delay = 500 * US;
+	uint64_t delay = 500 * US * lb_tick;
 
 	(void)port_index;
 	(void)next_hop;
@@ -2094,7 +2154,7 @@ wire_xmit(void *arg, unsigned int port_index, uint32_t next_hop,
 			const struct rte_tcp_hdr *, 34);
 
 		print_message("  %.6f %s seq %u ack %u len %u fl %02x wnd %u\n",
-			(double)(*w->now - T0) / SEC, w->to == NULL ? "?" : "x",
+			(double)(*w->now - lb_t0) / SEC / lb_tick, w->to == NULL ? "?" : "x",
 			rte_be_to_cpu_32(th->sent_seq), rte_be_to_cpu_32(th->recv_ack),
 			rte_pktmbuf_pkt_len(m) - 54, th->tcp_flags,
 			rte_be_to_cpu_16(th->rx_win));
@@ -2107,7 +2167,7 @@ wire_xmit(void *arg, unsigned int port_index, uint32_t next_hop,
 		return;
 	}
 	if (rng_next(&w->rng) % 100 < w->reorder_pct)
-		delay += (rng_next(&w->rng) % 2000) * US;
+		delay += (rng_next(&w->rng) % 2000) * US * lb_tick;
 	w->m[w->n] = m;
 	w->due[w->n] = *w->now + delay;
 	w->n++;
@@ -2284,12 +2344,12 @@ run_loopback(unsigned int loss_pct, unsigned int reorder_pct, uint32_t seed)
 		.n_workers = 1, .max_conns = 16, .syn_backlog = 16,
 		.timewait_max = 4, .rcvbuf = 256 * 1024, .sndbuf = 256 * 1024,
 		.reasm_segments = 1024, .connect_timeout_ms = 5000,
-		.tsc_hz = SEC, .start_tsc = T0, .pool = pool, .n_ports = 1,
-		.xmit = wire_xmit,
+		.tsc_hz = SEC * lb_tick, .start_tsc = lb_t0, .pool = pool,
+		.n_ports = 1, .xmit = wire_xmit,
 	};
 	struct gw_tcp_stack *cs, *ss;
 	unsigned int in_use = rte_mempool_in_use_count(pool);
-	uint64_t now = T0;
+	uint64_t now = lb_t0;
 	unsigned long steps = 0;
 
 	cport.iface.addr = PEER_IP;
@@ -2355,7 +2415,7 @@ run_loopback(unsigned int loss_pct, unsigned int reorder_pct, uint32_t seed)
 				ca.c->rcv_nxt, ca.c->rcv_adv, ca.c->rcv_held, ca.c->reasm.bytes, ca.c->reasm.count);
 		if (getenv("TCP_TRACE") != NULL && next - now > 50 * MS)
 			print_message("jump %.3f -> %.3f c: tx %u rx %u st %s snd %u/%u/%u wnd %u cwnd %u q %u s: tx %u rx %u st %s snd %u/%u/%u wnd %u cwnd %u q %u\n",
-				(double)(now - T0) / SEC, (double)(next - T0) / SEC,
+				(double)(now - lb_t0) / SEC / lb_tick, (double)(next - lb_t0) / SEC / lb_tick,
 				ca.tx_off, ca.rx_len, ca.c ? gw_tcp_state_name(ca.c->state) : "-",
 				ca.c ? ca.c->snd_una : 0, ca.c ? ca.c->snd_nxt : 0, ca.c ? ca.c->snd_max : 0,
 				ca.c ? ca.c->snd_wnd : 0, ca.c ? ca.c->cwnd : 0, ca.c ? ca.c->sq_bytes : 0,
@@ -2363,13 +2423,13 @@ run_loopback(unsigned int loss_pct, unsigned int reorder_pct, uint32_t seed)
 				sa.c ? sa.c->snd_una : 0, sa.c ? sa.c->snd_nxt : 0, sa.c ? sa.c->snd_max : 0,
 				sa.c ? sa.c->snd_wnd : 0, sa.c ? sa.c->cwnd : 0, sa.c ? sa.c->sq_bytes : 0);
 		now = next > now ? next : now + 1;
-		if (now > T0 + 3600 * SEC)
+		if (now > lb_t0 + 3600 * SEC * lb_tick)
 			break;
 	}
 	if (!(ca.closed && sa.closed))
 		print_message("stuck: steps %lu t=%.3fs c: tx %u rx %u closed %u"
 			      " s: tx %u rx %u closed %u\n", steps,
-			      (double)(now - T0) / SEC, ca.tx_off, ca.rx_len,
+			      (double)(now - lb_t0) / SEC / lb_tick, ca.tx_off, ca.rx_len,
 			      ca.closed, sa.tx_off, sa.rx_len, sa.closed);
 	assert_int_equal(ca.closed, 1);
 	assert_int_equal(sa.closed, 1);
@@ -2390,7 +2450,7 @@ run_loopback(unsigned int loss_pct, unsigned int reorder_pct, uint32_t seed)
 	print_message("loopback loss %u%% reorder %u%%: %.2f s simulated, "
 		      "%lu steps, frames %lu (pure ACKs %lu) lost %lu, rtx c %lu s %lu, "
 		      "fast rtx c %lu s %lu, rto c %lu s %lu\n",
-		      loss_pct, reorder_pct, (double)(now - T0) / SEC, steps,
+		      loss_pct, reorder_pct, (double)(now - lb_t0) / SEC / lb_tick, steps,
 		      (unsigned long)(to_srv.sent + to_cli.sent),
 		      (unsigned long)(to_srv.pure + to_cli.pure),
 		      (unsigned long)(to_srv.lost + to_cli.lost),
@@ -2415,6 +2475,19 @@ test_loopback_clean(void **state)
 {
 	(void)state;
 	run_loopback(0, 0, 1);
+}
+
+/* A 2.5 GHz TSC ten days after boot: products of TSC values must not
+ * overflow (ISN clock, RTO and RTT conversions). */
+static void
+test_loopback_real_clock(void **state)
+{
+	(void)state;
+	lb_tick = 2500;
+	lb_t0 = 10ull * 86400 * SEC * lb_tick;
+	run_loopback(2, 5, 7);
+	lb_tick = 1;
+	lb_t0 = T0;
 }
 
 static void
@@ -2507,7 +2580,9 @@ main(void)
 		cmocka_unit_test(test_abort_from_callback),
 		cmocka_unit_test(test_stack_free_notifies),
 		cmocka_unit_test(test_sequence_wrap),
+		cmocka_unit_test(test_table_churn),
 		cmocka_unit_test(test_loopback_clean),
+		cmocka_unit_test(test_loopback_real_clock),
 		cmocka_unit_test(test_loopback_lossy),
 	};
 

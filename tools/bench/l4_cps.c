@@ -7,7 +7,8 @@
  * bytes and closes, e.g. nginx `stream { return "x"; }`), closes, and is
  * replaced at once. Prints one line:
  *
- *     connections OK, failures F, seconds S, per second R
+ *     connections OK, failures F, seconds S, per second R (reset X,
+ *     refused Y, empty Z, timeout T, other U)
  *
  * A connection counts as OK when it connected, read at least one byte
  * and saw EOF; as a failure on a connect error, a reset, or when it took
@@ -94,6 +95,7 @@ main(int argc, char **argv)
 	struct sockaddr_in dst = {.sin_family = AF_INET};
 	unsigned int conc = 32, seconds = 10, i;
 	uint64_t ok = 0, failed = 0, start, end, t, last_scan;
+	uint64_t n_reset = 0, n_refused = 0, n_empty = 0, n_timeout = 0, n_other = 0;
 	struct epoll_event evs[256];
 	struct slot *slots;
 	const char *host = NULL;
@@ -147,10 +149,19 @@ main(int argc, char **argv)
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			/* EOF after data: done; EOF before data or an error: failed */
-			if (r == 0 && s->got > 0)
+			if (r == 0 && s->got > 0) {
 				ok++;
-			else
+			} else {
 				failed++;
+				if (r == 0)
+					n_empty++;
+				else if (errno == ECONNRESET)
+					n_reset++;
+				else if (errno == ECONNREFUSED)
+					n_refused++;
+				else
+					n_other++;
+			}
 			slot_close(s, ep);
 			if (slot_open(s, ep, &dst, evs[c].data.u32) < 0)
 				failed++;
@@ -164,6 +175,7 @@ main(int argc, char **argv)
 					continue;
 				if (slots[i].fd >= 0) {
 					failed++;
+					n_timeout++;
 					slot_close(&slots[i], ep);
 				}
 				if (slot_open(&slots[i], ep, &dst, i) < 0)
@@ -175,9 +187,13 @@ main(int argc, char **argv)
 	for (i = 0; i < conc; i++)
 		if (slots[i].fd >= 0)
 			close(slots[i].fd);
-	printf("connections %llu, failures %llu, seconds %.2f, per second %.0f\n",
+	printf("connections %llu, failures %llu, seconds %.2f, per second %.0f "
+	       "(reset %llu, refused %llu, empty %llu, timeout %llu, other %llu)\n",
 	       (unsigned long long)ok, (unsigned long long)failed,
-	       (double)(t - start) / 1e9, (double)ok * 1e9 / (double)(t - start));
+	       (double)(t - start) / 1e9, (double)ok * 1e9 / (double)(t - start),
+	       (unsigned long long)n_reset, (unsigned long long)n_refused,
+	       (unsigned long long)n_empty, (unsigned long long)n_timeout,
+	       (unsigned long long)n_other);
 	free(slots);
 	close(ep);
 	return 0;

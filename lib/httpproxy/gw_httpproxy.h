@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef GW_HTTPPROXY_H
+#define GW_HTTPPROXY_H
+
+/**
+ * @file
+ * The HTTP/1.1 proxy of one worker (DESIGN.md §4).
+ *
+ * A client connection accepted on an HTTP listener is a session. Each
+ * request on it is parsed (lib/http), routed with the snapshot in force
+ * (gw_route_lookup(): listener, virtual host, first matching route,
+ * weighted destination), an endpoint is chosen with the cluster's load
+ * balancer and the request is forwarded on an upstream connection taken
+ * from this worker's pool for that endpoint (or opened). The response
+ * streams back; then the upstream connection returns to the pool (when
+ * both sides keep it alive) and the next request of the client
+ * connection is routed afresh, so two requests on one connection may go
+ * to different subsets.
+ *
+ * Zero copy: only the rewritten request and response heads are written
+ * (into fresh mbufs, counted in copied_bytes); bodies are forwarded by
+ * reference, whole received segments or indirect mbufs over a range of
+ * one.
+ *
+ * Ordering: one request of a client connection is in flight at a time;
+ * pipelined requests wait in the receive queue (their bytes unreleased,
+ * so the client's window closes) and are answered in order.
+ *
+ * Gateway responses carry a short text body and an Envoy response flag
+ * in the access log: 404 NR (no route), 503 UH (no usable endpoint), 502
+ * UF (upstream connect failure, reset or close before a response), 504
+ * UT (route timeout before the response), 400/413/414/431/501/505 from
+ * the parser (then the connection closes).
+ *
+ * Threading: a proxy belongs to one worker, like its stack. Create and
+ * free it on the control lcore while the worker does not run. Access-log
+ * records go to a single-producer/single-consumer ring that the control
+ * lcore drains with gw_http_accesslog_drain(); a full ring drops the
+ * record and counts it (accesslog_dropped).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "gw_route.h"
+#include "gw_tcp.h"
+
+struct gw_http_proxy;
+
+/** The snapshot the worker uses now (valid during one callback). May return NULL. */
+typedef const struct gw_route_snapshot *(*gw_http_snapshot_fn)(void *arg);
+
+/** Creation parameters. */
+struct gw_http_proxy_params {
+	struct gw_tcp_stack *stack;      /**< the worker's stack (both sides) */
+	unsigned int worker_id;
+	gw_http_snapshot_fn snapshot;    /**< required */
+	void *snapshot_arg;
+	struct rte_mempool *pool;        /**< fresh head segments and indirect mbufs */
+	uint32_t max_sessions;           /**< client connections; as many upstream slots */
+	/** The stack's ports and their roles (enum gw_port_role bits). */
+	unsigned int n_ports;
+	const struct gw_tcp_port *ports;
+	const uint32_t *port_roles;
+	/** Largest request/response head (431 beyond); 0: 16 KiB. */
+	uint32_t max_head;
+	/** Most header fields per head (431 beyond); 0: 100. */
+	uint32_t max_headers;
+	/** Upstream idle timeout when the DestinationRule sets none (ms; 0: 60 s). */
+	uint32_t idle_timeout_ms;
+	/** Upstream connect timeout when the DestinationRule sets none (ms; 0: the stack's). */
+	uint32_t connect_timeout_ms;
+	/** Access-log ring entries (power of two; 0: 1024). */
+	uint32_t accesslog_ring_size;
+	uint64_t tsc_hz;                 /**< 0: rte_get_tsc_hz() */
+	uint64_t start_tsc;              /**< 0: rte_rdtsc() */
+	int socket_id;
+};
+
+/** Counters of one proxy (single writer: the worker). */
+struct gw_http_proxy_stats {
+	uint64_t connections;          /**< client connections accepted */
+	uint64_t active;               /**< gauge: client connections now */
+	uint64_t requests;             /**< request heads parsed */
+	uint64_t responses;            /**< responses completed (proxied or local) */
+	uint64_t responses_local;      /**< of those, produced by the gateway */
+	uint64_t rq_2xx, rq_3xx, rq_4xx, rq_5xx;
+	uint64_t no_route;             /**< 404 NR */
+	uint64_t no_healthy_upstream;  /**< 503 UH */
+	uint64_t upstream_failure;     /**< 502 UF */
+	uint64_t upstream_timeout;     /**< 504 UT */
+	uint64_t bad_request;          /**< parser rejections (4xx/5xx and close) */
+	uint64_t bad_response;         /**< invalid response heads (502) */
+	uint64_t upstream_connects;    /**< upstream connections opened */
+	uint64_t upstream_reused;      /**< requests sent on a pooled connection */
+	uint64_t upstream_idle;        /**< gauge: pooled idle connections */
+	uint64_t upstream_idle_expired;/**< closed by the idle timeout */
+	uint64_t upstream_max_requests;/**< closed at max requests per connection */
+	uint64_t upstream_active;      /**< gauge: upstream connections now */
+	uint64_t upstream_resets;      /**< upstream closed abnormally mid-exchange */
+	uint64_t downstream_resets;    /**< client reset or truncated mid-exchange */
+	uint64_t no_session;           /**< refused: every session in use */
+	uint64_t no_upstream_slot;     /**< 503: every upstream slot in use */
+	uint64_t bytes_received;       /**< request body bytes from clients */
+	uint64_t bytes_sent;           /**< response body bytes to clients */
+	uint64_t copied_bytes;         /**< head bytes written (rewritten heads, local responses) */
+	uint64_t parser_copied_bytes;  /**< head bytes assembled across segments */
+	uint64_t indirect_mbufs;       /**< body ranges forwarded by indirect mbuf */
+	uint64_t send_blocked;         /**< sends deferred: the other side's queue was full */
+	uint64_t accesslog_records;    /**< records queued for the control lcore */
+	uint64_t accesslog_dropped;    /**< records dropped: ring full */
+	uint64_t no_mbuf;              /**< allocation failures (session aborted) */
+};
+
+/** Create a worker's proxy. NULL with rte_errno set (EINVAL, ENOMEM). */
+struct gw_http_proxy *gw_http_proxy_create(const struct gw_http_proxy_params *p);
+
+/** Abort every connection, free the proxy (stack alive or already freed). NULL is fine. */
+void gw_http_proxy_free(struct gw_http_proxy *px);
+
+/** gw_tcp_listen(stack, ip, port) with the proxy's accept hook. 0, -EEXIST, -ENOSPC. */
+int gw_http_proxy_listen(struct gw_http_proxy *px, uint32_t ip, uint16_t port);
+
+/**
+ * Advance the proxy's clock: route timeouts (504 UT), upstream connect
+ * timeouts (502 UF), idle pool expiry. Call every loop with the time
+ * given to gw_tcp_poll(); scans at most once per millisecond.
+ */
+void gw_http_proxy_poll(struct gw_http_proxy *px, uint64_t now_tsc);
+
+/** The proxy's counters. */
+const struct gw_http_proxy_stats *gw_http_proxy_stats(const struct gw_http_proxy *px);
+
+/** A counter's name ("requests"; /stats prints "gateway.http.requests"). */
+struct gw_http_proxy_counter {
+	const char *name;
+	size_t offset;
+};
+
+/** Every counter of struct gw_http_proxy_stats, in declaration order. */
+extern const struct gw_http_proxy_counter gw_http_proxy_counters[];
+extern const unsigned int gw_http_proxy_n_counters;
+
+/** Add @p add's counters to @p sum. */
+void gw_http_proxy_stats_add(struct gw_http_proxy_stats *sum,
+			     const struct gw_http_proxy_stats *add);
+
+/** The proxy's access-log ring (single consumer: the control lcore). */
+struct rte_ring *gw_http_proxy_accesslog_ring(const struct gw_http_proxy *px);
+
+/**
+ * Control lcore: write every record waiting in @p ring to @p out in
+ * Envoy's default format followed by the upstream cluster. Never blocks
+ * on the ring. @return records written.
+ */
+unsigned int gw_http_accesslog_drain(struct rte_ring *ring, FILE *out);
+
+#endif /* GW_HTTPPROXY_H */

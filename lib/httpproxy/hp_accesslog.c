@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Access log: a worker fills a fixed-size record per request (copying the
+ * few strings the log shows, truncated) and enqueues it on its
+ * single-producer ring at the end of the exchange; the control lcore
+ * drains the rings and formats the lines, so no worker ever formats text
+ * or writes to a file. A full ring drops the record and counts it.
+ *
+ * Line format: Envoy's default
+ *   [%START_TIME%] "%REQ(:METHOD)% %REQ(:PATH)% %PROTOCOL%" %RESPONSE_CODE%
+ *   %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION%
+ *   %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%"
+ *   "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%"
+ *   "%UPSTREAM_HOST%"
+ * followed by %UPSTREAM_CLUSTER% (outbound|PORT|SUBSET|HOST), as Istio's
+ * proxies print it.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_ring.h>
+
+#include "hp_private.h"
+
+void
+hp_strlcpy(char *dst, size_t size, const char *src, size_t len)
+{
+	if (src == NULL)
+		len = 0;
+	if (len >= size)
+		len = size - 1;
+	if (len > 0)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static void
+copy_field(const struct gw_http_head *h, const char *name, char *dst,
+	   size_t size)
+{
+	int i = gw_http_header_find(h, name, 0);
+
+	if (i < 0)
+		dst[0] = '\0';
+	else
+		hp_strlcpy(dst, size, h->headers[i].value, h->headers[i].value_len);
+}
+
+void
+hp_log_begin(struct hp_session *s, const struct gw_http_head *h)
+{
+	struct gw_http_proxy *px = s->px;
+	struct hp_log_record *r = &s->log;
+
+	r->start_us = px->base_us +
+		      (s->start_tsc - px->base_tsc) * 1000000 / px->tsc_hz;
+	r->bytes_received = 0;
+	r->bytes_sent = 0;
+	r->duration_ms = 0;
+	r->upstream_ms = -1;
+	r->status = 0;
+	r->version_minor = h->version_minor;
+	strcpy(r->flags, "-");
+	hp_strlcpy(r->method, sizeof(r->method), h->method_name.ptr,
+		   h->method_name.len);
+	hp_strlcpy(r->path, sizeof(r->path), h->target.ptr, h->target.len);
+	hp_strlcpy(r->authority, sizeof(r->authority), h->authority.ptr,
+		   h->authority.len);
+	copy_field(h, "user-agent", r->user_agent, sizeof(r->user_agent));
+	copy_field(h, "x-request-id", r->request_id, sizeof(r->request_id));
+	copy_field(h, "x-forwarded-for", r->xff, sizeof(r->xff));
+	r->upstream_host[0] = '\0';
+	r->cluster[0] = '\0';
+}
+
+void
+hp_log_emit(struct hp_session *s, const char *flag)
+{
+	struct gw_http_proxy *px = s->px;
+	struct hp_log_record *r = &s->log;
+
+	if (flag != NULL)
+		hp_strlcpy(r->flags, sizeof(r->flags), flag, strlen(flag));
+	r->status = s->status;
+	r->duration_ms = (uint32_t)((px->now - s->start_tsc) * 1000 / px->tsc_hz);
+	if (px->log_ring == NULL)
+		return;
+	if (rte_ring_sp_enqueue_elem(px->log_ring, r, sizeof(*r)) != 0) {
+		px->stats.accesslog_dropped++;
+		return;
+	}
+	px->stats.accesslog_records++;
+}
+
+static const char *
+dash(const char *s)
+{
+	return s[0] != '\0' ? s : "-";
+}
+
+unsigned int
+gw_http_accesslog_drain(struct rte_ring *ring, FILE *out)
+{
+	struct hp_log_record recs[16];
+	unsigned int total = 0, n;
+
+	if (ring == NULL)
+		return 0;
+	do {
+		n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(recs[0]),
+						   RTE_DIM(recs), NULL);
+		for (unsigned int i = 0; i < n; i++) {
+			const struct hp_log_record *r = &recs[i];
+			time_t sec = (time_t)(r->start_us / 1000000);
+			char when[32], ust[16], status[8];
+			struct tm tm;
+
+			gmtime_r(&sec, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+			if (r->upstream_ms >= 0)
+				snprintf(ust, sizeof(ust), "%d", r->upstream_ms);
+			else
+				strcpy(ust, "-");
+			snprintf(status, sizeof(status), "%u", r->status);
+			fprintf(out, "[%s.%03uZ] \"%s %s HTTP/1.%u\" %s %s %" PRIu64
+				" %" PRIu64 " %u %s \"%s\" \"%s\" \"%s\" \"%s\" \"%s\" %s\n",
+				when, (unsigned int)(r->start_us / 1000 % 1000),
+				dash(r->method), dash(r->path), r->version_minor,
+				status, dash(r->flags), r->bytes_received,
+				r->bytes_sent, r->duration_ms, ust, dash(r->xff),
+				dash(r->user_agent), dash(r->request_id),
+				dash(r->authority), dash(r->upstream_host),
+				dash(r->cluster));
+		}
+		total += n;
+	} while (n == RTE_DIM(recs));
+	if (total > 0)
+		fflush(out);
+	return total;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef HP_PRIVATE_H
+#define HP_PRIVATE_H
+
+/*
+ * Internals of the HTTP proxy shared by its files: sessions (client side,
+ * hp_session.c), upstream connections and their per-endpoint pools
+ * (hp_upstream.c), the fresh head writer and head rewriting
+ * (hp_rewrite.c), gateway responses (hp_local.c) and access-log records
+ * (hp_accesslog.c).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "gw_config.h"
+#include "gw_http.h"
+#include "gw_httpproxy.h"
+#include "gw_model.h"
+
+#define HP_NONE            UINT32_MAX
+#define HP_IDLE_BUCKETS    256u          /* endpoint hash buckets of the pool */
+#define HP_MAX_SEND_SEGS   1024u         /* segments per gw_tcp_send() */
+#define HP_HEADER_OPS      2u            /* route-level and destination-level */
+
+/* A queue of segments linked through m->next. */
+struct hp_queue {
+	struct rte_mbuf *head;
+	struct rte_mbuf *tail;
+	uint32_t bytes;
+};
+
+/*
+ * An access-log record: fixed-size fields, truncated, so that a worker
+ * never allocates and the ring copies plain bytes. Strings are
+ * NUL-terminated; "" prints as "-".
+ */
+struct hp_log_record {
+	uint64_t start_us;          /* Unix time of the request head, microseconds */
+	uint64_t bytes_received;    /* request body bytes */
+	uint64_t bytes_sent;        /* response body bytes */
+	uint32_t duration_ms;
+	int32_t upstream_ms;        /* head sent to response head; -1: none */
+	uint16_t status;            /* 0: no response */
+	uint8_t version_minor;
+	char flags[8];              /* "-", "NR", "UH", "UF", "UT", "DC", "UC" */
+	char method[16];
+	char path[256];
+	char xff[64];
+	char user_agent[128];
+	char request_id[40];
+	char authority[96];
+	char upstream_host[24];     /* a.b.c.d:port */
+	char cluster[120];          /* outbound|PORT|SUBSET|HOST */
+};
+
+enum hp_req_state {
+	HP_REQ_HEAD = 0,   /* parsing a request head */
+	HP_REQ_BODY,       /* forwarding (or discarding) its body */
+	HP_REQ_DONE,       /* request complete: input waits (pipelining) */
+	HP_REQ_DEAD,       /* invalid input: nothing more is read */
+};
+
+enum hp_resp_state {
+	HP_RESP_NONE = 0,  /* no request in flight */
+	HP_RESP_HEAD,      /* waiting for / parsing the response head */
+	HP_RESP_BODY,
+	HP_RESP_DONE,      /* response complete (proxied or local) */
+};
+
+enum hp_up_state {
+	HP_UP_FREE = 0,
+	HP_UP_BUSY,        /* bound to a session */
+	HP_UP_IDLE,        /* in the pool */
+	HP_UP_CLOSING,     /* FIN sent, waiting for on_closed */
+};
+
+struct hp_session;
+
+/* An upstream connection. */
+struct hp_upstream {
+	struct gw_http_proxy *px;
+	struct gw_tcp_conn *conn;        /* NULL once closed */
+	struct hp_session *s;            /* while BUSY */
+	struct hp_queue in;              /* received, not yet processed */
+	uint32_t in_off;                 /* processed bytes of in.head */
+	uint32_t ip;                     /* endpoint, network order */
+	uint16_t port;
+	uint8_t state;
+	bool established;
+	bool fin;                        /* the backend half-closed */
+	bool in_connect;                 /* inside gw_tcp_connect() */
+	bool connect_failed;             /* it closed inside gw_tcp_connect() */
+	bool reset;                      /* closed abnormally (reset, timeout, refused) */
+	bool no_reuse;                   /* the last exchange forbids pooling it */
+	uint32_t requests;               /* requests sent on it */
+	uint32_t max_requests;           /* 0: unlimited */
+	uint64_t idle_tsc;               /* idle timeout length */
+	uint64_t idle_deadline;
+	uint32_t id;
+	uint32_t next, prev;             /* free list, or the endpoint's idle bucket */
+};
+
+/* A client connection and its exchange in flight. */
+struct hp_session {
+	struct gw_http_proxy *px;
+	struct gw_tcp_conn *conn;        /* NULL once closed */
+	struct hp_upstream *up;          /* the request's upstream, or NULL */
+	struct hp_queue in;              /* client bytes not yet processed */
+	uint32_t in_off;
+	struct hp_queue to_up;           /* built for the upstream, not yet taken */
+	struct hp_queue to_client;       /* built for the client, not yet taken */
+	struct gw_http_parser req;
+	struct gw_http_parser resp;
+	struct gw_http_chunked req_chunked;
+	struct gw_http_chunked resp_chunked;
+	uint64_t req_remaining;          /* Content-Length body bytes still to come */
+	uint64_t resp_remaining;
+	uint8_t req_state;               /* enum hp_req_state */
+	uint8_t resp_state;              /* enum hp_resp_state */
+	uint8_t req_body;                /* enum gw_http_body */
+	uint8_t resp_body;
+	bool used;
+	bool dead;                       /* aborted: released when the run ends */
+	bool running;                    /* inside session_run() */
+	bool rerun;                      /* an event arrived during the run */
+	bool discard;                    /* request body is dropped (local response) */
+	bool close_after;                /* close the client after this response */
+	bool client_fin;
+	bool shut;                       /* FIN queued on the client */
+	bool keep_alive;                 /* the request allows persistence */
+	bool http10;                     /* the request is HTTP/1.0 */
+	bool dechunk;                    /* forward only chunk payload (HTTP/1.0 client) */
+	bool resp_head_sent;             /* response bytes went to the client */
+	bool resp_got_bytes;             /* upstream sent bytes for this request */
+	uint16_t status;
+	uint32_t listener_ip;
+	uint16_t listener_port;
+	uint32_t client_ip;
+	/* Response header operations of the route and destination; valid
+	 * while the snapshot they came from is in force (checked by pointer). */
+	const struct gw_route_snapshot *snap;
+	const struct gw_header_ops *resp_ops[HP_HEADER_OPS];
+	uint64_t start_tsc;              /* request head parsed */
+	uint64_t upstream_tsc;           /* head handed to the upstream */
+	uint64_t timeout_tsc;            /* route timeout length, 0: none */
+	uint64_t route_deadline;         /* 0: none armed */
+	uint64_t connect_deadline;       /* 0: none armed */
+	uint32_t id;
+	uint32_t next, prev;             /* free list, or the timer list */
+	bool timed;                      /* in the timer list */
+	struct hp_log_record log;
+};
+
+struct gw_http_proxy {
+	struct gw_tcp_stack *stack;
+	unsigned int worker_id;
+	gw_http_snapshot_fn snapshot;
+	void *snapshot_arg;
+	struct rte_mempool *pool;
+	uint64_t tsc_hz;
+	uint64_t now;
+	uint64_t next_scan;
+	uint64_t next_idle_scan;
+	uint64_t idle_tsc;               /* default idle timeout */
+	uint64_t connect_tsc;            /* default connect timeout, 0: the stack's */
+	uint64_t rng;                    /* x-request-id generator */
+	/* wall clock: Unix microseconds at base_tsc */
+	uint64_t base_us;
+	uint64_t base_tsc;
+	uint32_t free_head;
+	uint32_t timer_head;
+	uint32_t n_sessions;
+	uint32_t up_free_head;
+	uint32_t n_idle;
+	unsigned int n_ports;
+	const struct gw_tcp_port *ports;
+	unsigned int n_upstream;
+	unsigned int upstream[GW_CONFIG_MAX_PORTS];
+	struct gw_http_limits limits;
+	struct rte_ring *log_ring;
+	struct gw_http_proxy_stats stats;
+	struct hp_session *sessions;
+	struct hp_upstream *ups;
+	uint32_t idle[HP_IDLE_BUCKETS];  /* heads of idle lists by endpoint */
+	void *parser_mem;                /* the parsers' buffers (calloc) */
+};
+
+/* ---- queues (hp_session.c) ---- */
+void hp_queue_append(struct hp_queue *q, struct rte_mbuf *m);
+void hp_queue_drop(struct hp_queue *q);
+/* Detach the head segment of @p q (a lone segment). */
+struct rte_mbuf *hp_queue_pop(struct hp_queue *q);
+
+/* ---- a fresh head in new mbufs (hp_rewrite.c) ---- */
+struct hp_writer {
+	struct rte_mempool *pool;
+	struct rte_mbuf *head;
+	struct rte_mbuf *tail;
+	uint32_t len;
+	bool failed;                     /* out of mbufs */
+};
+
+void hp_writer_init(struct hp_writer *w, struct rte_mempool *pool);
+void hp_write(struct hp_writer *w, const void *data, size_t len);
+void hp_write_str(struct hp_writer *w, const char *s);
+void hp_write_uint(struct hp_writer *w, uint64_t v);
+/* Append the written chain to @p q (segments); false when out of mbufs. */
+bool hp_writer_finish(struct hp_writer *w, struct hp_queue *q);
+
+/* What the request rewrite adds. */
+struct hp_request_rewrite {
+	const char *client_ip;           /* dotted quad */
+	char request_id[40];             /* generated when the request has none */
+	bool has_request_id;
+	const struct gw_header_ops *ops[HP_HEADER_OPS]; /* NULL entries skipped */
+};
+
+/* The request head to send upstream (origin form, HTTP/1.1). */
+void hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
+			const struct hp_request_rewrite *rw);
+
+/* The response head to send to the client. */
+void hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
+			 const struct gw_header_ops *const *ops,
+			 bool dechunk, bool close, bool http10_keep_alive,
+			 int32_t upstream_ms);
+
+/* ---- gateway responses (hp_local.c) ---- */
+/*
+ * Answer the request in flight with @p status and a short text body,
+ * flag @p flag in the log; @p close closes the client afterwards.
+ * The rest of the request body is discarded.
+ */
+void hp_local_reply(struct hp_session *s, uint16_t status, const char *flag,
+		    const char *detail, bool close);
+
+/* ---- upstream pools (hp_upstream.c) ---- */
+void hp_upstream_init(struct gw_http_proxy *px, uint32_t n);
+/* A pooled idle connection to ip:port, or NULL. */
+struct hp_upstream *hp_upstream_pool_get(struct gw_http_proxy *px, uint32_t ip,
+					 uint16_t port);
+/* Open a connection; NULL with *flag_status set (502 connect failure, 503 no slot). */
+struct hp_upstream *hp_upstream_connect(struct gw_http_proxy *px,
+					uint32_t ip, uint16_t port,
+					uint16_t *fail_status);
+/* The exchange is over and the connection may be reused: pool it. */
+void hp_upstream_pool_put(struct hp_upstream *u);
+/* Close gracefully (FIN) and forget it. */
+void hp_upstream_release(struct hp_upstream *u);
+/* Reset and forget it now. */
+void hp_upstream_abort(struct hp_upstream *u);
+/* Expire idle connections. */
+void hp_upstream_expire(struct gw_http_proxy *px);
+/* Abort every upstream connection (proxy free). */
+void hp_upstream_abort_all(struct gw_http_proxy *px);
+/* Session side of upstream events (hp_session.c). */
+void hp_session_upstream_event(struct hp_session *s);
+
+/* ---- access log (hp_accesslog.c) ---- */
+void hp_log_begin(struct hp_session *s, const struct gw_http_head *h);
+void hp_log_emit(struct hp_session *s, const char *flag);
+/* Copy at most size-1 bytes of @p src[0..len) and NUL-terminate. */
+void hp_strlcpy(char *dst, size_t size, const char *src, size_t len);
+
+#endif /* HP_PRIVATE_H */

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The only bytes the proxy writes: rewritten heads, in fresh mbufs. The
+ * received head stays where it is (its segment is freed once parsed);
+ * bodies never pass through here.
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "hp_private.h"
+
+void
+hp_writer_init(struct hp_writer *w, struct rte_mempool *pool)
+{
+	w->pool = pool;
+	w->head = NULL;
+	w->tail = NULL;
+	w->len = 0;
+	w->failed = false;
+}
+
+void
+hp_write(struct hp_writer *w, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 0 && !w->failed) {
+		uint16_t room = w->tail != NULL ? rte_pktmbuf_tailroom(w->tail) : 0;
+		size_t n;
+
+		if (room == 0) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+			if (m == NULL) {
+				w->failed = true;
+				return;
+			}
+			/* No protocol headers go in front of payload segments. */
+			m->data_off = 0;
+			if (w->head == NULL)
+				w->head = m;
+			else
+				w->tail->next = m;
+			w->tail = m;
+			continue;
+		}
+		n = len < room ? len : room;
+		memcpy(rte_pktmbuf_mtod_offset(w->tail, uint8_t *,
+					       w->tail->data_len), p, n);
+		w->tail->data_len = (uint16_t)(w->tail->data_len + n);
+		w->len += (uint32_t)n;
+		p += n;
+		len -= n;
+	}
+}
+
+void
+hp_write_str(struct hp_writer *w, const char *s)
+{
+	hp_write(w, s, strlen(s));
+}
+
+void
+hp_write_uint(struct hp_writer *w, uint64_t v)
+{
+	char buf[24];
+	int i = (int)sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	hp_write(w, buf + i, sizeof(buf) - (size_t)i);
+}
+
+bool
+hp_writer_finish(struct hp_writer *w, struct hp_queue *q)
+{
+	struct rte_mbuf *m, *next;
+
+	if (w->failed) {
+		if (w->head != NULL)
+			rte_pktmbuf_free(w->head);
+		w->head = w->tail = NULL;
+		return false;
+	}
+	for (m = w->head; m != NULL; m = next) {
+		next = m->next;
+		m->next = NULL;
+		m->pkt_len = m->data_len;
+		m->nb_segs = 1;
+		hp_queue_append(q, m);
+	}
+	w->head = w->tail = NULL;
+	return true;
+}
+
+static inline bool
+name_is(const struct gw_http_header *f, const char *name)
+{
+	return gw_http_name_eq(f->name, f->name_len, name, strlen(name));
+}
+
+/* Hop-by-hop fields (RFC 9110 §7.6.1) that a proxy does not forward. */
+static bool
+hop_by_hop(const struct gw_http_header *f)
+{
+	return name_is(f, "connection") || name_is(f, "keep-alive") ||
+	       name_is(f, "proxy-connection") || name_is(f, "upgrade");
+}
+
+/* Removed or replaced by a VirtualService header operation. */
+static bool
+op_drops(const struct gw_header_ops *const *ops, const struct gw_http_header *f)
+{
+	for (unsigned int k = 0; k < HP_HEADER_OPS; k++) {
+		const struct gw_header_ops *o = ops[k];
+
+		if (o == NULL)
+			continue;
+		for (uint32_t i = 0; i < o->n_remove; i++)
+			if (name_is(f, o->remove[i]))
+				return true;
+		for (uint32_t i = 0; i < o->n_set; i++)
+			if (name_is(f, o->set[i].key))
+				return true;
+	}
+	return false;
+}
+
+static void
+write_field(struct hp_writer *w, const char *name, size_t nlen,
+	    const char *value, size_t vlen)
+{
+	hp_write(w, name, nlen);
+	hp_write(w, ": ", 2);
+	hp_write(w, value, vlen);
+	hp_write(w, "\r\n", 2);
+}
+
+static void
+write_ops(struct hp_writer *w, const struct gw_header_ops *const *ops)
+{
+	for (unsigned int k = 0; k < HP_HEADER_OPS; k++) {
+		const struct gw_header_ops *o = ops[k];
+
+		if (o == NULL)
+			continue;
+		for (uint32_t i = 0; i < o->n_set; i++)
+			write_field(w, o->set[i].key, strlen(o->set[i].key),
+				    o->set[i].value, strlen(o->set[i].value));
+		for (uint32_t i = 0; i < o->n_add; i++)
+			write_field(w, o->add[i].key, strlen(o->add[i].key),
+				    o->add[i].value, strlen(o->add[i].value));
+	}
+}
+
+void
+hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
+		   const struct hp_request_rewrite *rw)
+{
+	hp_write(w, h->method_name.ptr, h->method_name.len);
+	hp_write(w, " ", 1);
+	if (h->target_form == GW_HTTP_TARGET_ABSOLUTE) {
+		/* Upstreams get origin form: path and query. */
+		hp_write(w, h->path.ptr, h->path.len);
+		if (h->query.ptr != NULL) {
+			hp_write(w, "?", 1);
+			hp_write(w, h->query.ptr, h->query.len);
+		}
+	} else {
+		hp_write(w, h->target.ptr, h->target.len);
+	}
+	hp_write_str(w, " HTTP/1.1\r\n");
+	/* HTTP/1.0 requests may lack Host; upstreams speak 1.1 and need one. */
+	if (h->host.ptr == NULL && h->authority.ptr != NULL)
+		write_field(w, "host", 4, h->authority.ptr, h->authority.len);
+	for (uint32_t i = 0; i < h->n_headers; i++) {
+		const struct gw_http_header *f = &h->headers[i];
+
+		if (hop_by_hop(f) || name_is(f, "x-forwarded-proto") ||
+		    name_is(f, "x-forwarded-for") || op_drops(rw->ops, f))
+			continue;
+		write_field(w, f->name, f->name_len, f->value, f->value_len);
+	}
+	/* x-forwarded-for: the values received, then the client (Envoy appends). */
+	hp_write_str(w, "x-forwarded-for: ");
+	for (uint32_t i = 0; i < h->n_headers; i++) {
+		const struct gw_http_header *f = &h->headers[i];
+
+		if (!name_is(f, "x-forwarded-for") || f->value_len == 0)
+			continue;
+		hp_write(w, f->value, f->value_len);
+		hp_write(w, ", ", 2);
+	}
+	hp_write_str(w, rw->client_ip);
+	hp_write_str(w, "\r\nx-forwarded-proto: http\r\n");
+	if (!rw->has_request_id)
+		write_field(w, "x-request-id", 12, rw->request_id,
+			    strlen(rw->request_id));
+	write_ops(w, rw->ops);
+	hp_write(w, "\r\n", 2);
+}
+
+void
+hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
+		    const struct gw_header_ops *const *ops, bool dechunk,
+		    bool close, bool http10_keep_alive, int32_t upstream_ms)
+{
+	hp_write_str(w, "HTTP/1.1 ");
+	hp_write_uint(w, h->status);
+	hp_write(w, " ", 1);
+	hp_write(w, h->reason.ptr, h->reason.len);
+	hp_write(w, "\r\n", 2);
+	for (uint32_t i = 0; i < h->n_headers; i++) {
+		const struct gw_http_header *f = &h->headers[i];
+
+		if (hop_by_hop(f) || op_drops(ops, f) ||
+		    name_is(f, "x-envoy-upstream-service-time") ||
+		    (dechunk && name_is(f, "transfer-encoding")))
+			continue;
+		write_field(w, f->name, f->name_len, f->value, f->value_len);
+	}
+	if (upstream_ms >= 0 && !h->informational) {
+		hp_write_str(w, "x-envoy-upstream-service-time: ");
+		hp_write_uint(w, (uint64_t)upstream_ms);
+		hp_write(w, "\r\n", 2);
+	}
+	if (!h->informational) {
+		write_ops(w, ops);
+		if (close)
+			hp_write_str(w, "connection: close\r\n");
+		else if (http10_keep_alive)
+			hp_write_str(w, "connection: keep-alive\r\n");
+	}
+	hp_write(w, "\r\n", 2);
+}

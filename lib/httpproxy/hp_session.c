@@ -1,0 +1,1347 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Client side of the HTTP proxy: a session per client connection. Each
+ * request head is parsed from the received segments in place, routed,
+ * rewritten into a fresh segment and queued for an upstream connection;
+ * its body follows by reference. The response comes back the same way.
+ *
+ * Queues and backpressure: bytes received on either side wait in that
+ * side's input queue until processed; processed body bytes move (as the
+ * received segments, or indirect mbufs over part of one) to the output
+ * queue of the other side, which is handed to gw_tcp_send() in prefixes
+ * of whole segments that fit its send space. Input is processed only
+ * while the output queue is empty, and received bytes are released to
+ * the stack (gw_tcp_recv_consumed()) when processed, so a slow reader
+ * closes the other side's window and a session holds at most one receive
+ * budget and one send budget per direction.
+ *
+ * Events (TCP callbacks of either connection, timers) all run the
+ * session's step function, session_run(), which loops until nothing
+ * moves. A session that must end while it runs is marked dead and
+ * released when the run returns, so no step touches freed state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "gw_common.h"
+#include "hp_private.h"
+
+static void on_data(struct gw_tcp_conn *c, void *ctx, struct rte_mbuf *m);
+static void on_writable(struct gw_tcp_conn *c, void *ctx);
+static void on_fin(struct gw_tcp_conn *c, void *ctx);
+static void on_closed(struct gw_tcp_conn *c, void *ctx,
+		      enum gw_tcp_close_reason reason);
+
+static const struct gw_tcp_callbacks client_cb = {
+	.on_data = on_data,
+	.on_writable = on_writable,
+	.on_fin = on_fin,
+	.on_closed = on_closed,
+};
+
+static void session_run(struct hp_session *s);
+
+/* ---- queues ---- */
+
+void
+hp_queue_append(struct hp_queue *q, struct rte_mbuf *m)
+{
+	struct rte_mbuf *last = m;
+	uint32_t bytes = 0;
+
+	for (;;) {
+		bytes += last->data_len;
+		if (last->next == NULL)
+			break;
+		last = last->next;
+	}
+	if (q->head == NULL)
+		q->head = m;
+	else
+		q->tail->next = m;
+	q->tail = last;
+	q->bytes += bytes;
+}
+
+void
+hp_queue_drop(struct hp_queue *q)
+{
+	if (q->head != NULL)
+		rte_pktmbuf_free(q->head);
+	q->head = NULL;
+	q->tail = NULL;
+	q->bytes = 0;
+}
+
+struct rte_mbuf *
+hp_queue_pop(struct hp_queue *q)
+{
+	struct rte_mbuf *m = q->head;
+
+	q->head = m->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->bytes -= m->data_len;
+	m->next = NULL;
+	m->nb_segs = 1;
+	m->pkt_len = m->data_len;
+	return m;
+}
+
+/* Detach the longest prefix of whole segments holding at most @p max
+ * bytes (at least one segment: its send then fails and arms on_writable). */
+static struct rte_mbuf *
+queue_take(struct hp_queue *q, uint32_t max, uint32_t *bytes,
+	   struct rte_mbuf **last)
+{
+	struct rte_mbuf *head = q->head, *seg = head, *prev = NULL;
+	uint32_t n = 0, segs = 0;
+
+	while (seg != NULL && segs < HP_MAX_SEND_SEGS &&
+	       (segs == 0 || n + seg->data_len <= max)) {
+		n += seg->data_len;
+		segs++;
+		prev = seg;
+		seg = seg->next;
+	}
+	prev->next = NULL;
+	head->pkt_len = n;
+	head->nb_segs = (uint16_t)segs;
+	q->head = seg;
+	if (seg == NULL)
+		q->tail = NULL;
+	q->bytes -= n;
+	*bytes = n;
+	*last = prev;
+	return head;
+}
+
+static void
+queue_untake(struct hp_queue *q, struct rte_mbuf *head, struct rte_mbuf *last,
+	     uint32_t bytes)
+{
+	last->next = q->head;
+	if (q->head == NULL)
+		q->tail = last;
+	q->head = head;
+	q->bytes += bytes;
+}
+
+/* Send what @p q holds as far as @p c takes it. 1: all sent; 0: blocked
+ * (on_writable follows); -1: the connection takes no more data. */
+static int
+flush_queue(struct gw_http_proxy *px, struct hp_queue *q, struct gw_tcp_conn *c)
+{
+	while (q->head != NULL) {
+		struct rte_mbuf *chunk, *last;
+		uint32_t bytes;
+		int rc;
+
+		if (q->bytes == 0) {
+			hp_queue_drop(q);
+			break;
+		}
+		chunk = queue_take(q, gw_tcp_send_space(c), &bytes, &last);
+		rc = gw_tcp_send(c, chunk);
+		if (rc == -ENOBUFS) {
+			queue_untake(q, chunk, last, bytes);
+			px->stats.send_blocked++;
+			return 0;
+		}
+		if (rc < 0) {
+			queue_untake(q, chunk, last, bytes);
+			return -1;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Move bytes [off, off + n) of @p seg to @p dst by reference: an indirect
+ * mbuf over the range (the segment's buffer is shared, never copied).
+ */
+static int
+emit_range(struct gw_http_proxy *px, struct rte_mbuf *seg, uint32_t off,
+	   uint32_t n, struct hp_queue *dst)
+{
+	struct rte_mbuf *mi = rte_pktmbuf_alloc(px->pool);
+
+	if (mi == NULL) {
+		px->stats.no_mbuf++;
+		return -ENOMEM;
+	}
+	rte_pktmbuf_attach(mi, seg);
+	mi->data_off = (uint16_t)(seg->data_off + off);
+	mi->data_len = (uint16_t)n;
+	mi->pkt_len = n;
+	hp_queue_append(dst, mi);
+	px->stats.indirect_mbufs++;
+	return 0;
+}
+
+/* @p used bytes of the head segment of @p src were processed. */
+static void
+advance(struct hp_queue *src, uint32_t *off, uint32_t used)
+{
+	*off += used;
+	if (*off >= src->head->data_len) {
+		rte_pktmbuf_free_seg(hp_queue_pop(src));
+		*off = 0;
+	}
+}
+
+/* Forward @p n bytes at the current offset of @p src's head segment:
+ * the segment itself when it is all of it, else an indirect mbuf. */
+static int
+forward(struct gw_http_proxy *px, struct hp_queue *src, uint32_t *off,
+	uint32_t n, struct hp_queue *dst)
+{
+	struct rte_mbuf *seg = src->head;
+
+	if (*off == 0 && n == seg->data_len) {
+		hp_queue_append(dst, hp_queue_pop(src));
+		return 0;
+	}
+	if (emit_range(px, seg, *off, n, dst) != 0)
+		return -ENOMEM;
+	advance(src, off, n);
+	return 0;
+}
+
+/* ---- timers ---- */
+
+static void
+timer_update(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	bool want = s->route_deadline != 0 || s->connect_deadline != 0;
+
+	if (want == s->timed)
+		return;
+	if (want) {
+		s->prev = HP_NONE;
+		s->next = px->timer_head;
+		if (s->next != HP_NONE)
+			px->sessions[s->next].prev = s->id;
+		px->timer_head = s->id;
+	} else {
+		if (s->prev != HP_NONE)
+			px->sessions[s->prev].next = s->next;
+		else
+			px->timer_head = s->next;
+		if (s->next != HP_NONE)
+			px->sessions[s->next].prev = s->prev;
+		s->next = s->prev = HP_NONE;
+	}
+	s->timed = want;
+}
+
+/* ---- session life ---- */
+
+static void
+session_release(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+
+	s->route_deadline = 0;
+	s->connect_deadline = 0;
+	timer_update(s);
+	if (s->up != NULL) {
+		hp_upstream_abort(s->up);
+		s->up = NULL;
+	}
+	hp_queue_drop(&s->in);
+	hp_queue_drop(&s->to_up);
+	hp_queue_drop(&s->to_client);
+	s->used = false;
+	s->dead = false;
+	s->next = px->free_head;
+	px->free_head = s->id;
+	px->stats.active--;
+}
+
+static bool
+exchange_in_flight(const struct hp_session *s)
+{
+	return s->resp_state == HP_RESP_HEAD || s->resp_state == HP_RESP_BODY ||
+	       s->req_state == HP_REQ_BODY;
+}
+
+/* Reset both connections and end the session (logged with @p flag when
+ * an exchange was in flight). */
+static void
+session_abort(struct hp_session *s, const char *flag)
+{
+	if (s->dead)
+		return;
+	if (exchange_in_flight(s) && s->start_tsc != 0)
+		hp_log_emit(s, flag);
+	if (s->conn != NULL) {
+		gw_tcp_abort(s->conn);
+		s->conn = NULL;
+	}
+	if (s->up != NULL) {
+		hp_upstream_abort(s->up);
+		s->up = NULL;
+	}
+	s->dead = true;
+	if (!s->running)
+		session_release(s);
+}
+
+/* The upstream of the request in flight is of no more use. */
+static void
+upstream_drop(struct hp_session *s)
+{
+	if (s->up != NULL) {
+		hp_upstream_abort(s->up);
+		s->up = NULL;
+	}
+	hp_queue_drop(&s->to_up);
+	s->connect_deadline = 0;
+	timer_update(s);
+}
+
+/* ---- request side ---- */
+
+static uint64_t
+xorshift(uint64_t *st)
+{
+	uint64_t x = *st;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*st = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* A version-4 UUID, as Envoy generates for x-request-id. */
+static void
+request_id_generate(struct gw_http_proxy *px, char out[40])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t a = xorshift(&px->rng), b = xorshift(&px->rng);
+	unsigned int i, k = 0;
+
+	a = (a & ~0xf000ULL) | 0x4000ULL;                         /* version 4 */
+	b = (b & ~(3ULL << 62)) | (2ULL << 62);                   /* variant */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6)
+			out[k++] = '-';
+		out[k++] = hex[(a >> (60 - 4 * i)) & 0xf];
+	}
+	for (i = 0; i < 16; i++) {
+		if (i == 0 || i == 4)
+			out[k++] = '-';
+		out[k++] = hex[(b >> (60 - 4 * i)) & 0xf];
+	}
+	out[k] = '\0';
+}
+
+static void
+request_complete(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+
+	s->req_state = HP_REQ_DONE;
+	/* Envoy's route timeout runs from the end of the request to the end
+	 * of the response. */
+	if (!s->discard && s->timeout_tsc != 0 &&
+	    s->resp_state != HP_RESP_DONE) {
+		s->route_deadline = px->now + s->timeout_tsc;
+		timer_update(s);
+	}
+}
+
+static void
+format_ip(char *buf, size_t len, uint32_t ip_be)
+{
+	const uint8_t *b = (const uint8_t *)&ip_be;
+
+	snprintf(buf, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+}
+
+/* Route the parsed request and start it upstream, or answer it. */
+static void
+request_begin(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	const struct gw_http_head *h = &s->req.head;
+	const struct gw_route_snapshot *snap;
+	const struct gw_route_cluster *cl;
+	const struct gw_route_endpoint *ep;
+	const struct gw_route_destination *dst;
+	const struct gw_connection_pool *pool;
+	struct gw_route_result res;
+	struct gw_route_request rq;
+	struct hp_request_rewrite rw;
+	struct hp_upstream *u;
+	struct hp_writer w;
+	char client_ip[16];
+	uint16_t fail = 0;
+	int e, rid;
+
+	px->stats.requests++;
+	s->start_tsc = px->now;
+	s->status = 0;
+	s->discard = false;
+	s->dechunk = false;
+	s->resp_head_sent = false;
+	s->resp_got_bytes = false;
+	s->timeout_tsc = 0;
+	s->snap = NULL;
+	s->resp_ops[0] = s->resp_ops[1] = NULL;
+	s->http10 = h->version_minor == 0;
+	s->keep_alive = h->keep_alive;
+	if (!s->keep_alive)
+		s->close_after = true;
+	s->req_body = (uint8_t)h->body;
+	s->req_remaining = h->body == GW_HTTP_BODY_LENGTH ? h->content_length : 0;
+	if (h->body == GW_HTTP_BODY_CHUNKED)
+		gw_http_chunked_init(&s->req_chunked);
+	s->req_state = h->body == GW_HTTP_BODY_NONE ? HP_REQ_DONE : HP_REQ_BODY;
+	s->resp_state = HP_RESP_HEAD;
+	hp_log_begin(s, h);
+	if (h->copied)
+		px->stats.parser_copied_bytes += h->head_len;
+
+	snap = px->snapshot(px->snapshot_arg);
+	memset(&rq, 0, sizeof(rq));
+	rq.listener_ip = s->listener_ip;
+	rq.listener_port = s->listener_port;
+	rq.source_ip = s->client_ip;
+	if (h->target_form == GW_HTTP_TARGET_ABSOLUTE) {
+		/* :path is path and query: they are adjacent in the target */
+		rq.http.path = h->path.ptr;
+		rq.http.path_len = h->query.ptr != NULL ?
+			(uint32_t)(h->query.ptr + h->query.len - h->path.ptr) :
+			h->path.len;
+	} else {
+		rq.http.path = h->target.ptr;
+		rq.http.path_len = h->target.len;
+	}
+	rq.http.method = h->method_name.ptr;
+	rq.http.method_len = h->method_name.len;
+	rq.http.authority = h->authority.ptr;
+	rq.http.authority_len = h->authority.len;
+	rq.http.scheme = "http";
+	rq.http.scheme_len = 4;
+	rq.http.port = s->listener_port;
+	/* same layout (see struct gw_http_header): no copy */
+	rq.http.headers = (const struct gw_match_header *)h->headers;
+	rq.http.n_headers = h->n_headers;
+	if (snap == NULL || gw_route_lookup(snap, px->worker_id, &rq, &res) != 0 ||
+	    res.cluster == GW_ROUTE_NO_CLUSTER) {
+		px->stats.no_route++;
+		hp_local_reply(s, 404, "NR", "route not found", false);
+		goto done;
+	}
+	cl = gw_route_snapshot_cluster(snap, res.cluster);
+	hp_strlcpy(s->log.cluster, sizeof(s->log.cluster), cl->name,
+		   strlen(cl->name));
+	e = gw_route_pick_endpoint(snap, px->worker_id, res.cluster, &rq, NULL,
+				   NULL);
+	if (e < 0 || cl->endpoints[e].family != AF_INET ||
+	    cl->endpoints[e].port == 0) {
+		px->stats.no_healthy_upstream++;
+		hp_local_reply(s, 503, "UH", "no healthy upstream", false);
+		goto done;
+	}
+	ep = &cl->endpoints[e];
+	format_ip(client_ip, sizeof(client_ip), ep->addr.v4);
+	snprintf(s->log.upstream_host, sizeof(s->log.upstream_host), "%s:%u",
+		 client_ip, ep->port);
+	dst = res.destination >= 0 ? &res.route->destinations[res.destination] :
+				     NULL;
+	memset(&rw, 0, sizeof(rw));
+	if (res.route->spec != NULL) {
+		rw.ops[0] = &res.route->spec->headers.request;
+		s->resp_ops[0] = &res.route->spec->headers.response;
+		if (res.route->spec->timeout_us > 0)
+			s->timeout_tsc = (uint64_t)res.route->spec->timeout_us *
+					 px->tsc_hz / 1000000;
+	}
+	if (dst != NULL && dst->headers != NULL) {
+		rw.ops[1] = &dst->headers->request;
+		s->resp_ops[1] = &dst->headers->response;
+	}
+	s->snap = snap;
+
+	pool = cl->connection_pool;
+	u = hp_upstream_pool_get(px, ep->addr.v4, ep->port);
+	if (u == NULL) {
+		u = hp_upstream_connect(px, ep->addr.v4, ep->port, &fail);
+		if (u == NULL) {
+			if (fail == 502) {
+				px->stats.upstream_failure++;
+				hp_local_reply(s, 502, "UF",
+					"upstream connect error or disconnect/reset before headers",
+					false);
+			} else {
+				px->stats.no_healthy_upstream++;
+				hp_local_reply(s, 503, "UO",
+					       "upstream overflow", false);
+			}
+			goto done;
+		}
+		if (pool != NULL && pool->max_requests_per_connection > 0)
+			u->max_requests = (uint32_t)pool->max_requests_per_connection;
+		if (pool != NULL && pool->idle_timeout_us > 0)
+			u->idle_tsc = (uint64_t)pool->idle_timeout_us *
+				      px->tsc_hz / 1000000;
+		if (!u->established) {
+			uint64_t tmo = px->connect_tsc;
+
+			if (pool != NULL && pool->connect_timeout_us > 0)
+				tmo = (uint64_t)pool->connect_timeout_us *
+				      px->tsc_hz / 1000000;
+			if (tmo != 0)
+				s->connect_deadline = px->now + tmo;
+		}
+	}
+	u->requests++;
+	u->s = s;
+	s->up = u;
+
+	/* the fresh head: the only bytes of the request that are written */
+	format_ip(client_ip, sizeof(client_ip), s->client_ip);
+	rw.client_ip = client_ip;
+	rid = gw_http_header_find(h, "x-request-id", 0);
+	rw.has_request_id = rid >= 0;
+	if (!rw.has_request_id) {
+		request_id_generate(px, rw.request_id);
+		hp_strlcpy(s->log.request_id, sizeof(s->log.request_id),
+			   rw.request_id, strlen(rw.request_id));
+	}
+	/* the log shows x-forwarded-for as forwarded: with the client added */
+	{
+		size_t l = strlen(s->log.xff);
+
+		snprintf(s->log.xff + l, sizeof(s->log.xff) - l, "%s%s",
+			 l != 0 ? ", " : "", client_ip);
+	}
+	hp_writer_init(&w, px->pool);
+	hp_rewrite_request(&w, h, &rw);
+	px->stats.copied_bytes += w.len;
+	if (!hp_writer_finish(&w, &s->to_up)) {
+		px->stats.no_mbuf++;
+		session_abort(s, "DPE");
+		return;
+	}
+	s->upstream_tsc = px->now;
+	gw_http_parser_reset(&s->resp);
+	s->resp.request_method = h->method;
+	timer_update(s);
+done:
+	if (s->req_state == HP_REQ_DONE)
+		request_complete(s);
+}
+
+/* The request head was invalid: answer (400, 414, 431, 501, 505) and close. */
+static void
+request_reject(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	uint16_t st = s->req.status != 0 ? s->req.status : 400;
+
+	px->stats.requests++;
+	px->stats.bad_request++;
+	memset(&s->log, 0, sizeof(s->log));
+	s->start_tsc = px->now;
+	s->log.start_us = px->base_us +
+			  (px->now - px->base_tsc) * 1000000 / px->tsc_hz;
+	s->log.upstream_ms = -1;
+	s->log.version_minor = 1;
+	s->keep_alive = false;
+	hp_local_reply(s, st, "DPE", gw_http_strerror(s->req.err), true);
+	/* nothing after an invalid head can be framed: read no more */
+	s->req_state = HP_REQ_DEAD;
+	if (s->conn != NULL)
+		gw_tcp_recv_consumed(s->conn, s->in.bytes - s->in_off);
+	hp_queue_drop(&s->in);
+	s->in_off = 0;
+}
+
+/* Parse and forward client input as far as the state allows. */
+static void
+request_process(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+
+	while (!s->dead && s->conn != NULL) {
+		struct rte_mbuf *seg;
+		const uint8_t *data;
+		uint32_t avail, n;
+		size_t used;
+		int rc;
+
+		if (s->req_state == HP_REQ_DONE || s->req_state == HP_REQ_DEAD)
+			return;
+		if (s->to_up.head != NULL)
+			return; /* the upstream has not taken what we built */
+		/* a new request waits until the previous response has left */
+		if (s->req_state == HP_REQ_HEAD &&
+		    (s->to_client.head != NULL || s->close_after || s->shut))
+			return;
+		seg = s->in.head;
+		if (seg == NULL)
+			return;
+		avail = seg->data_len - s->in_off;
+		if (avail == 0) {
+			advance(&s->in, &s->in_off, 0);
+			continue;
+		}
+		data = rte_pktmbuf_mtod_offset(seg, const uint8_t *, s->in_off);
+		if (s->req_state == HP_REQ_HEAD) {
+			rc = gw_http_head_parse(&s->req, data, avail, &used);
+			if (rc < 0) {
+				request_reject(s);
+				return;
+			}
+			gw_tcp_recv_consumed(s->conn, (uint32_t)used);
+			if (rc == GW_HTTP_AGAIN) {
+				advance(&s->in, &s->in_off, (uint32_t)used);
+				continue;
+			}
+			/* the head may point into seg: route before releasing it */
+			s->in_off += (uint32_t)used;
+			request_begin(s);
+			if (s->in_off >= seg->data_len && !s->dead)
+				advance(&s->in, &s->in_off, 0);
+			continue;
+		}
+		/* body */
+		if (s->req_body == GW_HTTP_BODY_LENGTH) {
+			n = s->req_remaining < avail ? (uint32_t)s->req_remaining :
+						       avail;
+			s->req_remaining -= n;
+		} else {
+			rc = gw_http_chunked_feed(&s->req_chunked, data, avail,
+						  NULL, 0, &used);
+			if (rc < 0) {
+				/* the body cannot be framed: nothing more is safe */
+				px->stats.bad_request++;
+				session_abort(s, "DPE");
+				return;
+			}
+			n = (uint32_t)used;
+		}
+		s->log.bytes_received += n;
+		px->stats.bytes_received += n;
+		gw_tcp_recv_consumed(s->conn, n);
+		if (s->discard || s->up == NULL) {
+			advance(&s->in, &s->in_off, n);
+		} else if (forward(px, &s->in, &s->in_off, n, &s->to_up) != 0) {
+			session_abort(s, "DPE");
+			return;
+		}
+		if ((s->req_body == GW_HTTP_BODY_LENGTH && s->req_remaining == 0) ||
+		    (s->req_body == GW_HTTP_BODY_CHUNKED &&
+		     gw_http_chunked_done(&s->req_chunked)))
+			request_complete(s);
+		if (s->up != NULL && s->up->conn != NULL && s->to_up.head != NULL &&
+		    flush_queue(px, &s->to_up, s->up->conn) < 0)
+			hp_queue_drop(&s->to_up); /* the response side reports it */
+	}
+}
+
+/* ---- response side ---- */
+
+static void
+response_complete(struct hp_session *s)
+{
+	s->resp_state = HP_RESP_DONE;
+	s->route_deadline = 0;
+	timer_update(s);
+}
+
+static void
+response_head(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	const struct gw_http_head *h = &s->resp.head;
+	const struct gw_header_ops *none[HP_HEADER_OPS] = {NULL, NULL};
+	const struct gw_header_ops *const *ops = none;
+	struct hp_writer w;
+	int32_t ust;
+
+	ust = (int32_t)((px->now - s->upstream_tsc) * 1000 / px->tsc_hz);
+	if (!h->informational) {
+		s->status = h->status;
+		s->log.upstream_ms = ust;
+		s->resp_body = (uint8_t)h->body;
+		s->resp_remaining = h->body == GW_HTTP_BODY_LENGTH ?
+				    h->content_length : 0;
+		if (h->body == GW_HTTP_BODY_CHUNKED) {
+			gw_http_chunked_init(&s->resp_chunked);
+			/* an HTTP/1.0 client cannot read chunked framing */
+			s->dechunk = s->http10;
+		}
+		if (h->body == GW_HTTP_BODY_CLOSE || h->body == GW_HTTP_BODY_TUNNEL ||
+		    s->dechunk)
+			s->close_after = true;
+		if (!h->keep_alive && s->up != NULL)
+			s->up->no_reuse = true;
+		/* header operations come from the snapshot of the request;
+		 * after a swap they may be gone, so they are skipped */
+		if (s->snap != NULL && s->snap == px->snapshot(px->snapshot_arg))
+			ops = s->resp_ops;
+	}
+	hp_writer_init(&w, px->pool);
+	hp_rewrite_response(&w, h, ops, s->dechunk, s->close_after,
+			    s->http10 && !s->close_after, ust);
+	px->stats.copied_bytes += w.len;
+	if (!hp_writer_finish(&w, &s->to_client)) {
+		px->stats.no_mbuf++;
+		session_abort(s, "DPE");
+		return;
+	}
+	s->resp_head_sent = true;
+	if (h->informational) {
+		/* 100 Continue and friends: the final response follows */
+		gw_http_parser_reset(&s->resp);
+		return;
+	}
+	if (h->body == GW_HTTP_BODY_NONE)
+		response_complete(s);
+	else
+		s->resp_state = HP_RESP_BODY;
+}
+
+/* The upstream half-closed or closed and everything it sent is processed. */
+static void
+upstream_ended(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	struct hp_upstream *u = s->up;
+
+	if (s->resp_state == HP_RESP_BODY && s->resp_body == GW_HTTP_BODY_CLOSE &&
+	    !u->reset) {
+		response_complete(s);
+		return;
+	}
+	if (s->resp_state == HP_RESP_HEAD && !s->resp_head_sent) {
+		/* reset or closed before a response: 502 */
+		px->stats.upstream_failure++;
+		upstream_drop(s);
+		hp_local_reply(s, 502, "UF",
+			       "upstream connect error or disconnect/reset before headers",
+			       false);
+		return;
+	}
+	if (s->resp_state == HP_RESP_HEAD || s->resp_state == HP_RESP_BODY) {
+		/* a response cut short: the client must not take it as whole */
+		px->stats.upstream_resets++;
+		session_abort(s, "UC");
+		return;
+	}
+	/* between requests or after the response: just forget it */
+	if (s->req_state != HP_REQ_BODY || s->discard)
+		return;
+	/* the response is complete but the request body is not sent */
+	hp_queue_drop(&s->to_up);
+	s->discard = true;
+}
+
+static bool
+client_flush(struct hp_session *s)
+{
+	int rc;
+
+	if (s->to_client.head == NULL)
+		return true;
+	if (s->conn == NULL) {
+		hp_queue_drop(&s->to_client);
+		return true;
+	}
+	rc = flush_queue(s->px, &s->to_client, s->conn);
+	if (rc < 0) {
+		s->px->stats.downstream_resets++;
+		session_abort(s, "DC");
+		return false;
+	}
+	return rc == 1;
+}
+
+static void
+response_process(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	struct gw_http_span spans[16];
+
+	while (!s->dead && s->up != NULL) {
+		struct hp_upstream *u = s->up;
+		struct rte_mbuf *seg;
+		const uint8_t *data;
+		uint32_t avail, n;
+		size_t used;
+		int rc;
+
+		if (!client_flush(s))
+			return;
+		if (s->to_client.head != NULL)
+			return; /* the client has not taken what we built */
+		seg = u->in.head;
+		if (seg == NULL) {
+			if (u->fin)
+				upstream_ended(s);
+			return;
+		}
+		if (s->resp_state != HP_RESP_HEAD && s->resp_state != HP_RESP_BODY) {
+			/* bytes beyond the response: the connection is unusable */
+			if (u->conn != NULL)
+				gw_tcp_recv_consumed(u->conn, u->in.bytes - u->in_off);
+			hp_queue_drop(&u->in);
+			u->in_off = 0;
+			u->no_reuse = true;
+			return;
+		}
+		avail = seg->data_len - u->in_off;
+		if (avail == 0) {
+			advance(&u->in, &u->in_off, 0);
+			continue;
+		}
+		data = rte_pktmbuf_mtod_offset(seg, const uint8_t *, u->in_off);
+		s->resp_got_bytes = true;
+		if (s->resp_state == HP_RESP_HEAD) {
+			rc = gw_http_head_parse(&s->resp, data, avail, &used);
+			if (rc < 0) {
+				px->stats.bad_response++;
+				if (s->resp_head_sent) {
+					session_abort(s, "UPE");
+					return;
+				}
+				upstream_drop(s);
+				hp_local_reply(s, 502, "UPE",
+					       "upstream sent an invalid response", false);
+				return;
+			}
+			if (u->conn != NULL)
+				gw_tcp_recv_consumed(u->conn, (uint32_t)used);
+			if (rc == GW_HTTP_AGAIN) {
+				advance(&u->in, &u->in_off, (uint32_t)used);
+				continue;
+			}
+			u->in_off += (uint32_t)used;
+			response_head(s);
+			if (!s->dead && s->up == u && u->in_off >= seg->data_len)
+				advance(&u->in, &u->in_off, 0);
+			continue;
+		}
+		/* body */
+		if (s->resp_body == GW_HTTP_BODY_LENGTH) {
+			n = s->resp_remaining < avail ? (uint32_t)s->resp_remaining :
+							avail;
+			s->resp_remaining -= n;
+			rc = forward(px, &u->in, &u->in_off, n, &s->to_client);
+			s->log.bytes_sent += n;
+		} else if (s->resp_body == GW_HTTP_BODY_CHUNKED) {
+			uint32_t off = u->in_off;
+
+			rc = gw_http_chunked_feed(&s->resp_chunked, data, avail,
+						  s->dechunk ? spans : NULL,
+						  s->dechunk ? RTE_DIM(spans) : 0,
+						  &used);
+			if (rc < 0) {
+				px->stats.bad_response++;
+				session_abort(s, "UPE");
+				return;
+			}
+			n = (uint32_t)used;
+			if (!s->dechunk) {
+				rc = forward(px, &u->in, &u->in_off, n,
+					     &s->to_client);
+				s->log.bytes_sent += n;
+			} else {
+				int k, nspans = rc;
+
+				rc = 0;
+				for (k = 0; k < nspans && rc == 0; k++) {
+					rc = emit_range(px, seg,
+						off + (uint32_t)spans[k].off,
+						(uint32_t)spans[k].len,
+						&s->to_client);
+					s->log.bytes_sent += spans[k].len;
+				}
+				if (rc == 0)
+					advance(&u->in, &u->in_off, n);
+			}
+		} else {
+			/* close-delimited (or a tunnel): everything until FIN */
+			n = avail;
+			rc = forward(px, &u->in, &u->in_off, n, &s->to_client);
+			s->log.bytes_sent += n;
+		}
+		if (rc != 0) {
+			session_abort(s, "DPE");
+			return;
+		}
+		px->stats.bytes_sent += n;
+		if (u->conn != NULL)
+			gw_tcp_recv_consumed(u->conn, n);
+		if ((s->resp_body == GW_HTTP_BODY_LENGTH && s->resp_remaining == 0) ||
+		    (s->resp_body == GW_HTTP_BODY_CHUNKED &&
+		     gw_http_chunked_done(&s->resp_chunked)))
+			response_complete(s);
+	}
+}
+
+/* ---- the exchange ---- */
+
+static void
+count_status(struct gw_http_proxy *px, uint16_t st)
+{
+	if (st >= 500)
+		px->stats.rq_5xx++;
+	else if (st >= 400)
+		px->stats.rq_4xx++;
+	else if (st >= 300)
+		px->stats.rq_3xx++;
+	else if (st >= 200)
+		px->stats.rq_2xx++;
+}
+
+/* Request and response are both complete: log, pool, and go on. */
+static void
+exchange_end(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	struct hp_upstream *u = s->up;
+
+	px->stats.responses++;
+	count_status(px, s->status);
+	hp_log_emit(s, NULL);
+	s->route_deadline = 0;
+	s->connect_deadline = 0;
+	timer_update(s);
+	if (u != NULL) {
+		s->up = NULL;
+		u->s = NULL;
+		if (s->to_up.head == NULL && !s->discard && u->in.head == NULL)
+			hp_upstream_pool_put(u);
+		else
+			hp_upstream_release(u);
+	}
+	hp_queue_drop(&s->to_up);
+	s->resp_state = HP_RESP_NONE;
+	s->start_tsc = 0;
+	if (s->close_after || s->client_fin || s->req_state == HP_REQ_DEAD) {
+		s->req_state = HP_REQ_DEAD;
+		return;
+	}
+	gw_http_parser_reset(&s->req);
+	s->req_state = HP_REQ_HEAD;
+}
+
+static void
+run_once(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+
+	if (s->up != NULL && s->connect_deadline != 0 && s->up->established) {
+		s->connect_deadline = 0;
+		timer_update(s);
+	}
+	request_process(s);
+	if (s->dead)
+		return;
+	if (s->up != NULL) {
+		if (s->up->conn != NULL && s->to_up.head != NULL &&
+		    flush_queue(px, &s->to_up, s->up->conn) < 0)
+			hp_queue_drop(&s->to_up);
+		response_process(s);
+		if (s->dead)
+			return;
+	}
+	if (!client_flush(s))
+		return;
+	if ((s->req_state == HP_REQ_DONE || s->req_state == HP_REQ_DEAD) &&
+	    s->resp_state == HP_RESP_DONE) {
+		exchange_end(s);
+		s->rerun = true; /* a pipelined request may be waiting */
+		return;
+	}
+	if (s->client_fin && s->in.head == NULL) {
+		if (s->req_state == HP_REQ_HEAD)
+			s->req_state = HP_REQ_DEAD;
+		else if (s->req_state == HP_REQ_BODY) {
+			/* the client gave up in the middle of its body */
+			px->stats.downstream_resets++;
+			session_abort(s, "DC");
+			return;
+		}
+	}
+	if (s->req_state == HP_REQ_DEAD && s->resp_state == HP_RESP_NONE &&
+	    s->to_client.head == NULL && !s->shut && s->conn != NULL) {
+		if (s->in.head != NULL) {
+			gw_tcp_recv_consumed(s->conn, s->in.bytes - s->in_off);
+			hp_queue_drop(&s->in);
+			s->in_off = 0;
+		}
+		s->shut = true;
+		gw_tcp_shutdown(s->conn);
+	}
+}
+
+static void
+session_run(struct hp_session *s)
+{
+	if (s->running) {
+		s->rerun = true;
+		return;
+	}
+	s->running = true;
+	do {
+		s->rerun = false;
+		run_once(s);
+	} while (s->rerun && !s->dead);
+	s->running = false;
+	if (s->dead)
+		session_release(s);
+}
+
+void
+hp_session_upstream_event(struct hp_session *s)
+{
+	session_run(s);
+}
+
+/* ---- client callbacks ---- */
+
+static void
+on_data(struct gw_tcp_conn *c, void *ctx, struct rte_mbuf *m)
+{
+	struct hp_session *s = ctx;
+
+	if (s->req_state == HP_REQ_DEAD || s->shut) {
+		gw_tcp_recv_consumed(c, m->pkt_len);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	hp_queue_append(&s->in, m);
+	session_run(s);
+}
+
+static void
+on_writable(struct gw_tcp_conn *c, void *ctx)
+{
+	RTE_SET_USED(c);
+	session_run(ctx);
+}
+
+static void
+on_fin(struct gw_tcp_conn *c, void *ctx)
+{
+	struct hp_session *s = ctx;
+
+	RTE_SET_USED(c);
+	s->client_fin = true;
+	session_run(s);
+}
+
+static void
+on_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason)
+{
+	struct hp_session *s = ctx;
+
+	RTE_SET_USED(c);
+	s->conn = NULL;
+	if (reason == GW_TCP_CLOSED_STACK_STOP) {
+		/* the stack closes every connection itself: no resets, no sends */
+		if (s->up != NULL) {
+			struct hp_upstream *u = s->up;
+
+			s->up = NULL;
+			u->s = NULL;
+			if (u->conn != NULL)
+				u->state = HP_UP_CLOSING; /* its on_closed frees it */
+			else
+				hp_upstream_abort(u);
+		}
+		session_release(s);
+		return;
+	}
+	if (reason != GW_TCP_CLOSED_NORMAL && exchange_in_flight(s))
+		s->px->stats.downstream_resets++;
+	session_abort(s, "DC");
+}
+
+/* ---- accept, listen, poll ---- */
+
+static void *
+hp_accept(void *listener_ctx, struct gw_tcp_conn *c,
+	  const struct gw_tcp_callbacks **cb)
+{
+	struct gw_http_proxy *px = listener_ctx;
+	struct hp_session *s;
+	uint16_t rport;
+
+	if (px->free_head == HP_NONE) {
+		px->stats.no_session++;
+		return NULL;
+	}
+	s = &px->sessions[px->free_head];
+	px->free_head = s->next;
+	s->next = s->prev = HP_NONE;
+	s->used = true;
+	s->dead = s->running = s->rerun = false;
+	s->conn = c;
+	s->up = NULL;
+	memset(&s->in, 0, sizeof(s->in));
+	memset(&s->to_up, 0, sizeof(s->to_up));
+	memset(&s->to_client, 0, sizeof(s->to_client));
+	s->in_off = 0;
+	s->req_state = HP_REQ_HEAD;
+	s->resp_state = HP_RESP_NONE;
+	s->discard = s->close_after = s->client_fin = s->shut = false;
+	s->route_deadline = s->connect_deadline = 0;
+	s->timed = false;
+	s->start_tsc = 0;
+	gw_http_parser_reset(&s->req);
+	gw_http_parser_reset(&s->resp);
+	gw_tcp_conn_tuple(c, &s->listener_ip, &s->listener_port, &s->client_ip,
+			  &rport);
+	px->stats.connections++;
+	px->stats.active++;
+	*cb = &client_cb;
+	return s;
+}
+
+int
+gw_http_proxy_listen(struct gw_http_proxy *px, uint32_t ip, uint16_t port)
+{
+	return gw_tcp_listen(px->stack, ip, port, hp_accept, px);
+}
+
+static void
+session_timeout(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	bool connect = s->connect_deadline != 0 && px->now >= s->connect_deadline;
+
+	s->route_deadline = 0;
+	s->connect_deadline = 0;
+	timer_update(s);
+	if (s->resp_head_sent || s->resp_state != HP_RESP_HEAD) {
+		/* too late for a gateway response: cut the stream */
+		px->stats.upstream_timeout++;
+		session_abort(s, "UT");
+		return;
+	}
+	upstream_drop(s);
+	if (connect) {
+		px->stats.upstream_failure++;
+		hp_local_reply(s, 502, "UF",
+			       "upstream connect error or disconnect/reset before headers",
+			       false);
+	} else {
+		px->stats.upstream_timeout++;
+		hp_local_reply(s, 504, "UT", "upstream request timeout", false);
+	}
+	session_run(s);
+}
+
+void
+gw_http_proxy_poll(struct gw_http_proxy *px, uint64_t now_tsc)
+{
+	uint32_t i, next;
+
+	if (now_tsc > px->now)
+		px->now = now_tsc;
+	if (now_tsc < px->next_scan)
+		return;
+	px->next_scan = now_tsc + px->tsc_hz / 1000;
+	for (i = px->timer_head; i != HP_NONE; i = next) {
+		struct hp_session *s = &px->sessions[i];
+
+		next = s->next;
+		if ((s->route_deadline != 0 && now_tsc >= s->route_deadline) ||
+		    (s->connect_deadline != 0 && now_tsc >= s->connect_deadline))
+			session_timeout(s);
+		/* a timeout may end sessions after this one in the list */
+		if (next != HP_NONE && !px->sessions[next].timed)
+			break;
+	}
+	if (px->n_idle > 0 && now_tsc >= px->next_idle_scan) {
+		px->next_idle_scan = now_tsc + px->tsc_hz / 10;
+		hp_upstream_expire(px);
+	}
+}
+
+/* ---- life cycle ---- */
+
+struct gw_http_proxy *
+gw_http_proxy_create(const struct gw_http_proxy_params *p)
+{
+	struct gw_http_proxy *px;
+	size_t per, hdrs;
+	uint8_t *mem;
+	struct timespec ts;
+	unsigned int i;
+	char name[RTE_RING_NAMESIZE];
+	static uint32_t seq;
+
+	if (p == NULL || p->stack == NULL || p->snapshot == NULL ||
+	    p->pool == NULL || p->max_sessions == 0 ||
+	    p->max_sessions >= HP_NONE || p->n_ports > GW_CONFIG_MAX_PORTS ||
+	    (p->n_ports > 0 && (p->ports == NULL || p->port_roles == NULL))) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	px = rte_zmalloc_socket("gw_http_proxy", sizeof(*px), RTE_CACHE_LINE_SIZE,
+				p->socket_id);
+	if (px == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	px->limits.max_head = p->max_head != 0 ? p->max_head : 16 * 1024;
+	px->limits.max_headers = p->max_headers != 0 ? p->max_headers : 100;
+	px->limits.max_target = px->limits.max_head;
+	px->sessions = rte_zmalloc_socket("gw_http_sessions",
+		(size_t)p->max_sessions * sizeof(*px->sessions),
+		RTE_CACHE_LINE_SIZE, p->socket_id);
+	px->ups = rte_zmalloc_socket("gw_http_upstreams",
+		(size_t)p->max_sessions * sizeof(*px->ups),
+		RTE_CACHE_LINE_SIZE, p->socket_id);
+	/* Head buffers are only written when a head spans segments: plain
+	 * (lazily backed) memory rather than hugepages. */
+	hdrs = px->limits.max_headers * sizeof(struct gw_http_header);
+	per = 2 * ((size_t)px->limits.max_head + hdrs);
+	px->parser_mem = calloc(p->max_sessions, per);
+	snprintf(name, sizeof(name), "gw_hplog_%u_%u", p->worker_id,
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	px->log_ring = rte_ring_create_elem(name, sizeof(struct hp_log_record),
+		p->accesslog_ring_size != 0 ? p->accesslog_ring_size : 1024,
+		p->socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (px->sessions == NULL || px->ups == NULL || px->parser_mem == NULL ||
+	    px->log_ring == NULL) {
+		gw_http_proxy_free(px);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	px->stack = p->stack;
+	px->worker_id = p->worker_id;
+	px->snapshot = p->snapshot;
+	px->snapshot_arg = p->snapshot_arg;
+	px->pool = p->pool;
+	px->tsc_hz = p->tsc_hz != 0 ? p->tsc_hz : rte_get_tsc_hz();
+	px->now = p->start_tsc != 0 ? p->start_tsc : rte_rdtsc();
+	px->idle_tsc = (uint64_t)(p->idle_timeout_ms != 0 ? p->idle_timeout_ms :
+				  60000) * px->tsc_hz / 1000;
+	px->connect_tsc = (uint64_t)p->connect_timeout_ms * px->tsc_hz / 1000;
+	px->rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)p->worker_id << 32) ^
+		  rte_rdtsc();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	px->base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	px->base_tsc = px->now;
+	px->n_ports = p->n_ports;
+	px->ports = p->ports;
+	for (i = 0; i < p->n_ports; i++)
+		if (p->port_roles[i] & GW_ROLE_UPSTREAM)
+			px->upstream[px->n_upstream++] = i;
+	px->n_sessions = p->max_sessions;
+	px->timer_head = HP_NONE;
+	mem = px->parser_mem;
+	for (i = 0; i < p->max_sessions; i++) {
+		struct hp_session *s = &px->sessions[i];
+		uint8_t *b = mem + (size_t)i * per;
+
+		s->px = px;
+		s->id = i;
+		s->next = i + 1 < p->max_sessions ? i + 1 : HP_NONE;
+		if (gw_http_parser_init(&s->req, GW_HTTP_REQUEST, &px->limits,
+				b, px->limits.max_head,
+				(struct gw_http_header *)(void *)(b + px->limits.max_head),
+				px->limits.max_headers) != 0 ||
+		    gw_http_parser_init(&s->resp, GW_HTTP_RESPONSE, &px->limits,
+				b + per / 2, px->limits.max_head,
+				(struct gw_http_header *)(void *)(b + per / 2 +
+							  px->limits.max_head),
+				px->limits.max_headers) != 0) {
+			gw_http_proxy_free(px);
+			rte_errno = EINVAL;
+			return NULL;
+		}
+	}
+	px->free_head = 0;
+	hp_upstream_init(px, p->max_sessions);
+	return px;
+}
+
+void
+gw_http_proxy_free(struct gw_http_proxy *px)
+{
+	if (px == NULL)
+		return;
+	if (px->sessions != NULL && px->ups != NULL) {
+		for (uint32_t i = 0; i < px->n_sessions; i++)
+			if (px->sessions[i].used) {
+				px->sessions[i].running = false;
+				session_abort(&px->sessions[i], "DC");
+			}
+		hp_upstream_abort_all(px);
+	}
+	rte_ring_free(px->log_ring);
+	free(px->parser_mem);
+	rte_free(px->ups);
+	rte_free(px->sessions);
+	rte_free(px);
+}
+
+const struct gw_http_proxy_stats *
+gw_http_proxy_stats(const struct gw_http_proxy *px)
+{
+	return &px->stats;
+}
+
+struct rte_ring *
+gw_http_proxy_accesslog_ring(const struct gw_http_proxy *px)
+{
+	return px->log_ring;
+}
+
+#define HP_COUNTER(f) {#f, offsetof(struct gw_http_proxy_stats, f)}
+const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
+	HP_COUNTER(connections), HP_COUNTER(active), HP_COUNTER(requests),
+	HP_COUNTER(responses), HP_COUNTER(responses_local),
+	HP_COUNTER(rq_2xx), HP_COUNTER(rq_3xx), HP_COUNTER(rq_4xx),
+	HP_COUNTER(rq_5xx), HP_COUNTER(no_route),
+	HP_COUNTER(no_healthy_upstream), HP_COUNTER(upstream_failure),
+	HP_COUNTER(upstream_timeout), HP_COUNTER(bad_request),
+	HP_COUNTER(bad_response), HP_COUNTER(upstream_connects),
+	HP_COUNTER(upstream_reused), HP_COUNTER(upstream_idle),
+	HP_COUNTER(upstream_idle_expired), HP_COUNTER(upstream_max_requests),
+	HP_COUNTER(upstream_active), HP_COUNTER(upstream_resets),
+	HP_COUNTER(downstream_resets), HP_COUNTER(no_session),
+	HP_COUNTER(no_upstream_slot), HP_COUNTER(bytes_received),
+	HP_COUNTER(bytes_sent), HP_COUNTER(copied_bytes),
+	HP_COUNTER(parser_copied_bytes), HP_COUNTER(indirect_mbufs),
+	HP_COUNTER(send_blocked), HP_COUNTER(accesslog_records),
+	HP_COUNTER(accesslog_dropped), HP_COUNTER(no_mbuf),
+};
+#undef HP_COUNTER
+const unsigned int gw_http_proxy_n_counters = RTE_DIM(gw_http_proxy_counters);
+
+_Static_assert(sizeof(struct gw_http_proxy_stats) ==
+	       RTE_DIM(gw_http_proxy_counters) * sizeof(uint64_t),
+	       "every counter of struct gw_http_proxy_stats is named");
+
+void
+gw_http_proxy_stats_add(struct gw_http_proxy_stats *sum,
+			const struct gw_http_proxy_stats *add)
+{
+	uint64_t *d = (uint64_t *)sum;
+	const uint64_t *a = (const uint64_t *)add;
+
+	for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+		d[i] += a[i];
+}

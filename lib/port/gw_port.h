@@ -29,6 +29,7 @@ struct gw_port {
 	bool tx_ipv4_cksum_offload;      /**< the NIC computes IPv4 header checksums */
 	bool tx_tcp_cksum_offload;       /**< ... and TCP checksums */
 	bool tx_multi_seg;               /**< sends mbuf chains (zero-copy TX) */
+	uint16_t tx_max_segs;            /**< most mbufs per frame (0: no limit known) */
 	uint16_t mtu;                    /**< IP MTU in use */
 	bool configured;                 /**< must be closed */
 	bool started;                    /**< must be stopped */

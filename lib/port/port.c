@@ -112,6 +112,7 @@ port_open(const struct gw_config_port *cp, uint16_t n_queues,
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		port->tx_multi_seg = true;
+		port->tx_max_segs = info.tx_desc_lim.nb_mtu_seg_max;
 	}
 	rc = rte_eth_dev_configure(pid, n_queues, n_queues, &conf);
 	if (rc != 0)

@@ -302,6 +302,7 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 			.tx_ip_cksum = ports[i].tx_ipv4_cksum_offload,
 			.tx_tcp_cksum = ports[i].tx_tcp_cksum_offload,
 			.tx_multi_seg = ports[i].tx_multi_seg,
+			.tx_max_segs = ports[i].tx_max_segs,
 		};
 	}
 

@@ -13,6 +13,7 @@
 
 #include "gw_common.h"
 #include "gatewayd.h"
+#include "ctl.h"
 
 static void
 page_ready(void *ctx, const char *query, const char *body, size_t body_len,
@@ -127,6 +128,7 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 		P(oerrors, "tx_errors"); P(rx_nombuf, "rx_nombuf");
 #undef P
 	}
+	gatewayd_ctl_stats_text(g, r);
 }
 
 static void

@@ -22,6 +22,7 @@
 #include "gw_common.h"
 #include "accesslog.h"
 #include "gatewayd.h"
+#include "ctl.h"
 
 volatile sig_atomic_t gatewayd_stop;
 
@@ -138,7 +139,7 @@ istio_init(struct gatewayd *g, char *err, size_t err_len)
 {
 	uint16_t ports[GW_CONFIG_MAX_LISTENERS];
 	enum gw_route_protocol protocols[GW_CONFIG_MAX_LISTENERS];
-	struct gw_route_build_params params = { 0 };
+	struct gw_route_build_params params;
 	struct gw_model_set *set;
 	int rc = 0;
 
@@ -157,16 +158,11 @@ istio_init(struct gatewayd *g, char *err, size_t err_len)
 	if (rc < 0)
 		return rc;
 
-	for (unsigned int i = 0; i < g->cfg.n_listeners; i++) {
-		ports[i] = g->cfg.listeners[i].port;
-		protocols[i] = g->cfg.listeners[i].protocol == GW_PROTO_TCP ?
-			GW_ROUTE_PROTOCOL_TCP : GW_ROUTE_PROTOCOL_HTTP;
-	}
-	params.listener_ports = ports;
-	params.listener_protocols = protocols;
-	params.n_listener_ports = g->cfg.n_listeners;
-	params.n_workers = g->cfg.n_workers;
-	params.seed = rte_rdtsc();
+	/* Saved state (control.state_dir) applies on top of the preload. */
+	rc = gatewayd_state_load(g, err, err_len);
+	if (rc < 0)
+		return rc;
+	gatewayd_route_params(g, &params, ports, protocols);
 	g->snapshot = gw_route_snapshot_build(g->store, &params, err, err_len);
 	return g->snapshot == NULL ? -GW_ECONFIG : 0;
 }
@@ -185,7 +181,7 @@ istio_term(struct gatewayd *g)
 static int
 dataplane_init(struct gatewayd *g, char *err, size_t err_len)
 {
-	g->dp = gw_dataplane_create(&g->cfg, g->ports, g->pool, g->snapshot,
+	g->dp = gw_dataplane_create(&g->cfg, g->ports, g->pool, g->snapshots,
 				    err, err_len);
 	return g->dp == NULL ? -GW_EMODULE : 0;
 }
@@ -280,10 +276,12 @@ static const struct gatewayd_module {
 	{ "eal",       eal_init,       eal_term },
 	{ "mempool",   mempool_init,   mempool_term },
 	{ "istio",     istio_init,     istio_term },     /* before ports: bad rules touch no device */
+	{ "snapshots", gatewayd_snapshots_init, gatewayd_snapshots_term }, /* publishes generation 1 */
 	{ "ports",     ports_init,     ports_term },
 	{ "dataplane", dataplane_init, dataplane_term },
 	{ "workers",   workers_init,   workers_term },
 	{ "admin",     admin_init,     admin_term },
+	{ "control",   gatewayd_ctl_init, gatewayd_ctl_term }, /* gwctl's socket */
 };
 
 static void
@@ -346,6 +344,7 @@ control_loop(struct gatewayd *g)
 		gatewayd_accesslog_drain(g);
 		if (g->admin != NULL)
 			gw_admin_poll(g->admin);
+		gatewayd_ctl_poll(g);
 		usleep(GATEWAYD_CONTROL_PERIOD_US);
 	}
 }

@@ -272,7 +272,7 @@ worker_free(struct gw_worker *w)
 struct gw_dataplane *
 gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 		    struct rte_mempool *pool,
-		    const struct gw_route_snapshot *snapshot,
+		    struct gw_snapshot_pub *snapshots,
 		    char *err, size_t err_len)
 {
 	struct gw_neigh_params np;
@@ -287,7 +287,7 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 	dp->n_ports = cfg->n_ports;
 	dp->ports = ports;
 	dp->pool = pool;
-	dp->snapshot = snapshot;
+	dp->snapshots = snapshots;
 	dp->tsc_hz = hz;
 	dp->drain_tsc = hz / 1000000 * GW_WORKER_DRAIN_US;
 	dp->pending_timeout_tsc = hz / 1000 * GW_NEIGH_PENDING_TIMEOUT_MS;
@@ -333,7 +333,7 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 			}
 		}
 	}
-	dataplane_vips_init(dp, snapshot);
+	dataplane_vips_init(dp, gw_dataplane_snapshot(dp));
 	dp->n_workers = cfg->n_workers;
 	for (unsigned int i = 0; i < cfg->n_workers; i++) {
 		dp->workers[i] = worker_create(dp, i, cfg->worker_lcores[i],

@@ -32,6 +32,7 @@
 #include "gw_port.h"
 #include "gw_proxy.h"
 #include "gw_route.h"
+#include "gw_snapshot.h"
 #include "gw_tcp.h"
 
 #define GW_WORKER_BURST       32
@@ -114,8 +115,8 @@ struct gw_dataplane {
 	uint32_t idle_sleep_max_us;
 	struct gw_tcp_port tcp_ports[GW_CONFIG_MAX_PORTS]; /**< ports as TCP sees them */
 	uint32_t port_roles[GW_CONFIG_MAX_PORTS];          /**< enum gw_port_role bits */
-	/** The routing snapshot workers read (acquire load; see gw_dataplane_snapshot()). */
-	const struct gw_route_snapshot *snapshot;
+	/** Routing snapshots published by RCU (see gw_dataplane_snapshot()). */
+	struct gw_snapshot_pub *snapshots;
 	/** HTTP listener VIPs (sorted): IPv4 input takes them as ours. */
 	uint32_t vips[GW_DATAPLANE_MAX_VIPS];
 	uint16_t n_vips;
@@ -133,14 +134,20 @@ struct gw_dataplane {
  */
 struct gw_dataplane *gw_dataplane_create(const struct gw_config *cfg,
 	struct gw_port *ports, struct rte_mempool *pool,
-	const struct gw_route_snapshot *snapshot,
+	struct gw_snapshot_pub *snapshots,
 	char *err, size_t err_len);
 
-/** The routing snapshot in force (workers and control lcore). */
+/**
+ * The routing snapshot in force (workers and control lcore), NULL before
+ * the first publication. On a worker it stays valid until the worker's
+ * next quiescent report (each loop iteration) unless held.
+ */
 static inline const struct gw_route_snapshot *
 gw_dataplane_snapshot(const struct gw_dataplane *dp)
 {
-	return __atomic_load_n(&dp->snapshot, __ATOMIC_ACQUIRE);
+	const struct gw_snapshot *snap = gw_snapshot_current(dp->snapshots);
+
+	return snap != NULL ? snap->routes : NULL;
 }
 
 /** Sum of every worker's L4 proxy counters. */

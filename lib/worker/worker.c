@@ -277,6 +277,7 @@ gw_worker_main(void *arg)
 	struct rte_mbuf *pkts[GW_WORKER_BURST];
 
 	w->next_drain_tsc = rte_rdtsc() + dp->drain_tsc;
+	gw_snapshot_worker_online(dp->snapshots, w->id);
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		unsigned int n_rx = 0;
 		uint64_t now;
@@ -328,9 +329,12 @@ gw_worker_main(void *arg)
 				tx_flush(w, pi);
 			w->next_drain_tsc = now + dp->drain_tsc;
 		}
+		/* Nothing read from a snapshot outlives this point unless held. */
+		gw_snapshot_quiescent(dp->snapshots, w->id);
 		if (dp->idle_backoff)
 			idle_backoff(w, n_rx);
 	}
+	gw_snapshot_worker_offline(dp->snapshots, w->id);
 	/* Leave nothing queued: flush what we hold, free what waits. */
 	for (unsigned int pi = 0; pi < dp->n_ports; pi++)
 		tx_flush(w, pi);

@@ -120,8 +120,12 @@ assert_contains "$alog" '" 404 NR ' "access log: 404 NR"
 assert_contains "$alog" '" 503 UH ' "access log: 503 UH"
 assert_contains "$alog" '" 502 UF ' "access log: 502 UF"
 assert_contains "$alog" '" 504 UT ' "access log: 504 UT"
-code=$(printf 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' |
-	ip netns exec "$CLIENT" timeout 5 nc -q 3 10.10.1.1 8080 | head -n 1 | tr -d '\r' || true)
+code=$(ip netns exec "$CLIENT" timeout 10 "$GW_PYTHON" -c '
+import socket
+s = socket.create_connection(("10.10.1.1", 8080), timeout=5)
+s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
+          b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+print(s.makefile("rb").readline().decode().strip())' || true)
 assert_eq "$code" "HTTP/1.1 400 Bad Request" "Content-Length with Transfer-Encoding: 400"
 
 gw_stop 10 || not_ok "gatewayd stopped cleanly"

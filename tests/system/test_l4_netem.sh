@@ -143,19 +143,23 @@ impair() {
 		return 0
 	fi
 	wire_stop
-	l4_tool "$WIRE" wire --a w-gw --b w-cl --delay-ms "$delay" --loss "$loss" \
-		--reorder "$reorder" --dup "$dup" --seed 1 --timeout 900 \
-		>>"$GW_TMP/wire-client.log" 2>&1 &
+	# ip netns exec execs python: $! is the relay itself, for wire_stop
+	ip netns exec "$WIRE" "$GW_PYTHON" "$GW_L4_TOOL" wire --a w-gw --b w-cl \
+		--delay-ms "$delay" --loss "$loss" --reorder "$reorder" --dup "$dup" \
+		--seed 1 --timeout 900 >>"$GW_TMP/wire-client.log" 2>&1 &
 	WIRE_PIDS+=($!)
-	l4_tool "$WIRE" wire --a w-gu --b w-up --delay-ms "$delay" --loss "$loss" \
-		--reorder "$reorder" --dup "$dup" --seed 2 --timeout 900 \
-		>>"$GW_TMP/wire-upstream.log" 2>&1 &
+	ip netns exec "$WIRE" "$GW_PYTHON" "$GW_L4_TOOL" wire --a w-gu --b w-up \
+		--delay-ms "$delay" --loss "$loss" --reorder "$reorder" --dup "$dup" \
+		--seed 2 --timeout 900 >>"$GW_TMP/wire-upstream.log" 2>&1 &
 	WIRE_PIDS+=($!)
 	sleep 0.5
 	for e in "${WIRE_PIDS[@]}"; do
 		kill -0 "$e" 2>/dev/null ||
 			fail "the userspace netem exited: $(tail -n 5 "$GW_TMP"/wire-*.log)"
 	done
+	# exactly one relay per link
+	[ "$(ip netns pids "$WIRE" | wc -l)" -eq 2 ] ||
+		fail "expected 2 relays in $WIRE, found: $(ip netns pids "$WIRE" | tr '\n' ' ')"
 }
 
 if [ "$MODE" = netem ]; then netem_setup; else wire_setup; fi

@@ -586,6 +586,9 @@ request_process(struct hp_session *s)
 
 		if (s->req_state == HP_REQ_DONE || s->req_state == HP_REQ_DEAD)
 			return;
+		if (s->to_up.head != NULL && s->up != NULL && s->up->conn != NULL &&
+		    flush_queue(px, &s->to_up, s->up->conn) < 0)
+			hp_queue_drop(&s->to_up); /* the response side reports it */
 		if (s->to_up.head != NULL)
 			return; /* the upstream has not taken what we built */
 		/* a new request waits until the previous response has left */
@@ -648,9 +651,6 @@ request_process(struct hp_session *s)
 		    (s->req_body == GW_HTTP_BODY_CHUNKED &&
 		     gw_http_chunked_done(&s->req_chunked)))
 			request_complete(s);
-		if (s->up != NULL && s->up->conn != NULL && s->to_up.head != NULL &&
-		    flush_queue(px, &s->to_up, s->up->conn) < 0)
-			hp_queue_drop(&s->to_up); /* the response side reports it */
 	}
 }
 

@@ -1,0 +1,1107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of lib/httpproxy: three real TCP stacks wired back to back in
+ * memory (client stack <-> gateway stack <-> backend stack), on a virtual
+ * clock, with a store and snapshot built from Istio YAML. The backends are
+ * small HTTP/1.1 servers written against lib/http; the client sends raw
+ * bytes and parses what comes back. Checks: routing by header, keep-alive
+ * connections alternating routes, an exact 80/20 split, pipelined
+ * requests answered in order, Content-Length and chunked bodies both ways
+ * forwarded without copying (copied bytes are the rewritten heads only),
+ * 404 NR / 503 UH / 502 UF / 504 UT, smuggling attempts answered 400 and
+ * closed, 431, and the access-log records. Every mbuf is returned to the
+ * pool at the end of each test.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "gw_common.h"
+#include "gw_config.h"
+#include "gw_http.h"
+#include "gw_httpproxy.h"
+#include "gw_model.h"
+#include "gw_net.h"
+#include "gw_route.h"
+#include "gw_tcp.h"
+
+#define IP4(a, b, c, d) htonl(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
+#define HZ        UINT64_C(1000000000)        /* virtual TSC: nanoseconds */
+#define MS(x)     ((uint64_t)(x) * UINT64_C(1000000))
+#define TICK      UINT64_C(20000)             /* 20 us per loop iteration */
+#define WIRE_MAX  65536u
+#define MAX_APPS  64u
+#define KiB       1024u
+#define MiB       (1024u * 1024u)
+
+static struct rte_mempool *pool;
+
+static const char istio_yaml[] =
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: ServiceEntry\n"
+	"metadata: {name: svc}\n"
+	"spec:\n"
+	"  hosts: [svc.test]\n"
+	"  resolution: STATIC\n"
+	"  ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 7000}]\n"
+	"  endpoints:\n"
+	"  - {address: 10.10.2.11, labels: {version: v1}}\n"
+	"  - {address: 10.10.2.12, labels: {version: v2}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: ServiceEntry\n"
+	"metadata: {name: dead}\n"
+	"spec:\n"
+	"  hosts: [dead.test]\n"
+	"  resolution: STATIC\n"
+	"  ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 7999}]\n"
+	"  endpoints: [{address: 10.10.2.11}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: DestinationRule\n"
+	"metadata: {name: svc}\n"
+	"spec:\n"
+	"  host: svc.test\n"
+	"  subsets:\n"
+	"  - {name: v1, labels: {version: v1}}\n"
+	"  - {name: v2, labels: {version: v2}}\n"
+	"  - {name: empty, labels: {version: none}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: VirtualService\n"
+	"metadata: {name: svc}\n"
+	"spec:\n"
+	"  hosts: [svc.test]\n"
+	"  http:\n"
+	"  - match: [{headers: {end-user: {exact: jason}}}]\n"
+	"    route: [{destination: {host: svc.test, subset: v2}}]\n"
+	"  - match: [{uri: {prefix: /split}}]\n"
+	"    route:\n"
+	"    - {destination: {host: svc.test, subset: v1}, weight: 80}\n"
+	"    - {destination: {host: svc.test, subset: v2}, weight: 20}\n"
+	"  - match: [{uri: {prefix: /slow}}]\n"
+	"    timeout: 1s\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
+	"  - match: [{uri: {prefix: /uh}}]\n"
+	"    route: [{destination: {host: svc.test, subset: empty}}]\n"
+	"  - match: [{uri: {prefix: /uf}}]\n"
+	"    route: [{destination: {host: dead.test}}]\n"
+	"  - headers:\n"
+	"      request: {add: {x-added: yes}, remove: [x-secret]}\n"
+	"      response: {set: {x-route: default}}\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n";
+
+static const uint16_t listen_ports[] = {8000};
+
+/* ------------------------------------------------------------------ */
+/* Harness                                                             */
+/* ------------------------------------------------------------------ */
+
+enum { N_CLIENT = 0, N_PROXY, N_BACKEND, N_NODES };
+
+struct node {
+	struct gw_tcp_stack *s;
+	struct gw_tcp_port ports[2];
+	unsigned int n_ports;
+};
+
+struct frame {
+	struct rte_mbuf *m;
+	uint64_t due;
+};
+
+/* A growable byte buffer (test side: copies are fine here). */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct app {
+	struct gw_tcp_conn *c;
+	bool backend;
+	unsigned int version;        /* backend: 1 or 2 */
+	struct buf rx;               /* everything received */
+	size_t rx_done;              /* backend: bytes of rx already answered */
+	struct buf tx;               /* to send */
+	size_t tx_off;
+	bool established, fin, closed;
+	enum gw_tcp_close_reason reason;
+	uint32_t requests;           /* backend: requests answered */
+};
+
+struct harness {
+	struct node nodes[N_NODES];
+	struct gw_http_proxy *px;
+	struct gw_model_store *store;
+	struct gw_route_snapshot *snap;
+	uint64_t now;
+	struct frame wire[WIRE_MAX];
+	uint32_t w_head, w_tail;
+	struct app apps[MAX_APPS];
+	uint32_t n_apps;
+	uint32_t accepts[3];         /* by backend version */
+	struct buf last_request;     /* the last request head a backend got */
+};
+
+static struct harness *H;
+
+static void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2 + 4096;
+		b->p = realloc(b->p, b->cap);
+		assert_non_null(b->p);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static inline uint8_t
+pat(uint64_t off)
+{
+	return (uint8_t)((off * 2654435761u) >> 13);
+}
+
+/* ---- wire ---- */
+
+static void
+xmit(void *arg, unsigned int port_index, uint32_t next_hop, struct rte_mbuf *m)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(port_index);
+	RTE_SET_USED(next_hop);
+	if (H->w_tail - H->w_head >= WIRE_MAX) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	H->wire[H->w_tail % WIRE_MAX].m = m;
+	H->wire[H->w_tail % WIRE_MAX].due = H->now + 10000;
+	H->w_tail++;
+}
+
+static int
+wire_dest(uint32_t ip, unsigned int *port)
+{
+	for (unsigned int n = 0; n < N_NODES; n++)
+		for (unsigned int p = 0; p < H->nodes[n].n_ports; p++)
+			if (H->nodes[n].ports[p].iface.addr == ip) {
+				*port = p;
+				return (int)n;
+			}
+	return -1;
+}
+
+static void
+wire_deliver(struct rte_mbuf *m)
+{
+	struct rte_mbuf *f = rte_pktmbuf_alloc(pool);
+	struct gw_net_result res;
+	struct rte_ether_hdr *eth;
+	uint32_t len = rte_pktmbuf_pkt_len(m), dst;
+	const void *src;
+	unsigned int port;
+	uint8_t *data;
+	int n;
+
+	assert_non_null(f);
+	data = (uint8_t *)rte_pktmbuf_append(f, (uint16_t)len);
+	assert_non_null(data);
+	src = rte_pktmbuf_read(m, 0, len, data);
+	if (src != data)
+		memcpy(data, src, len);
+	rte_pktmbuf_free(m);
+	memcpy(&dst, data + GW_ETHER_HDR_LEN + 16, 4);
+	n = wire_dest(dst, &port);
+	if (n < 0) {
+		rte_pktmbuf_free(f);
+		return;
+	}
+	eth = (struct rte_ether_hdr *)data;
+	memcpy(eth->dst_addr.addr_bytes, H->nodes[n].ports[port].iface.mac, 6);
+	eth->src_addr.addr_bytes[0] = 0x02;
+	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
+	if (gw_net_input(&H->nodes[n].ports[port].iface, data, (uint16_t)len,
+			 &res) != GW_NET_TCP)
+		fail_msg("frame dropped by lib/net: %s", gw_drop_reason_name(res.drop));
+	gw_tcp_input(H->nodes[n].s, port, f, &res);
+}
+
+/* ---- applications ---- */
+
+static void
+app_pump(struct app *a)
+{
+	while (a->c != NULL && a->tx_off < a->tx.len) {
+		uint32_t space = gw_tcp_send_space(a->c);
+		size_t n = a->tx.len - a->tx_off;
+		struct rte_mbuf *m;
+		uint16_t room;
+
+		if (space == 0)
+			return;
+		m = rte_pktmbuf_alloc(pool);
+		assert_non_null(m);
+		room = rte_pktmbuf_tailroom(m);
+		if (n > room)
+			n = room;
+		if (n > space)
+			n = space;
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), a->tx.p + a->tx_off, n);
+		if (gw_tcp_send(a->c, m) != 0) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		a->tx_off += n;
+	}
+}
+
+/* Backend: answer every complete request in rx. */
+static void
+backend_serve(struct app *a)
+{
+	for (;;) {
+		struct gw_http_parser *p = gw_http_parser_create(GW_HTTP_REQUEST, NULL);
+		const uint8_t *d = a->rx.p + a->rx_done;
+		size_t avail = a->rx.len - a->rx_done, used = 0, body = 0;
+		uint64_t sum = 0, blen = 0;
+		char path[256], head[512];
+		int rc, hl;
+
+		assert_non_null(p);
+		rc = avail == 0 ? GW_HTTP_AGAIN : gw_http_head_parse(p, d, avail, &used);
+		if (rc != GW_HTTP_DONE) {
+			assert_true(rc == GW_HTTP_AGAIN);
+			gw_http_parser_free(p);
+			return;
+		}
+		if (p->head.body == GW_HTTP_BODY_LENGTH) {
+			if (avail - used < p->head.content_length) {
+				gw_http_parser_free(p);
+				return;
+			}
+			body = p->head.content_length;
+			for (size_t i = 0; i < body; i++)
+				sum += d[used + i] == pat(i);
+			blen = body;
+		} else if (p->head.body == GW_HTTP_BODY_CHUNKED) {
+			struct gw_http_chunked ch;
+			struct gw_http_span sp[64];
+			size_t off = used, c;
+
+			gw_http_chunked_init(&ch);
+			while (!gw_http_chunked_done(&ch) && off < avail) {
+				int ns = gw_http_chunked_feed(&ch, d + off,
+					avail - off, sp, 64, &c);
+
+				assert_true(ns >= 0);
+				for (int k = 0; k < ns; k++)
+					for (size_t i = 0; i < sp[k].len; i++, blen++)
+						sum += d[off + sp[k].off + i] == pat(blen);
+				off += c;
+			}
+			if (!gw_http_chunked_done(&ch)) {
+				gw_http_parser_free(p);
+				return;
+			}
+			body = off - used;
+		}
+		H->last_request.len = 0;
+		buf_add(&H->last_request, d, used);
+		snprintf(path, sizeof(path), "%.*s", (int)p->head.target.len,
+			 p->head.target.ptr);
+		a->rx_done += used + body;
+		a->requests++;
+		gw_http_parser_free(p);
+		if (strncmp(path, "/slow", 5) == 0)
+			continue; /* never answers */
+		if (strncmp(path, "/big-cl/", 8) == 0 ||
+		    strncmp(path, "/big-chunked/", 13) == 0) {
+			bool chunked = path[5] == 'c' && path[6] == 'h';
+			size_t n = strtoul(strrchr(path, '/') + 1, NULL, 10);
+
+			hl = snprintf(head, sizeof(head),
+				"HTTP/1.1 200 OK\r\n%s%zu\r\n\r\n",
+				chunked ? "transfer-encoding: chunked\r\nx-n: " :
+					  "content-length: ", n);
+			buf_add(&a->tx, head, (size_t)hl);
+			for (size_t off = 0; off < n;) {
+				size_t c = n - off < 10000 ? n - off : 10000;
+				uint8_t chunk[10000];
+
+				for (size_t i = 0; i < c; i++)
+					chunk[i] = pat(off + i);
+				if (chunked) {
+					hl = snprintf(head, sizeof(head), "%zx\r\n", c);
+					buf_add(&a->tx, head, (size_t)hl);
+				}
+				buf_add(&a->tx, chunk, c);
+				if (chunked)
+					buf_add(&a->tx, "\r\n", 2);
+				off += c;
+			}
+			if (chunked)
+				buf_add(&a->tx, "0\r\nx-trailer: t\r\n\r\n", 19);
+			app_pump(a);
+			continue;
+		}
+		{
+			char text[320];
+			int tl = snprintf(text, sizeof(text), "v%u %s %" PRIu64 " %" PRIu64,
+					  a->version, path, blen, sum);
+
+			hl = snprintf(head, sizeof(head),
+				"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n"
+				"x-backend: v%u\r\n\r\n", tl, a->version);
+			buf_add(&a->tx, head, (size_t)hl);
+			buf_add(&a->tx, text, (size_t)tl);
+		}
+		app_pump(a);
+	}
+}
+
+static void
+cb_established(struct gw_tcp_conn *c, void *ctx)
+{
+	struct app *a = ctx;
+
+	a->c = c;
+	a->established = true;
+	app_pump(a);
+}
+
+static void
+cb_data(struct gw_tcp_conn *c, void *ctx, struct rte_mbuf *m)
+{
+	struct app *a = ctx;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+
+	for (struct rte_mbuf *s = m; s != NULL; s = s->next)
+		buf_add(&a->rx, rte_pktmbuf_mtod(s, void *), s->data_len);
+	rte_pktmbuf_free(m);
+	gw_tcp_recv_consumed(c, len);
+	if (a->backend)
+		backend_serve(a);
+}
+
+static void
+cb_writable(struct gw_tcp_conn *c, void *ctx)
+{
+	RTE_SET_USED(c);
+	app_pump(ctx);
+}
+
+static void
+cb_fin(struct gw_tcp_conn *c, void *ctx)
+{
+	struct app *a = ctx;
+
+	a->fin = true;
+	if (a->backend)
+		gw_tcp_shutdown(c);
+}
+
+static void
+cb_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason)
+{
+	struct app *a = ctx;
+
+	RTE_SET_USED(c);
+	a->c = NULL;
+	a->closed = true;
+	a->reason = reason;
+}
+
+static const struct gw_tcp_callbacks app_cb = {
+	.on_established = cb_established,
+	.on_data = cb_data,
+	.on_writable = cb_writable,
+	.on_fin = cb_fin,
+	.on_closed = cb_closed,
+};
+
+static struct app *
+app_new(void)
+{
+	struct app *a;
+
+	assert_true(H->n_apps < MAX_APPS);
+	a = &H->apps[H->n_apps++];
+	memset(a, 0, sizeof(*a));
+	return a;
+}
+
+static void *
+backend_accept(void *listener_ctx, struct gw_tcp_conn *c,
+	       const struct gw_tcp_callbacks **cb)
+{
+	struct app *a = app_new();
+	uint32_t lip;
+
+	RTE_SET_USED(listener_ctx);
+	a->c = c;
+	a->backend = true;
+	a->established = true;
+	gw_tcp_conn_tuple(c, &lip, NULL, NULL, NULL);
+	a->version = lip == IP4(10, 10, 2, 11) ? 1 : 2;
+	H->accepts[a->version]++;
+	*cb = &app_cb;
+	return a;
+}
+
+static struct app *
+client_open(void)
+{
+	struct app *a = app_new();
+
+	a->c = gw_tcp_connect(H->nodes[N_CLIENT].s, 0, IP4(10, 10, 1, 1), 8000,
+			      &app_cb, a);
+	assert_non_null(a->c);
+	return a;
+}
+
+static void
+client_send(struct app *a, const char *s)
+{
+	buf_add(&a->tx, s, strlen(s));
+	app_pump(a);
+}
+
+/* ---- the loop ---- */
+
+static const struct gw_route_snapshot *
+snapshot_get(void *arg)
+{
+	return ((struct harness *)arg)->snap;
+}
+
+static void
+step(void)
+{
+	for (uint32_t n = H->w_tail - H->w_head; n > 0; n--) {
+		struct frame *f = &H->wire[H->w_head % WIRE_MAX];
+
+		if (f->due > H->now)
+			break;
+		H->w_head++;
+		wire_deliver(f->m);
+	}
+	for (unsigned int i = 0; i < N_NODES; i++)
+		gw_tcp_poll(H->nodes[i].s, H->now);
+	gw_http_proxy_poll(H->px, H->now);
+	for (uint32_t i = 0; i < H->n_apps; i++)
+		app_pump(&H->apps[i]);
+	H->now += TICK;
+}
+
+/* A client's parsed responses. */
+struct response {
+	uint16_t status;
+	char head[2048];
+	uint8_t *body;
+	size_t body_len;
+};
+
+/*
+ * Parse responses from the client's rx; returns how many are complete
+ * (up to @p max). HEAD-less: every response is to a GET/POST.
+ */
+static unsigned int
+parse_responses(const struct app *a, struct response *out, unsigned int max)
+{
+	size_t off = 0;
+	unsigned int n = 0;
+
+	while (n < max && off < a->rx.len) {
+		struct gw_http_parser *p = gw_http_parser_create(GW_HTTP_RESPONSE, NULL);
+		size_t used, bl = 0;
+		struct response *r = &out[n];
+		int rc = gw_http_head_parse(p, a->rx.p + off, a->rx.len - off, &used);
+
+		if (rc != GW_HTTP_DONE) {
+			gw_http_parser_free(p);
+			break;
+		}
+		r->status = p->head.status;
+		snprintf(r->head, sizeof(r->head), "%.*s", (int)used,
+			 (const char *)a->rx.p + off);
+		free(r->body);
+		r->body = NULL;
+		r->body_len = 0;
+		if (p->head.body == GW_HTTP_BODY_LENGTH) {
+			if (a->rx.len - off - used < p->head.content_length) {
+				gw_http_parser_free(p);
+				break;
+			}
+			bl = p->head.content_length;
+			r->body = malloc(bl + 1);
+			memcpy(r->body, a->rx.p + off + used, bl);
+			r->body[bl] = 0;
+			r->body_len = bl;
+		} else if (p->head.body == GW_HTTP_BODY_CHUNKED) {
+			struct gw_http_chunked ch;
+			struct gw_http_span sp[64];
+			size_t o = off + used, c;
+
+			gw_http_chunked_init(&ch);
+			r->body = malloc(a->rx.len + 1);
+			while (!gw_http_chunked_done(&ch) && o < a->rx.len) {
+				int ns = gw_http_chunked_feed(&ch, a->rx.p + o,
+					a->rx.len - o, sp, 64, &c);
+
+				assert_true(ns >= 0);
+				for (int k = 0; k < ns; k++) {
+					memcpy(r->body + r->body_len,
+					       a->rx.p + o + sp[k].off, sp[k].len);
+					r->body_len += sp[k].len;
+				}
+				o += c;
+			}
+			if (!gw_http_chunked_done(&ch)) {
+				gw_http_parser_free(p);
+				break;
+			}
+			r->body[r->body_len] = 0;
+			bl = o - off - used;
+		}
+		gw_http_parser_free(p);
+		off += used + bl;
+		n++;
+	}
+	return n;
+}
+
+static void
+responses_free(struct response *r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		free(r[i].body);
+		r[i].body = NULL;
+	}
+}
+
+/* Run until @p a has @p want complete responses (or @p ms pass). */
+static unsigned int
+run_until_responses(struct app *a, struct response *out, unsigned int want,
+		    uint64_t ms)
+{
+	uint64_t end = H->now + MS(ms);
+	unsigned int n = 0;
+	size_t seen = (size_t)-1;
+
+	while (H->now < end) {
+		step();
+		if (a->rx.len != seen) {
+			seen = a->rx.len;
+			n = parse_responses(a, out, want);
+			if (n >= want)
+				return n;
+		}
+	}
+	return n;
+}
+
+static void
+run_ms(uint64_t ms)
+{
+	uint64_t end = H->now + MS(ms);
+
+	while (H->now < end)
+		step();
+}
+
+/* ---- set-up ---- */
+
+static void
+node_port(struct node *nd, uint32_t ip, uint8_t mac_last)
+{
+	struct gw_tcp_port *p = &nd->ports[nd->n_ports];
+
+	memset(p, 0, sizeof(*p));
+	p->iface.port_id = (uint16_t)nd->n_ports;
+	p->iface.mac[0] = 0x02;
+	p->iface.mac[5] = mac_last;
+	p->iface.addr = ip;
+	p->iface.prefix_len = 24;
+	p->mtu = 1500;
+	p->tx_multi_seg = true;
+	nd->n_ports++;
+}
+
+static struct gw_tcp_stack *
+stack_new(struct node *nd)
+{
+	struct gw_tcp_stack_params p = {
+		.worker_id = 0,
+		.n_workers = 1,
+		.max_conns = 512,
+		.syn_backlog = 128,
+		.timewait_max = 256,
+		.rcvbuf = 256 * KiB,
+		.sndbuf = 256 * KiB,
+		.reasm_segments = 4096,
+		.connect_timeout_ms = 1000,
+		.tsc_hz = HZ,
+		.pool = pool,
+		.n_ports = nd->n_ports,
+		.ports = nd->ports,
+		.xmit = xmit,
+		.xmit_arg = nd,
+		.timewait_ms = 1000,
+		.start_tsc = H->now,
+	};
+	struct gw_tcp_stack *s = gw_tcp_stack_create(&p);
+
+	assert_non_null(s);
+	return s;
+}
+
+static int
+setup(void **state)
+{
+	static const uint32_t roles[2] = {GW_ROLE_DOWNSTREAM, GW_ROLE_UPSTREAM};
+	struct gw_route_build_params rp = {
+		.listener_ports = listen_ports,
+		.n_listener_ports = GW_ARRAY_SIZE(listen_ports),
+		.n_workers = 1,
+		.seed = 1,
+	};
+	struct gw_http_proxy_params pp;
+	struct gw_model_set *set;
+	char err[1024];
+
+	H = calloc(1, sizeof(*H));
+	assert_non_null(H);
+	*state = H;
+	H->now = MS(1000);
+	H->store = gw_model_store_create();
+	set = gw_model_set_create();
+	if (gw_model_set_load_buffer(set, istio_yaml, strlen(istio_yaml),
+				     "hp.yaml", err, sizeof(err)) < 0 ||
+	    gw_model_store_apply(H->store, set, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	gw_model_set_free(set);
+	H->snap = gw_route_snapshot_build(H->store, &rp, err, sizeof(err));
+	if (H->snap == NULL)
+		fail_msg("%s", err);
+
+	node_port(&H->nodes[N_CLIENT], IP4(10, 10, 1, 2), 1);
+	node_port(&H->nodes[N_PROXY], IP4(10, 10, 1, 1), 2);
+	node_port(&H->nodes[N_PROXY], IP4(10, 10, 2, 1), 3);
+	node_port(&H->nodes[N_BACKEND], IP4(10, 10, 2, 11), 4);
+	node_port(&H->nodes[N_BACKEND], IP4(10, 10, 2, 12), 5);
+	for (unsigned int i = 0; i < N_NODES; i++)
+		H->nodes[i].s = stack_new(&H->nodes[i]);
+	assert_int_equal(gw_tcp_listen(H->nodes[N_BACKEND].s, 0, 7000,
+				       backend_accept, H), 0);
+
+	memset(&pp, 0, sizeof(pp));
+	pp.stack = H->nodes[N_PROXY].s;
+	pp.snapshot = snapshot_get;
+	pp.snapshot_arg = H;
+	pp.pool = pool;
+	pp.max_sessions = 64;
+	pp.n_ports = 2;
+	pp.ports = H->nodes[N_PROXY].ports;
+	pp.port_roles = roles;
+	pp.max_head = 8 * KiB;
+	pp.tsc_hz = HZ;
+	pp.start_tsc = H->now;
+	pp.socket_id = SOCKET_ID_ANY;
+	H->px = gw_http_proxy_create(&pp);
+	assert_non_null(H->px);
+	assert_int_equal(gw_http_proxy_listen(H->px, 0, 8000), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	RTE_SET_USED(state);
+	for (unsigned int i = 0; i < N_NODES; i++)
+		gw_tcp_stack_free(H->nodes[i].s);
+	gw_http_proxy_free(H->px);
+	for (; H->w_head != H->w_tail; H->w_head++)
+		rte_pktmbuf_free(H->wire[H->w_head % WIRE_MAX].m);
+	for (uint32_t i = 0; i < H->n_apps; i++) {
+		buf_free(&H->apps[i].rx);
+		buf_free(&H->apps[i].tx);
+	}
+	buf_free(&H->last_request);
+	gw_route_snapshot_free(H->snap);
+	gw_model_store_free(H->store);
+	/* every mbuf came back: nothing leaked through the proxy */
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	free(H);
+	H = NULL;
+	return 0;
+}
+
+static const struct gw_http_proxy_stats *
+pstats(void)
+{
+	return gw_http_proxy_stats(H->px);
+}
+
+/* The access log so far, formatted by the control lcore's function. */
+static char *
+drain_log(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	gw_http_accesslog_drain(gw_http_proxy_accesslog_ring(H->px), f);
+	fclose(f);
+	return text;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+test_route_by_header_keepalive(void **state)
+{
+	struct response r[8] = {0};
+	struct app *c;
+	char *log;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	/* one connection, routes alternating request by request */
+	for (unsigned int i = 0; i < 6; i++) {
+		char req[256];
+
+		snprintf(req, sizeof(req),
+			 "GET /r%u HTTP/1.1\r\nHost: svc.test\r\n%s"
+			 "user-agent: unit\r\n\r\n", i,
+			 i % 2 == 0 ? "end-user: jason\r\n" : "");
+		client_send(c, req);
+		assert_int_equal(run_until_responses(c, r, i + 1, 2000), i + 1);
+	}
+	for (unsigned int i = 0; i < 6; i++) {
+		char want[32];
+
+		assert_int_equal(r[i].status, 200);
+		snprintf(want, sizeof(want), "v%u /r%u 0", i % 2 == 0 ? 2 : 1, i);
+		assert_non_null(strstr((char *)r[i].body, want));
+	}
+	assert_int_equal(pstats()->connections, 1);
+	assert_int_equal(pstats()->requests, 6);
+	/* one upstream connection per endpoint, reused */
+	assert_int_equal(pstats()->upstream_connects, 2);
+	assert_int_equal(pstats()->upstream_reused, 4);
+	assert_int_equal(H->accepts[1], 1);
+	assert_int_equal(H->accepts[2], 1);
+	/* the default route's header operations, both ways */
+	assert_non_null(strstr(r[1].head, "x-route: default"));
+	assert_null(strstr(r[0].head, "x-route"));
+	/* the access log: Envoy's format and the upstream cluster */
+	run_ms(10);
+	log = drain_log();
+	assert_non_null(strstr(log, "\"GET /r0 HTTP/1.1\" 200 - 0 "));
+	assert_non_null(strstr(log, "\"10.10.1.2\" \"unit\""));
+	assert_non_null(strstr(log, "\"svc.test\" \"10.10.2.12:7000\" outbound|8000|v2|svc.test\n"));
+	assert_non_null(strstr(log, "\"10.10.2.11:7000\" outbound|8000|v1|svc.test\n"));
+	free(log);
+	assert_int_equal(pstats()->accesslog_records, 6);
+	responses_free(r, 8);
+}
+
+static void
+test_request_rewrite(void **state)
+{
+	struct response r[1] = {0};
+	struct app *c;
+	const char *h;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /x?q=1 HTTP/1.1\r\nHost: svc.test\r\n"
+		    "Connection: keep-alive\r\nx-secret: s\r\n"
+		    "x-forwarded-for: 192.0.2.1\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	h = (const char *)H->last_request.p;
+	assert_non_null(h);
+	buf_add(&H->last_request, "", 1);
+	h = (const char *)H->last_request.p;
+	assert_true(strncmp(h, "GET /x?q=1 HTTP/1.1\r\n", 21) == 0);
+	assert_non_null(strstr(h, "x-forwarded-for: 192.0.2.1, 10.10.1.2\r\n"));
+	assert_non_null(strstr(h, "x-forwarded-proto: http\r\n"));
+	assert_non_null(strstr(h, "x-request-id: "));
+	assert_non_null(strstr(h, "x-added: yes\r\n"));
+	assert_null(strstr(h, "x-secret"));
+	assert_null(strstr(h, "Connection"));
+	/* the head is the only thing copied */
+	assert_true(pstats()->copied_bytes < 1024);
+	responses_free(r, 1);
+}
+
+static void
+test_split_80_20_exact(void **state)
+{
+	struct response r[1] = {0};
+	unsigned int v1 = 0, v2 = 0;
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	for (unsigned int i = 0; i < 100; i++) {
+		c->rx.len = 0;
+		client_send(c, "GET /split HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+		assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+		if (strncmp((char *)r[0].body, "v1", 2) == 0)
+			v1++;
+		else
+			v2++;
+	}
+	assert_int_equal(v1, 80);
+	assert_int_equal(v2, 20);
+	responses_free(r, 1);
+}
+
+static void
+test_pipelined_in_order(void **state)
+{
+	struct response r[5] = {0};
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	/* five requests in one write, routes alternating */
+	client_send(c,
+		"GET /p0 HTTP/1.1\r\nHost: svc.test\r\nend-user: jason\r\n\r\n"
+		"GET /p1 HTTP/1.1\r\nHost: svc.test\r\n\r\n"
+		"POST /p2 HTTP/1.1\r\nHost: svc.test\r\ncontent-length: 3\r\n\r\nabc"
+		"GET /p3 HTTP/1.1\r\nHost: svc.test\r\nend-user: jason\r\n\r\n"
+		"GET /p4 HTTP/1.1\r\nHost: nowhere\r\n\r\n");
+	if (run_until_responses(c, r, 5, 3000) != 5)
+		fail_msg("got %d bytes | requests %" PRIu64 " responses %" PRIu64
+			 " backend requests %u/%u", (int)c->rx.len,
+			 pstats()->requests, pstats()->responses,
+			 H->apps[1].requests, H->n_apps > 2 ? H->apps[2].requests : 0);
+	assert_non_null(strstr((char *)r[0].body, "v2 /p0"));
+	assert_non_null(strstr((char *)r[1].body, "v1 /p1"));
+	assert_non_null(strstr((char *)r[2].body, "v1 /p2 3"));
+	assert_non_null(strstr((char *)r[3].body, "v2 /p3"));
+	assert_int_equal(r[4].status, 404);
+	responses_free(r, 5);
+}
+
+static void
+send_body_request(struct app *c, const char *path, size_t n, bool chunked)
+{
+	char head[256];
+	int hl;
+
+	hl = snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: svc.test\r\n%s",
+		      path, chunked ? "transfer-encoding: chunked\r\n\r\n" : "");
+	buf_add(&c->tx, head, (size_t)hl);
+	if (!chunked) {
+		hl = snprintf(head, sizeof(head), "content-length: %zu\r\n\r\n", n);
+		buf_add(&c->tx, head, (size_t)hl);
+	}
+	for (size_t off = 0; off < n;) {
+		size_t k = n - off < 7000 ? n - off : 7000;
+		uint8_t chunk[7000];
+
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = pat(off + i);
+		if (chunked) {
+			hl = snprintf(head, sizeof(head), "%zx;ext=1\r\n", k);
+			buf_add(&c->tx, head, (size_t)hl);
+		}
+		buf_add(&c->tx, chunk, k);
+		if (chunked)
+			buf_add(&c->tx, "\r\n", 2);
+		off += k;
+	}
+	if (chunked)
+		buf_add(&c->tx, "0\r\ntrailer-x: 1\r\n\r\n", 19);
+	app_pump(c);
+}
+
+static void
+check_pattern(const struct response *r, size_t n)
+{
+	assert_int_equal(r->body_len, n);
+	for (size_t i = 0; i < n; i++)
+		if (r->body[i] != pat(i))
+			fail_msg("byte %zu of %zu differs", i, n);
+}
+
+static void
+test_bodies_zero_copy(void **state)
+{
+	static const size_t sizes[] = {0, 1024, 1024 * 1024, 3 * 1024 * 1024 + 7};
+	struct response r[1] = {0};
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	for (unsigned int i = 0; i < GW_ARRAY_SIZE(sizes); i++) {
+		for (int chunked = 0; chunked < 2; chunked++) {
+			size_t n = sizes[i];
+			uint64_t copied = pstats()->copied_bytes;
+			char want[64], path[64];
+
+			/* request body: the backend checks every byte */
+			c->rx.len = 0;
+			send_body_request(c, "/echo", n, chunked);
+			assert_int_equal(run_until_responses(c, r, 1, 20000), 1);
+			snprintf(want, sizeof(want), "v1 /echo %zu %zu", n, n);
+			assert_string_equal((char *)r[0].body, want);
+			/* response body */
+			c->rx.len = 0;
+			snprintf(path, sizeof(path),
+				 "GET /big-%s/%zu HTTP/1.1\r\nHost: svc.test\r\n\r\n",
+				 chunked ? "chunked" : "cl", n);
+			client_send(c, path);
+			assert_int_equal(run_until_responses(c, r, 1, 20000), 1);
+			check_pattern(&r[0], n);
+			/* two rewritten heads (and no body byte) were written */
+			assert_true(pstats()->copied_bytes - copied < 1024);
+		}
+	}
+	assert_int_equal(pstats()->connections, 1);
+	assert_int_equal(pstats()->upstream_connects, 1);
+	responses_free(r, 1);
+}
+
+static void
+expect_local(const char *req, uint16_t status, const char *flag,
+	     const char *text, bool closes)
+{
+	struct response r[1] = {0};
+	struct app *c = client_open();
+	char *log, want[32];
+
+	client_send(c, req);
+	assert_int_equal(run_until_responses(c, r, 1, 5000), 1);
+	assert_int_equal(r[0].status, status);
+	assert_non_null(strstr((char *)r[0].body, text));
+	run_ms(50);
+	assert_int_equal(c->fin || c->closed, closes);
+	log = drain_log();
+	snprintf(want, sizeof(want), "\" %u %s ", status, flag);
+	if (strstr(log, want) == NULL)
+		fail_msg("no '%s' in the log: %s", want, log);
+	free(log);
+	responses_free(r, 1);
+}
+
+static void
+test_gateway_responses(void **state)
+{
+	RTE_SET_USED(state);
+	expect_local("GET / HTTP/1.1\r\nHost: nowhere.test\r\n\r\n", 404, "NR",
+		     "route not found", false);
+	expect_local("GET /uh HTTP/1.1\r\nHost: svc.test\r\n\r\n", 503, "UH",
+		     "no healthy upstream", false);
+	expect_local("GET /uf HTTP/1.1\r\nHost: svc.test\r\n\r\n", 502, "UF",
+		     "upstream connect error", false);
+	expect_local("GET /slow HTTP/1.1\r\nHost: svc.test\r\n\r\n", 504, "UT",
+		     "upstream request timeout", false);
+	assert_int_equal(pstats()->no_route, 1);
+	assert_int_equal(pstats()->no_healthy_upstream, 1);
+	assert_int_equal(pstats()->upstream_failure, 1);
+	assert_int_equal(pstats()->upstream_timeout, 1);
+	/* HTTP/1.0 without keep-alive: answered, then closed */
+	expect_local("GET / HTTP/1.0\r\nHost: nowhere.test\r\n\r\n", 404, "NR",
+		     "route not found", true);
+}
+
+static void
+test_smuggling_and_limits(void **state)
+{
+	char big[10 * 1024];
+
+	RTE_SET_USED(state);
+	expect_local("POST / HTTP/1.1\r\nHost: svc.test\r\ncontent-length: 3\r\n"
+		     "transfer-encoding: chunked\r\n\r\n0\r\n\r\n", 400, "DPE",
+		     "", true);
+	expect_local("POST / HTTP/1.1\r\nHost: svc.test\r\ncontent-length: 3\r\n"
+		     "content-length: 4\r\n\r\nabcd", 400, "DPE", "", true);
+	expect_local("GET / HTTP/1.1\r\nHost: svc.test\r\nx: a\nb\r\n\r\n", 400,
+		     "DPE", "", true);
+	/* a head beyond max_head (8 KiB here): 431 */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nHost: svc.test\r\nx-big: ", 39);
+	memcpy(big + sizeof(big) - 5, "\r\n\r\n", 5);
+	expect_local(big, 431, "DPE", "", true);
+	/* nothing reached a backend */
+	assert_int_equal(H->accepts[1] + H->accepts[2], 0);
+	assert_int_equal(pstats()->bad_request, 4);
+}
+
+static void
+test_bad_params(void **state)
+{
+	struct gw_http_proxy_params p;
+
+	RTE_SET_USED(state);
+	memset(&p, 0, sizeof(p));
+	assert_null(gw_http_proxy_create(NULL));
+	assert_null(gw_http_proxy_create(&p));
+	assert_int_equal(rte_errno, EINVAL);
+}
+
+int
+main(int argc, char **argv)
+{
+	char *eal_argv[] = {
+		argv[0], "--no-huge", "--no-pci", "--no-shconf", "-m", "512",
+		"--no-telemetry", "-l", "0", "--file-prefix=test_httpproxy",
+		"--log-level=lib.eal:error", NULL,
+	};
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_route_by_header_keepalive),
+		T(test_request_rewrite),
+		T(test_split_80_20_exact),
+		T(test_pipelined_in_order),
+		T(test_bodies_zero_copy),
+		T(test_gateway_responses),
+		T(test_smuggling_and_limits),
+		T(test_bad_params),
+#undef T
+	};
+
+	RTE_SET_USED(argc);
+	if (rte_eal_init((int)GW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0) {
+		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	pool = rte_pktmbuf_pool_create("test_httpproxy", 32767, 0, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

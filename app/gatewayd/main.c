@@ -47,18 +47,33 @@ eal_init(struct gatewayd *g, char *err, size_t err_len)
 	const struct gw_config *cfg = &g->cfg;
 	int n, rc;
 
-	n = snprintf(lcores, sizeof(lcores), "%u", cfg->control_lcore);
+	/* Lcore ids are logical: each runs on CPU (id mod online CPUs), so a
+	 * 2-worker test profile also runs on a 2-core machine (--lcores id@cpu). */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int ids[GW_CONFIG_MAX_WORKERS + 2], n_ids = 0;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	ids[n_ids++] = cfg->control_lcore;
 	for (unsigned int i = 0; i < cfg->n_workers; i++)
-		n += snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%u",
-			      cfg->worker_lcores[i]);
+		ids[n_ids++] = cfg->worker_lcores[i];
 	if (cfg->has_shadow_lcore)
-		snprintf(lcores + n, sizeof(lcores) - (size_t)n, ",%u",
-			 cfg->shadow_lcore);
+		ids[n_ids++] = cfg->shadow_lcore;
+	n = 0;
+	for (unsigned int i = 0; i < n_ids; i++) {
+		unsigned int cpu = ids[i] % (unsigned int)ncpu;
+
+		if (cpu != ids[i])
+			fprintf(stderr, "gatewayd: lcore %u runs on CPU %u (%ld CPUs online)\n",
+				ids[i], cpu, ncpu);
+		n += snprintf(lcores + n, sizeof(lcores) - (size_t)n, "%s%u@%u",
+			      i ? "," : "", ids[i], cpu);
+	}
 	snprintf(main_lcore, sizeof(main_lcore), "%u", cfg->control_lcore);
 
 	g->eal_argc = 0;
 	eal_arg(g, prog);
-	eal_arg(g, "-l");
+	eal_arg(g, "--lcores");
 	eal_arg(g, lcores);
 	eal_arg(g, "--main-lcore");
 	eal_arg(g, main_lcore);

@@ -157,17 +157,32 @@ if "error" in d:
 print("%.0f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))'
 }
 
+# iperf NAME ARGS...: Mbit/s of one iperf3 run through 10.10.1.1:9100; a
+# failed run (iperf3 sometimes loses its control connection) is retried
+# twice, a second apart.
+iperf() {
+	local name=$1 try out; shift
+	for try in 1 2 3; do
+		if out=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
+			iperf3 -c "$GW_IP" -p 9100 -t "$DURATION" -J "$@" | iperf_mbps); then
+			printf '%s\n' "$out"
+			return 0
+		fi
+		log "$name: iperf3 $* failed (try $try of 3)"
+		sleep 1
+	done
+	return 1
+}
+
 # measure NAME: the three figures through whatever listens on 10.10.1.1.
 measure() {
 	local name=$1 out
 	log "$name: bulk up ($DURATION s)"
-	UP[$name]=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
-		iperf3 -c "$GW_IP" -p 9100 -t "$DURATION" -J | iperf_mbps) ||
-		die "$name: iperf3 (up) failed"
+	UP[$name]=$(iperf "$name") || die "$name: iperf3 (up) failed"
+	sleep 1
 	log "$name: bulk down ($DURATION s)"
-	DOWN[$name]=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
-		iperf3 -c "$GW_IP" -p 9100 -t "$DURATION" -R -J | iperf_mbps) ||
-		die "$name: iperf3 (down) failed"
+	DOWN[$name]=$(iperf "$name" -R) || die "$name: iperf3 (down) failed"
+	sleep 1
 	log "$name: new connections per second ($DURATION s, $CONC at a time)"
 	out=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" \
 		"$CPS" -H "$GW_IP" -p 9500 -c "$CONC" -t "$DURATION") ||

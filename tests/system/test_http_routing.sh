@@ -9,9 +9,9 @@
 #     with upstream cluster outbound|8000|v1|httpbin;
 #   - virtual-service-reviews-test-v2.yaml: `end-user: jason` reaches v2,
 #     others v1, also alternating on one keep-alive connection;
-#   - virtual-service-reviews-80-20.yaml: 1,000 requests split exactly
-#     800/200 (one worker; with two, each worker's share is exact, and the
-#     sum is checked within the workers' rounding);
+#   - virtual-service-reviews-80-20.yaml: 1,000 requests on one keep-alive
+#     connection (so one worker routes them all, whatever the profile) split
+#     exactly 800/200;
 #   - gateway responses: 404 NR, 503 UH, 502 UF, 504 UT with their flags
 #     in the access log;
 #   - gatewayd stops cleanly.

@@ -8,7 +8,7 @@
 # (unharmed), and once they are closed new connections succeed again.
 #
 # Usage: tests/system/test_l4_limits.sh [--help]   (root; about 1 minute)
-# Environment: GW_L4_PROFILE (1w or 2w, see test_l4_proxy.sh), GW_CONFIG,
+# Environment: GW_L4_PROFILE (1w or 2w, see wip_l4_proxy.sh), GW_CONFIG,
 # and those of tests/system/lib.sh.
 set -euo pipefail
 

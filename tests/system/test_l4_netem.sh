@@ -21,7 +21,7 @@
 # semantics).
 #
 # Usage: tests/system/test_l4_netem.sh [--help]   (root; about 5 minutes)
-# Environment: GW_L4_PROFILE (1w or 2w, see test_l4_proxy.sh), GW_CONFIG,
+# Environment: GW_L4_PROFILE (1w or 2w, see wip_l4_proxy.sh), GW_CONFIG,
 # GW_L4_CONNS (200), GW_L4_PARALLEL (40), GW_L4_MAX (16777216),
 # GW_NETEM=wire to use the userspace netem even with sch_netem, and those
 # of tests/system/lib.sh.

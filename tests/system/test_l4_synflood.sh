@@ -9,7 +9,7 @@
 # a connection after the flood still works.
 #
 # Usage: tests/system/test_l4_synflood.sh [--help]   (root; about 1 minute)
-# Environment: GW_L4_PROFILE (1w or 2w, see test_l4_proxy.sh), GW_CONFIG,
+# Environment: GW_L4_PROFILE (1w or 2w, see wip_l4_proxy.sh), GW_CONFIG,
 # GW_SYN_COUNT (30000), GW_SYN_RATE (8000 per second), and those of
 # tests/system/lib.sh.
 set -euo pipefail

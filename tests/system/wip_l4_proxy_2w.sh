@@ -12,4 +12,4 @@ case ${1:-} in
 '') ;;
 *) echo "test_l4_proxy_2w.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
 esac
-GW_L4_PROFILE=2w exec "$(dirname "$0")/test_l4_proxy.sh"
+GW_L4_PROFILE=2w exec "$(dirname "$0")/wip_l4_proxy.sh"

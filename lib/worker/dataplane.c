@@ -200,7 +200,9 @@ worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 		.rcvbuf = 256 * 1024,
 		.sndbuf = 256 * 1024,
 		.reasm_segments = 4096,
-		.connect_timeout_ms = 5000,
+		/* Istio's default connectTimeout: under loss a SYN is retried at
+		 * 1, 3 and 7 s, so 5 s gave up on connections Linux would make. */
+		.connect_timeout_ms = 10000,
 		.tsc_hz = dp->tsc_hz,
 		.pool = dp->pool,
 		.n_ports = dp->n_ports,

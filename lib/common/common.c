@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,4 +36,27 @@ gw_err(char *buf, size_t len, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -GW_ECONFIG;
+}
+
+int
+gw_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size,
+	      uint32_t first_cap)
+{
+	uint32_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : first_cap;
+	while (ncap < need) {
+		if (ncap > UINT32_MAX / 2)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	p = realloc(*arr, (size_t)ncap * size);
+	if (p == NULL)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
 }

@@ -41,4 +41,12 @@ const char *gw_strerror(int code);
 int gw_err(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/**
+ * Grow a heap array (control-plane builders only) so that it holds at
+ * least @p need elements of @p size bytes: capacity starts at
+ * @p first_cap and doubles. 0, or -ENOMEM with the array unchanged.
+ */
+int gw_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size,
+		  uint32_t first_cap);
+
 #endif /* GW_COMMON_H */

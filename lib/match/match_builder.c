@@ -16,23 +16,7 @@
 int
 match_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 {
-	uint32_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > UINT32_MAX / 2)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	p = realloc(*arr, (size_t)ncap * size);
-	if (p == NULL)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
+	return gw_array_grow(arr, cap, need, size, 16);
 }
 
 void

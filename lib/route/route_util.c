@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_common.h"
 #include "route_private.h"
 
 #define ARENA_CHUNK (64 * 1024)
@@ -151,21 +152,5 @@ rt_hindex_free(struct rt_hindex *h)
 int
 rt_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 {
-	uint32_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 8;
-	while (ncap < need) {
-		if (ncap > UINT32_MAX / 2)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	p = realloc(*arr, (size_t)ncap * size);
-	if (p == NULL)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
+	return gw_array_grow(arr, cap, need, size, 8);
 }

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -376,6 +377,11 @@ test_concurrent_readers(void **state)
 		assert_int_equal(pthread_create(&th[i], NULL, runner_main,
 						&r[i]), 0);
 	}
+	/* Publish only once every reader runs, so that on a loaded machine a
+	 * reader the scheduler starts late still overlaps the publications. */
+	for (unsigned int i = 0; i < N_WORKERS; i++)
+		while (__atomic_load_n(&r[i].loops, __ATOMIC_RELAXED) == 0)
+			sched_yield();
 	while (published < 300) {
 		struct gw_route_snapshot *s = routes();
 

@@ -77,6 +77,9 @@ for cmd in iperf3 haproxy nginx taskset ethtool; do
 	command -v "$cmd" >/dev/null || die "$cmd missing: run tools/setup.sh"
 done
 [ -r "$NGINX_STREAM" ] || die "nginx's stream module missing (libnginx-mod-stream): run tools/setup.sh"
+# shellcheck source=tools/topology-lock.sh
+. "$ROOT/tools/topology-lock.sh"
+gw_topology_lock || die "the demo topology stays busy"
 if ip netns list 2>/dev/null | grep -q '^gw-'; then
 	die "a gw-* topology exists (another test or demo?); tools/demo.sh down first"
 fi
@@ -101,6 +104,7 @@ cleanup() {
 	"$ROOT/tools/demo.sh" down >"$TMP/demo-down.log" 2>&1 ||
 		log "tools/demo.sh down failed: $(tail -n 3 "$TMP/demo-down.log")"
 	if [ "$rc" -eq 0 ]; then rm -rf "$TMP"; else log "logs kept in $TMP"; fi
+	gw_topology_unlock
 	exit "$rc"
 }
 trap cleanup EXIT

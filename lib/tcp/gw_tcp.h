@@ -219,8 +219,9 @@ void gw_tcp_input(struct gw_tcp_stack *s, unsigned int port_index,
 
 /**
  * Which worker owns the connection of this segment (software steering for
- * ports without RSS): the receiving worker for listener ports, the
- * worker encoded in the local port for upstream connections.
+ * ports without RSS): a hash of the client's address and ports for
+ * listener ports, the worker encoded in the local port for upstream
+ * connections.
  */
 unsigned int gw_tcp_owner(const struct gw_tcp_stack *s, const struct rte_mbuf *m,
 			  const struct gw_net_result *res);

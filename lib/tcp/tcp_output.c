@@ -663,6 +663,18 @@ sent_bookkeeping(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
 		tcp_rtx_arm(c);
 }
 
+/* Sequence number for a pure ACK: snd_max, unless the peer has shrunk its
+ * window below it, in which case the right edge of that window. An ACK
+ * beyond the peer's window is dropped unread (RFC 9293 3.10.7.4), which
+ * stalls a peer waiting for it; Linux's tcp_acceptable_seq() does the same. */
+static inline uint32_t
+ack_seq(const struct gw_tcp_conn *c)
+{
+	uint32_t wnd_end = c->snd_una + c->snd_wnd;
+
+	return gw_seq_lt(wnd_end, c->snd_max) ? wnd_end : c->snd_max;
+}
+
 /* Retransmit the first unacknowledged segment (fast retransmit, NewReno
  * partial ACK), whatever the window says. */
 static void
@@ -697,7 +709,7 @@ tcp_output(struct gw_tcp_conn *c)
 		return;
 	case GW_TCP_TIME_WAIT:
 		if (c->flags & TCP_CF_ACK_NOW)
-			tcp_send_ctl(c, c->snd_max, TCP_ACK);
+			tcp_send_ctl(c, ack_seq(c), TCP_ACK);
 		return;
 	case GW_TCP_CLOSED:
 	case GW_TCP_LISTEN:
@@ -709,7 +721,7 @@ tcp_output(struct gw_tcp_conn *c)
 
 	while (c->dupacks_owed != 0) {
 		c->dupacks_owed--;
-		tcp_send_ctl(c, c->snd_max, TCP_ACK);
+		tcp_send_ctl(c, ack_seq(c), TCP_ACK);
 	}
 	if (c->flags & TCP_CF_RTX_HEAD) {
 		c->flags &= ~TCP_CF_RTX_HEAD;
@@ -744,7 +756,7 @@ tcp_output(struct gw_tcp_conn *c)
 			break;
 	}
 	if (c->flags & TCP_CF_ACK_NOW)
-		tcp_send_ctl(c, c->snd_max, TCP_ACK);
+		tcp_send_ctl(c, ack_seq(c), TCP_ACK);
 
 	/* Data waits, the peer's window is shut and nothing is in flight to
 	 * bring an update: probe it. */

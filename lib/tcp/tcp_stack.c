@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <rte_jhash.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -822,8 +823,19 @@ gw_tcp_owner(const struct gw_tcp_stack *s, const struct rte_mbuf *m,
 
 	memcpy(&dst, ip + 16, 4);
 	if (tcp_listener_find((struct gw_tcp_stack *)(uintptr_t)s, dst, dport)
-	    != NULL)
-		return s->p.worker_id;
+	    != NULL) {
+		/* Client connections: by a hash of the client's address and
+		 * ports, not by the receiving queue. Software spreading
+		 * (af_packet fanout) may re-pick a flow's queue mid-connection
+		 * (Linux rehashes a socket's txhash on retransmission), and a
+		 * worker that is handed a connection it does not hold can
+		 * only reset it. */
+		uint32_t src;
+		uint16_t sport = (uint16_t)(th[0] << 8 | th[1]);
+
+		memcpy(&src, ip + 12, 4);
+		return rte_jhash_3words(src, sport, dport, 0) % s->p.n_workers;
+	}
 	return dport % s->p.n_workers;
 }
 

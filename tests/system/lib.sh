@@ -15,6 +15,10 @@
 #   GW_START_TIMEOUT   seconds gw_start waits for the ready line (30)
 #   GW_KEEP_TOPOLOGY=1 leave the demo topology up at exit (debugging)
 #   GW_KEEP_TMP=1      keep $GW_TMP even when every check passed
+#   GW_TOPOLOGY_LOCK   lock serialising every user of the demo topology
+#                      (tools/topology-lock.sh; tools/bench-*.sh take it
+#                      too): a second test waits instead of tearing down
+#                      the first one's namespaces
 set -euo pipefail
 
 GW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -38,6 +42,12 @@ GW_CHECKS=0
 GW_FAILED=0
 
 cd "$GW_ROOT"
+
+# One demo topology per machine: wait for whoever holds it; gw_cleanup
+# releases it.
+# shellcheck source=tools/topology-lock.sh
+. "$GW_ROOT/tools/topology-lock.sh"
+gw_topology_lock || exit 1
 
 # ------------------------------------------------------------------ output
 diag() { printf '# %s\n' "$*"; }
@@ -312,6 +322,7 @@ gw_cleanup() {
 	else
 		diag "logs kept in $GW_TMP"
 	fi
+	gw_topology_unlock
 	exit "$rc"
 }
 trap gw_cleanup EXIT

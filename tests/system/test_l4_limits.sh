@@ -54,7 +54,7 @@ grep -q 'connections_per_worker: 64' "$CONFIG" || fail "$CONFIG must set connect
 
 refused_before=$(( $(gw_stat_or tcp.conns_refused_limit 0) + $(gw_stat_or l4.no_session 0) ))
 summary=$(l4_tool "$CLIENT" limits --host "$GW_IP" --port 9000 --hold "$HOLD" \
-	--extra "$EXTRA" --conn-timeout 3 --settle 3 --timeout 240 2>"$GW_TMP/limits.err") ||
+	--extra "$EXTRA" --conn-timeout 2 --settle 3 --timeout 400 2>"$GW_TMP/limits.err") ||
 	fail "l4_tool limits failed: $(tail -n 5 "$GW_TMP/limits.err")"
 diag "limits: $summary"
 field() { "$GW_PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$summary" "$1"; }

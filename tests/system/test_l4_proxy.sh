@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/system/wip_l4_proxy.sh: the L4 proxy (Istio tcp routes) between the
+# tests/system/test_l4_proxy.sh: the L4 proxy (Istio tcp routes) between the
 # kernel's TCP in the client namespace and echo servers in both backend
 # namespaces of the demo topology:
 #   - 200 connections carrying 1 KiB to 16 MiB each way, 20 at a time:
@@ -13,7 +13,7 @@
 #     SYN cookies, resets, copied bytes, L4 sessions and bytes);
 #   - gatewayd stops cleanly.
 #
-# Usage: tests/system/wip_l4_proxy.sh [--help]   (root; about 2 minutes)
+# Usage: tests/system/test_l4_proxy.sh [--help]   (root; about 2 minutes)
 # Environment:
 #   GW_L4_PROFILE  1w (default: AF_XDP, one worker) or 2w (AF_PACKET, two
 #                  workers, veths with two queues)
@@ -26,7 +26,7 @@ set -euo pipefail
 case ${1:-} in
 -h|--help) sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
 '') ;;
-*) echo "wip_l4_proxy.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+*) echo "test_l4_proxy.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
 esac
 
 # shellcheck source=tests/system/lib.sh

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# tests/system/wip_l4_limits_2w.sh: tests/system/test_l4_limits.sh with two
+# tests/system/test_l4_proxy_2w.sh: tests/system/test_l4_proxy.sh with two
 # workers (GW_L4_PROFILE=2w: AF_PACKET with two queue pairs per port, veths
 # with two queues, tests/system/configs/l4-af_packet-2w.yaml).
 #
-# Usage: tests/system/wip_l4_limits_2w.sh [--help]   (root)
+# Usage: tests/system/test_l4_proxy_2w.sh [--help]   (root)
 set -euo pipefail
 
 case ${1:-} in
 -h|--help) sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
 '') ;;
-*) echo "wip_l4_limits_2w.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+*) echo "test_l4_proxy_2w.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
 esac
-GW_L4_PROFILE=2w exec "$(dirname "$0")/test_l4_limits.sh"
+GW_L4_PROFILE=2w exec "$(dirname "$0")/test_l4_proxy.sh"

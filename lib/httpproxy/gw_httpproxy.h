@@ -60,6 +60,16 @@ struct gw_http_proxy_params {
 	unsigned int worker_id;
 	gw_http_snapshot_fn snapshot;    /**< required */
 	void *snapshot_arg;
+	/**
+	 * Optional: keep @p snap, the last value snapshot() returned, past
+	 * the worker's next quiescent report, for a request in flight; a
+	 * token for snapshot_release(), or NULL when it cannot be held.
+	 * Without a hold, a response's header operations are skipped once
+	 * the snapshot has changed.
+	 */
+	const void *(*snapshot_hold)(void *arg,
+				     const struct gw_route_snapshot *snap);
+	void (*snapshot_release)(void *arg, const void *token);
 	struct rte_mempool *pool;        /**< fresh head segments and indirect mbufs */
 	uint32_t max_sessions;           /**< client connections; as many upstream slots */
 	/** The stack's ports and their roles (enum gw_port_role bits). */

@@ -141,8 +141,11 @@ struct hp_session {
 	uint16_t listener_port;
 	uint32_t client_ip;
 	/* Response header operations of the route and destination; valid
-	 * while the snapshot they came from is in force (checked by pointer). */
+	 * while snap_hold keeps their snapshot (taken when the request is
+	 * routed, released when the exchange ends). Without a hold they are
+	 * used only while that snapshot is still in force. */
 	const struct gw_route_snapshot *snap;
+	const void *snap_hold;
 	const struct gw_header_ops *resp_ops[HP_HEADER_OPS];
 	uint64_t start_tsc;              /* request head parsed */
 	uint64_t upstream_tsc;           /* head handed to the upstream */
@@ -160,6 +163,9 @@ struct gw_http_proxy {
 	unsigned int worker_id;
 	gw_http_snapshot_fn snapshot;
 	void *snapshot_arg;
+	const void *(*snapshot_hold)(void *arg,
+				     const struct gw_route_snapshot *snap);
+	void (*snapshot_release)(void *arg, const void *token);
 	struct rte_mempool *pool;
 	uint64_t tsc_hz;
 	uint64_t now;

@@ -246,11 +246,25 @@ timer_update(struct hp_session *s)
 
 /* ---- session life ---- */
 
+/* The request's snapshot is of no more use to this session. */
+static void
+snapshot_unhold(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+
+	if (s->snap_hold != NULL)
+		px->snapshot_release(px->snapshot_arg, s->snap_hold);
+	s->snap_hold = NULL;
+	s->snap = NULL;
+	s->resp_ops[0] = s->resp_ops[1] = NULL;
+}
+
 static void
 session_release(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
 
+	snapshot_unhold(s);
 	s->route_deadline = 0;
 	s->connect_deadline = 0;
 	timer_update(s);
@@ -398,8 +412,7 @@ request_begin(struct hp_session *s)
 	s->resp_head_sent = false;
 	s->resp_got_bytes = false;
 	s->timeout_tsc = 0;
-	s->snap = NULL;
-	s->resp_ops[0] = s->resp_ops[1] = NULL;
+	snapshot_unhold(s);
 	s->http10 = h->version_minor == 0;
 	s->keep_alive = h->keep_alive;
 	if (!s->keep_alive)
@@ -475,6 +488,8 @@ request_begin(struct hp_session *s)
 		s->resp_ops[1] = &dst->headers->response;
 	}
 	s->snap = snap;
+	if (px->snapshot_hold != NULL)
+		s->snap_hold = px->snapshot_hold(px->snapshot_arg, snap);
 
 	pool = cl->connection_pool;
 	u = hp_upstream_pool_get(px, ep->addr.v4, ep->port);
@@ -691,9 +706,10 @@ response_head(struct hp_session *s)
 			s->close_after = true;
 		if (!h->keep_alive && s->up != NULL)
 			s->up->no_reuse = true;
-		/* header operations come from the snapshot of the request;
-		 * after a swap they may be gone, so they are skipped */
-		if (s->snap != NULL && s->snap == px->snapshot(px->snapshot_arg))
+		/* header operations come from the snapshot of the request:
+		 * held, or (no hold) skipped once it is no longer in force */
+		if (s->snap_hold != NULL ||
+		    (s->snap != NULL && s->snap == px->snapshot(px->snapshot_arg)))
 			ops = s->resp_ops;
 	}
 	hp_writer_init(&w, px->pool);
@@ -920,6 +936,7 @@ exchange_end(struct hp_session *s)
 	px->stats.responses++;
 	count_status(px, s->status);
 	hp_log_emit(s, NULL);
+	snapshot_unhold(s);
 	s->route_deadline = 0;
 	s->connect_deadline = 0;
 	timer_update(s);
@@ -1232,6 +1249,10 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 	px->worker_id = p->worker_id;
 	px->snapshot = p->snapshot;
 	px->snapshot_arg = p->snapshot_arg;
+	if (p->snapshot_hold != NULL && p->snapshot_release != NULL) {
+		px->snapshot_hold = p->snapshot_hold;
+		px->snapshot_release = p->snapshot_release;
+	}
 	px->pool = p->pool;
 	px->tsc_hz = p->tsc_hz != 0 ? p->tsc_hz : rte_get_tsc_hz();
 	px->now = p->start_tsc != 0 ? p->start_tsc : rte_rdtsc();

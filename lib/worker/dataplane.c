@@ -107,6 +107,36 @@ worker_l4_create(struct gw_dataplane *dp, struct gw_worker *w,
 	return 0;
 }
 
+/* The HTTP proxy's view of the snapshot: remembers which one it handed
+ * out, so that a request in flight can hold exactly that one. */
+static const struct gw_route_snapshot *
+http_snapshot(void *arg)
+{
+	struct gw_worker *w = arg;
+
+	w->http_snap = gw_snapshot_current(w->dp->snapshots);
+	return w->http_snap != NULL ? w->http_snap->routes : NULL;
+}
+
+static const void *
+http_snapshot_hold(void *arg, const struct gw_route_snapshot *routes)
+{
+	struct gw_worker *w = arg;
+
+	if (w->http_snap == NULL || w->http_snap->routes != routes)
+		return NULL;
+	gw_snapshot_hold(w->http_snap, w->id);
+	return w->http_snap;
+}
+
+static void
+http_snapshot_release(void *arg, const void *token)
+{
+	struct gw_worker *w = arg;
+
+	gw_snapshot_release(token, w->id);
+}
+
 /* The HTTP proxy listens on every HTTP listener of the snapshot in force. */
 static int
 worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
@@ -117,8 +147,10 @@ worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
 	struct gw_http_proxy_params p = {
 		.stack = w->tcp,
 		.worker_id = w->id,
-		.snapshot = l4_snapshot,
-		.snapshot_arg = dp,
+		.snapshot = http_snapshot,
+		.snapshot_arg = w,
+		.snapshot_hold = http_snapshot_hold,
+		.snapshot_release = http_snapshot_release,
 		.pool = dp->pool,
 		/* A session holds a client and (at most) one upstream
 		 * connection; bounded so that head buffers stay modest. */

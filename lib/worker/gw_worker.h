@@ -87,6 +87,8 @@ struct gw_worker {
 	struct gw_tcp_stack *tcp;     /**< this worker's TCP connections */
 	struct gw_l4_proxy *l4;       /**< TCP listeners: Istio `tcp` routes */
 	struct gw_http_proxy *http;   /**< HTTP listeners: Istio `http` routes */
+	/** The snapshot last handed to the HTTP proxy (for its holds). */
+	const struct gw_snapshot *http_snap;
 	/** Segments other workers received for our connections (SP/SC each). */
 	struct rte_ring *handoff_in[GW_CONFIG_MAX_WORKERS];
 	uint64_t next_drain_tsc;

@@ -150,6 +150,9 @@ struct harness {
 	struct gw_http_proxy *px;
 	struct gw_model_store *store;
 	struct gw_route_snapshot *snap;
+	struct gw_route_snapshot *retired;  /* swapped out by swap_on_hold */
+	bool swap_on_hold;                  /* publish a new snapshot at routing */
+	int holds;                          /* snapshot holds outstanding */
 	uint64_t now;
 	struct frame wire[WIRE_MAX];
 	uint32_t w_head, w_tail;
@@ -498,6 +501,32 @@ snapshot_get(void *arg)
 	return ((struct harness *)arg)->snap;
 }
 
+static struct gw_route_snapshot *snapshot_build(void);
+
+/* Hold callbacks; with swap_on_hold, a new snapshot is "published" right
+ * after the request is routed, as the control lcore may do. */
+static const void *
+snapshot_hold(void *arg, const struct gw_route_snapshot *snap)
+{
+	struct harness *h = arg;
+
+	h->holds++;
+	if (h->swap_on_hold && h->retired == NULL) {
+		h->retired = h->snap;
+		h->snap = snapshot_build();
+	}
+	return snap;
+}
+
+static void
+snapshot_release(void *arg, const void *token)
+{
+	struct harness *h = arg;
+
+	assert_non_null(token);
+	h->holds--;
+}
+
 static void
 step(void)
 {
@@ -679,16 +708,28 @@ stack_new(struct node *nd)
 	return s;
 }
 
-static int
-setup(void **state)
+static struct gw_route_snapshot *
+snapshot_build(void)
 {
-	static const uint32_t roles[2] = {GW_ROLE_DOWNSTREAM, GW_ROLE_UPSTREAM};
 	struct gw_route_build_params rp = {
 		.listener_ports = listen_ports,
 		.n_listener_ports = GW_ARRAY_SIZE(listen_ports),
 		.n_workers = 1,
 		.seed = 1,
 	};
+	struct gw_route_snapshot *snap;
+	char err[1024];
+
+	snap = gw_route_snapshot_build(H->store, &rp, err, sizeof(err));
+	if (snap == NULL)
+		fail_msg("%s", err);
+	return snap;
+}
+
+static int
+setup(void **state)
+{
+	static const uint32_t roles[2] = {GW_ROLE_DOWNSTREAM, GW_ROLE_UPSTREAM};
 	struct gw_http_proxy_params pp;
 	struct gw_model_set *set;
 	char err[1024];
@@ -704,9 +745,7 @@ setup(void **state)
 	    gw_model_store_apply(H->store, set, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	gw_model_set_free(set);
-	H->snap = gw_route_snapshot_build(H->store, &rp, err, sizeof(err));
-	if (H->snap == NULL)
-		fail_msg("%s", err);
+	H->snap = snapshot_build();
 
 	node_port(&H->nodes[N_CLIENT], IP4(10, 10, 1, 2), 1);
 	node_port(&H->nodes[N_PROXY], IP4(10, 10, 1, 1), 2);
@@ -722,6 +761,8 @@ setup(void **state)
 	pp.stack = H->nodes[N_PROXY].s;
 	pp.snapshot = snapshot_get;
 	pp.snapshot_arg = H;
+	pp.snapshot_hold = snapshot_hold;
+	pp.snapshot_release = snapshot_release;
 	pp.pool = pool;
 	pp.max_sessions = 64;
 	pp.n_ports = 2;
@@ -752,6 +793,7 @@ teardown(void **state)
 	}
 	buf_free(&H->last_request);
 	gw_route_snapshot_free(H->snap);
+	gw_route_snapshot_free(H->retired);
 	gw_model_store_free(H->store);
 	/* every mbuf came back: nothing leaked through the proxy */
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
@@ -860,6 +902,29 @@ test_request_rewrite(void **state)
 	/* the head is the only thing copied */
 	assert_true(pstats()->copied_bytes < 1024);
 	responses_free(r, 1);
+}
+
+/* A snapshot published while a request is in flight: the response still
+ * gets its route's header operations (the request holds its snapshot),
+ * and every hold is released when the exchange ends. */
+static void
+test_snapshot_held_in_flight(void **state)
+{
+	struct response r[2] = {0};
+	struct app *c;
+
+	RTE_SET_USED(state);
+	H->swap_on_hold = true;
+	c = client_open();
+	client_send(c, "GET /a HTTP/1.1\r\nHost: svc.test\r\n\r\n"
+		    "GET /b HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 2, 2000), 2);
+	assert_non_null(H->retired);
+	assert_int_equal(r[0].status, 200);
+	assert_non_null(strstr(r[0].head, "x-route: default"));
+	assert_non_null(strstr(r[1].head, "x-route: default"));
+	assert_int_equal(H->holds, 0);
+	responses_free(r, 2);
 }
 
 static void
@@ -1083,6 +1148,7 @@ main(int argc, char **argv)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_route_by_header_keepalive),
 		T(test_request_rewrite),
+		T(test_snapshot_held_in_flight),
 		T(test_split_80_20_exact),
 		T(test_pipelined_in_order),
 		T(test_bodies_zero_copy),

@@ -660,18 +660,37 @@ test_source_port_and_owner(void **state)
 			rte_pktmbuf_free(m);
 		}
 	}
-	/* Listener ports belong to the receiving worker. */
+	/* Client connections to a listener: owned by a hash of the client's
+	 * address and ports, whichever queue the segment arrived on, the
+	 * same worker for every segment of the flow, spread over workers. */
 	gw_tcp_listen(f->s, 0, 8081, app_accept, &f->app);
 	{
-		struct gw_net_result res;
-		struct rte_mbuf *m = frame_make(PEER_IP, 5001, OUR_IP, 8081, 1, 0,
-						TCP_SYN, 100, NULL, 0, NULL, 0,
-						&res);
+		unsigned int per_worker[4] = { 0 };
 
-		assert_int_equal(gw_tcp_owner(f->s, m, &res), 3);
-		rte_pktmbuf_free(m);
-		m = frame_make(PEER_IP, 5001, OUR_IP, 8082, 1, 0, TCP_SYN, 100,
-			       NULL, 0, NULL, 0, &res);
+		for (uint16_t sport = 5000; sport < 5400; sport++) {
+			struct gw_net_result res;
+			struct rte_mbuf *m = frame_make(PEER_IP, sport, OUR_IP,
+				8081, 1, 0, TCP_SYN, 100, NULL, 0, NULL, 0, &res);
+			unsigned int owner = gw_tcp_owner(f->s, m, &res);
+
+			rte_pktmbuf_free(m);
+			assert_true(owner < 4);
+			per_worker[owner]++;
+			m = frame_make(PEER_IP, sport, OUR_IP, 8081, 2, 77,
+				       TCP_ACK, 100, NULL, 0, "x", 1, &res);
+			assert_int_equal(gw_tcp_owner(f->s, m, &res), owner);
+			rte_pktmbuf_free(m);
+		}
+		for (unsigned int w = 0; w < 4; w++)
+			assert_true(per_worker[w] > 50);
+	}
+	/* Other ports: the worker encoded in our local port. */
+	{
+		struct gw_net_result res;
+		struct rte_mbuf *m = frame_make(PEER_IP, 5001, OUR_IP, 8082, 1,
+						0, TCP_SYN, 100, NULL, 0, NULL,
+						0, &res);
+
 		assert_int_equal(gw_tcp_owner(f->s, m, &res), 8082 % 4);
 		rte_pktmbuf_free(m);
 	}

@@ -20,6 +20,24 @@
 #define GW_PORT_RX_DESC 1024
 #define GW_PORT_TX_DESC 1024
 
+/** Largest RSS redirection table the gateway mirrors in software. */
+#define GW_PORT_RETA_MAX 512
+/** Toeplitz key length the gateway uses (the common 40 bytes). */
+#define GW_PORT_RSS_KEY_LEN 40
+
+/**
+ * The NIC's receive-side scaling as the gateway predicts it: the Toeplitz
+ * key and the redirection table it programmed. Only for ports whose
+ * spreading is the hardware's Toeplitz hash (PCI NICs); software spreading
+ * (af_packet fanout, tap queues) is not predictable and leaves this off.
+ */
+struct gw_port_rss {
+	bool enabled;
+	uint16_t reta_size;                    /**< entries used */
+	uint8_t key[GW_PORT_RSS_KEY_LEN];
+	uint16_t reta[GW_PORT_RETA_MAX];       /**< hash % reta_size -> queue */
+};
+
 /** A configured and started port. */
 struct gw_port {
 	char name[GW_CONFIG_NAME_LEN];   /**< from the bootstrap ("down0") */
@@ -31,6 +49,7 @@ struct gw_port {
 	bool tx_multi_seg;               /**< sends mbuf chains (zero-copy TX) */
 	uint16_t tx_max_segs;            /**< most mbufs per frame (0: no limit known) */
 	uint16_t mtu;                    /**< IP MTU in use */
+	struct gw_port_rss rss;          /**< hardware steering, when predictable */
 	bool configured;                 /**< must be closed */
 	bool started;                    /**< must be stopped */
 	struct gw_net_iface iface;       /**< MAC and addresses, for lib/net */
@@ -57,6 +76,22 @@ int gw_port_open_all(const struct gw_config *cfg, uint16_t n_queues,
 
 /** Stop and close every started port of @p ports (@p n entries). */
 void gw_port_close_all(struct gw_port *ports, unsigned int n);
+
+/**
+ * Fill @p rss for a Toeplitz NIC: @p key (GW_PORT_RSS_KEY_LEN bytes) and a
+ * redirection table of @p reta_size entries spreading hashes round robin
+ * over @p n_queues queues. -EINVAL for sizes out of range.
+ */
+int gw_port_rss_init(struct gw_port_rss *rss, const uint8_t *key,
+		     uint16_t reta_size, uint16_t n_queues);
+
+/**
+ * The queue on which the NIC delivers an IPv4 TCP segment from
+ * @p src_ip:@p sport to @p dst_ip:@p dport (host byte order), by the
+ * Toeplitz hash of that 4-tuple and the redirection table.
+ */
+uint16_t gw_port_rss_queue(const struct gw_port_rss *rss, uint32_t src_ip,
+			   uint32_t dst_ip, uint16_t sport, uint16_t dport);
 
 /** "aa:bb:cc:dd:ee:ff" into @p buf (at least 18 bytes). */
 const char *gw_port_mac_str(const uint8_t mac[6], char *buf);

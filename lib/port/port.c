@@ -38,6 +38,44 @@ gw_port_eal_args(const struct gw_config *cfg, char **argv, int argc, int cap)
 	return argc;
 }
 
+/* With several queues on a PCI NIC that hashes TCP flows (Toeplitz), read
+ * its key and program a round-robin redirection table, so that the queue
+ * of any 4-tuple can be predicted (gw_port_rss_queue()). Anything else,
+ * vdevs included (af_packet fanout and tap queues spread flows by the
+ * kernel's own hash), keeps rss.enabled false: software hand-off. */
+static void
+port_rss_setup(const struct gw_config_port *cp, struct gw_port *port,
+	       const struct rte_eth_dev_info *info, uint16_t n_queues)
+{
+	struct rte_eth_rss_reta_entry64 reta[GW_PORT_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	uint8_t key[GW_PORT_RSS_KEY_LEN];
+	struct rte_eth_rss_conf rc = {
+		.rss_key = key,
+		.rss_key_len = sizeof(key),
+	};
+	uint16_t size = info->reta_size;
+
+	if (cp->is_vdev || n_queues < 2 ||
+	    !(info->flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) ||
+	    info->hash_key_size != GW_PORT_RSS_KEY_LEN ||
+	    size == 0 || size > GW_PORT_RETA_MAX ||
+	    size % RTE_ETH_RETA_GROUP_SIZE != 0)
+		return;
+	if (rte_eth_dev_rss_hash_conf_get(port->port_id, &rc) != 0 ||
+	    !(rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP))
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t i = 0; i < size; i++) {
+		struct rte_eth_rss_reta_entry64 *g = &reta[i / RTE_ETH_RETA_GROUP_SIZE];
+
+		g->mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		g->reta[i % RTE_ETH_RETA_GROUP_SIZE] = (uint16_t)(i % n_queues);
+	}
+	if (rte_eth_dev_rss_reta_update(port->port_id, reta, size) != 0)
+		return;
+	gw_port_rss_init(&port->rss, key, size, n_queues);
+}
+
 /* The ethdev name of a device string: a vdev's name is what precedes the
  * first comma ("net_af_xdp0,iface=x" -> "net_af_xdp0"); a PCI device is
  * named by its full domain:bus:dev.fn address. */
@@ -150,6 +188,7 @@ port_open(const struct gw_config_port *cp, uint16_t n_queues,
 			      cp->name, strerror(-rc));
 	port->started = true;
 	port->n_queues = n_queues;
+	port_rss_setup(cp, port, &info, n_queues);
 
 	if (rte_eth_dev_get_mtu(pid, &port->mtu) != 0 || port->mtu == 0)
 		port->mtu = cp->mtu != 0 ? cp->mtu : RTE_ETHER_MTU;

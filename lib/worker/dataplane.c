@@ -219,6 +219,24 @@ dataplane_vips_init(struct gw_dataplane *dp, const struct gw_route_snapshot *sna
 	}
 }
 
+/* Source ports for the connections a worker opens: on a port with
+ * predictable hardware RSS, one whose reply 4-tuple hashes to the worker's
+ * own queue (no hand-off ever); elsewhere the port number encodes the
+ * worker (port % n_workers), which gw_tcp_owner() decodes. */
+static bool
+tcp_src_port_ok(void *arg, unsigned int port_index, uint32_t local_ip,
+		uint16_t local_port, uint32_t remote_ip, uint16_t remote_port)
+{
+	const struct gw_worker *w = arg;
+	const struct gw_port *p = &w->dp->ports[port_index];
+
+	if (p->rss.enabled)
+		return gw_port_rss_queue(&p->rss, rte_be_to_cpu_32(remote_ip),
+					 rte_be_to_cpu_32(local_ip), remote_port,
+					 local_port) == w->id;
+	return local_port % w->dp->n_workers == w->id;
+}
+
 static int
 worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 		  const struct gw_config *cfg, char *err, size_t err_len)
@@ -244,6 +262,11 @@ worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 	};
 	char name[RTE_RING_NAMESIZE];
 
+	for (unsigned int i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i].rss.enabled) {
+			p.src_port_ok = tcp_src_port_ok;
+			p.src_port_arg = w;
+		}
 	w->tcp = gw_tcp_stack_create(&p);
 	if (w->tcp == NULL)
 		return gw_err(err, err_len,

@@ -125,16 +125,18 @@ pending_drop(void *arg, void *pkt)
 	worker_drop(arg, pkt, GW_DROP_NEIGH_UNRESOLVED);
 }
 
-/* A segment goes to the worker that owns its connection: with RSS that is
- * already us; without it (af_packet fanout, one-queue vdevs) the owner is
- * found from the segment and handed the mbuf through its ring. */
+/* A segment goes to the worker that owns its connection: with predictable
+ * hardware RSS that is already us (client flows stay on their queue, and
+ * our source ports were chosen to hash to us); without it (af_packet
+ * fanout, tap queues) the owner is found from the segment and handed the
+ * mbuf through its ring. */
 static inline void
 tcp_dispatch(struct gw_worker *w, unsigned int pi, struct rte_mbuf *m,
 	     const struct gw_net_result *res)
 {
 	struct gw_dataplane *dp = w->dp;
 
-	if (dp->n_workers > 1) {
+	if (dp->n_workers > 1 && !dp->ports[pi].rss.enabled) {
 		unsigned int owner = gw_tcp_owner(w->tcp, m, res);
 
 		if (owner != w->id) {

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The admin listener's pages: readiness, counters, ports, neighbours.
- * Later issues add /stats/prometheus and more; each page is one row of
+ * The admin listener's pages: readiness, counters (also in Prometheus
+ * text format), ports, neighbours; each page is one row of
  * gatewayd_admin_routes.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
 #include <rte_ethdev.h>
 
 #include "gw_common.h"
+#include "gw_metrics.h"
 #include "gatewayd.h"
 #include "ctl.h"
+#include "telemetry.h"
 
 static void
 page_ready(void *ctx, const char *query, const char *body, size_t body_len,
@@ -23,17 +27,66 @@ page_ready(void *ctx, const char *query, const char *body, size_t body_len,
 	gw_admin_reply_printf(r, "LIVE\n");
 }
 
+/*
+ * The counters /stats prints and /stats/prometheus exposes, listed once:
+ * name, offset in the stats struct, and whether it is a gauge (a level,
+ * not a running total).
+ */
+struct counter_def {
+	const char *name;
+	size_t offset;
+	bool gauge;
+};
+
+#define W(f) { #f, offsetof(struct gw_worker_stats, f), false }
+static const struct counter_def worker_counters[] = {
+	W(rx_packets), W(rx_bytes), W(tx_packets), W(tx_bytes),
+	W(arp_replies), W(icmp_echo_replies), W(neigh_held),
+	W(neigh_released), W(ctl_tx_packets), W(idle_sleeps),
+	W(handoff_out), W(handoff_in),
+};
+#undef W
+
+#define T(f) { #f, offsetof(struct gw_tcp_stats, f), false }
+#define TG(f) { #f, offsetof(struct gw_tcp_stats, f), true }
+static const struct counter_def tcp_counters[] = {
+	T(active_opens), T(passive_opens), T(accepts_refused),
+	T(conns_refused_limit), TG(established), TG(conns), TG(timewait),
+	T(segs_in), T(segs_out), T(bytes_in), T(bytes_out),
+	T(retransmits), T(fast_retransmits), T(rto_timeouts),
+	T(out_of_order), T(reasm_dropped), T(dup_segments),
+	T(syncookies_sent), T(syncookies_ok), T(syncookies_failed),
+	T(resets_in), T(resets_out), T(challenge_acks),
+	T(bad_checksum), T(bad_segment), T(no_listener),
+	T(zero_window_probes), T(copied_bytes),
+};
+#undef T
+#undef TG
+
+/* struct rte_eth_stats, as port.NAME.* */
+#define P(f, label) { label, offsetof(struct rte_eth_stats, f), false }
+static const struct counter_def port_counters[] = {
+	P(ipackets, "rx_packets"), P(opackets, "tx_packets"),
+	P(ibytes, "rx_bytes"), P(obytes, "tx_bytes"),
+	P(imissed, "rx_missed"), P(ierrors, "rx_errors"),
+	P(oerrors, "tx_errors"), P(rx_nombuf, "rx_nombuf"),
+};
+#undef P
+
+static uint64_t
+counter_at(const void *stats, size_t offset)
+{
+	return *(const uint64_t *)(const void *)((const char *)stats + offset);
+}
+
 static void
 print_counters(struct gw_admin_reply *r, const char *prefix,
 	       const struct gw_worker_stats *s)
 {
-#define C(name) gw_admin_reply_printf(r, "%s.%s %lu\n", prefix, #name, \
-				      (unsigned long)s->name)
-	C(rx_packets); C(rx_bytes); C(tx_packets); C(tx_bytes);
-	C(arp_replies); C(icmp_echo_replies); C(neigh_held);
-	C(neigh_released); C(ctl_tx_packets); C(idle_sleeps);
-	C(handoff_out); C(handoff_in);
-#undef C
+	for (size_t i = 0; i < GW_ARRAY_SIZE(worker_counters); i++)
+		gw_admin_reply_printf(r, "%s.%s %lu\n", prefix,
+			worker_counters[i].name,
+			(unsigned long)counter_at(s, worker_counters[i].offset));
 	for (unsigned int i = 1; i < GW_DROP_REASON_MAX; i++)
 		gw_admin_reply_printf(r, "%s.drop.%s %lu\n", prefix,
 				      gw_drop_reason_name(i),
@@ -44,18 +97,10 @@ static void
 print_tcp_counters(struct gw_admin_reply *r, const char *prefix,
 		   const struct gw_tcp_stats *t)
 {
-#define T(name) gw_admin_reply_printf(r, "%s.tcp.%s %lu\n", prefix, #name, \
-				      (unsigned long)t->name)
-	T(active_opens); T(passive_opens); T(accepts_refused);
-	T(conns_refused_limit); T(established); T(conns); T(timewait);
-	T(segs_in); T(segs_out); T(bytes_in); T(bytes_out);
-	T(retransmits); T(fast_retransmits); T(rto_timeouts);
-	T(out_of_order); T(reasm_dropped); T(dup_segments);
-	T(syncookies_sent); T(syncookies_ok); T(syncookies_failed);
-	T(resets_in); T(resets_out); T(challenge_acks);
-	T(bad_checksum); T(bad_segment); T(no_listener);
-	T(zero_window_probes); T(copied_bytes);
-#undef T
+	for (size_t i = 0; i < GW_ARRAY_SIZE(tcp_counters); i++)
+		gw_admin_reply_printf(r, "%s.tcp.%s %lu\n", prefix,
+			tcp_counters[i].name,
+			(unsigned long)counter_at(t, tcp_counters[i].offset));
 }
 
 static void
@@ -88,6 +133,24 @@ print_http_counters(struct gw_admin_reply *r, const struct gw_dataplane *dp)
 	}
 }
 
+/* Mirroring: the shadow engine's counters and result parity (lib/shadow). */
+static void
+print_shadow_counters(struct gw_admin_reply *r, const struct gw_dataplane *dp)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (dp->shadow == NULL || (f = open_memstream(&text, &len)) == NULL)
+		return;
+	gw_shadow_stats_text(dp->shadow, f);
+	fprintf(f, "gateway.shadow.tx_drops %lu\n",
+		(unsigned long)dp->shadow_tx_drops);
+	if (fclose(f) == 0)
+		gw_admin_reply_printf(r, "%.*s", (int)len, text);
+	free(text);
+}
+
 static void
 page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 	   struct gw_admin_reply *r)
@@ -109,6 +172,7 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 			      (unsigned long)g->dp->arp_requests_sent);
 	gw_admin_reply_printf(r, "gateway.control_tx_drops %lu\n",
 			      (unsigned long)g->dp->event_ring_drops);
+	print_shadow_counters(r, g->dp);
 	for (unsigned int i = 0; i < g->dp->n_workers; i++) {
 		snprintf(prefix, sizeof(prefix), "worker.%u", i);
 		print_counters(r, prefix, &g->dp->workers[i]->stats);
@@ -120,15 +184,218 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 
 		if (rte_eth_stats_get(g->ports[i].port_id, &es) != 0)
 			continue;
-#define P(field, label) gw_admin_reply_printf(r, "port.%s.%s %lu\n", \
-			g->ports[i].name, label, (unsigned long)es.field)
-		P(ipackets, "rx_packets"); P(opackets, "tx_packets");
-		P(ibytes, "rx_bytes"); P(obytes, "tx_bytes");
-		P(imissed, "rx_missed"); P(ierrors, "rx_errors");
-		P(oerrors, "tx_errors"); P(rx_nombuf, "rx_nombuf");
-#undef P
+		for (size_t k = 0; k < GW_ARRAY_SIZE(port_counters); k++)
+			gw_admin_reply_printf(r, "port.%s.%s %lu\n",
+				g->ports[i].name, port_counters[k].name,
+				(unsigned long)counter_at(&es,
+						port_counters[k].offset));
 	}
 	gatewayd_ctl_stats_text(g, r);
+}
+
+/* ---- /stats/prometheus ---- */
+
+/* The per-worker gauges of the lib counter tables (the rest count up). */
+static bool
+lib_gauge(const char *name)
+{
+	return strcmp(name, "active") == 0 ||
+	       strcmp(name, "upstream_idle") == 0 ||
+	       strcmp(name, "upstream_active") == 0;
+}
+
+/* gateway_GROUP_NAME[_total] with its HELP and TYPE lines. */
+static void
+prom_family(FILE *f, char *buf, size_t len, const char *group,
+	    const char *name, bool gauge, const char *what)
+{
+	char help[160];
+
+	snprintf(buf, len, "gateway_%s_%s%s", group, name, gauge ? "" : "_total");
+	snprintf(help, sizeof(help), "%s %s (/stats: %s).", what, name,
+		 gauge ? "now" : "since start");
+	gw_prom_family(f, buf, gauge ? "gauge" : "counter", help);
+}
+
+typedef const void *(*worker_stats_fn)(const struct gw_worker *w);
+
+static const void *
+worker_stats(const struct gw_worker *w) { return &w->stats; }
+static const void *
+worker_tcp(const struct gw_worker *w) { return gw_tcp_stack_stats(w->tcp); }
+static const void *
+worker_http(const struct gw_worker *w) { return gw_http_proxy_stats(w->http); }
+static const void *
+worker_l4(const struct gw_worker *w) { return gw_l4_proxy_stats(w->l4); }
+
+/* One family per counter, one sample per worker (label worker="N"). */
+static void
+prom_per_worker(FILE *f, const struct gw_dataplane *dp, const char *group,
+		const char *what, const char *name, size_t offset, bool gauge,
+		worker_stats_fn get)
+{
+	char metric[96], id[12];
+	struct gw_prom_label l = { "worker", id };
+
+	prom_family(f, metric, sizeof(metric), group, name, gauge, what);
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		snprintf(id, sizeof(id), "%u", i);
+		gw_prom_sample(f, metric, &l, 1,
+			       counter_at(get(dp->workers[i]), offset));
+	}
+}
+
+static void
+prom_workers(FILE *f, const struct gw_dataplane *dp)
+{
+	struct gw_prom_label l[2] = { { "worker", NULL }, { "reason", NULL } };
+	char id[12];
+
+	for (size_t k = 0; k < GW_ARRAY_SIZE(worker_counters); k++)
+		prom_per_worker(f, dp, "worker", "Worker counter",
+				worker_counters[k].name, worker_counters[k].offset,
+				false, worker_stats);
+	gw_prom_family(f, "gateway_worker_drops_total", "counter",
+		       "Frames dropped by a worker, by reason (/stats: worker.N.drop.REASON).");
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		snprintf(id, sizeof(id), "%u", i);
+		l[0].value = id;
+		for (unsigned int r = 1; r < GW_DROP_REASON_MAX; r++) {
+			l[1].value = gw_drop_reason_name(r);
+			gw_prom_sample(f, "gateway_worker_drops_total", l, 2,
+				       dp->workers[i]->stats.drops[r]);
+		}
+	}
+	for (size_t k = 0; k < GW_ARRAY_SIZE(tcp_counters); k++)
+		prom_per_worker(f, dp, "tcp", "TCP", tcp_counters[k].name,
+				tcp_counters[k].offset, tcp_counters[k].gauge,
+				worker_tcp);
+	for (unsigned int k = 0; k < gw_http_proxy_n_counters; k++)
+		prom_per_worker(f, dp, "http", "HTTP proxy",
+				gw_http_proxy_counters[k].name,
+				gw_http_proxy_counters[k].offset,
+				lib_gauge(gw_http_proxy_counters[k].name), worker_http);
+	for (unsigned int k = 0; k < gw_l4_proxy_n_counters; k++)
+		prom_per_worker(f, dp, "l4", "L4 proxy",
+				gw_l4_proxy_counters[k].name,
+				gw_l4_proxy_counters[k].offset,
+				lib_gauge(gw_l4_proxy_counters[k].name), worker_l4);
+}
+
+/* Istio's request metrics and the tables' own bounds. */
+static int
+prom_istio(FILE *f, const struct gw_dataplane *dp)
+{
+	const struct gw_metrics_table *tables[GW_CONFIG_MAX_WORKERS];
+	struct gw_prom_label l = { "worker", NULL };
+	struct gw_metrics_agg agg;
+	char id[12];
+
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		tables[i] = dp->workers[i]->metrics;
+	if (gw_metrics_aggregate(tables, dp->n_workers, &agg) != 0)
+		return -ENOMEM;
+	gw_metrics_write_istio(f, &agg);
+	gw_metrics_agg_free(&agg);
+	gw_prom_family(f, "gateway_metrics_series", "gauge",
+		       "Istio metric series in a worker's table (at most "
+		       RTE_STR(GW_WORKER_METRICS_SERIES) ").");
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		snprintf(id, sizeof(id), "%u", i);
+		l.value = id;
+		gw_prom_sample(f, "gateway_metrics_series", &l, 1,
+			       gw_metrics_table_series(tables[i]));
+	}
+	gw_prom_family(f, "gateway_metrics_dropped_series_total", "counter",
+		       "Requests counted under the overflow series: the worker's table was full.");
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		snprintf(id, sizeof(id), "%u", i);
+		l.value = id;
+		gw_prom_sample(f, "gateway_metrics_dropped_series_total", &l, 1,
+			       gw_metrics_table_dropped_series(tables[i]));
+	}
+	return 0;
+}
+
+static void
+prom_ports(FILE *f, const struct gatewayd *g)
+{
+	struct rte_eth_stats es[GW_CONFIG_MAX_PORTS];
+	bool have[GW_CONFIG_MAX_PORTS];
+	struct gw_prom_label l = { "port", NULL };
+	char metric[96];
+
+	for (unsigned int i = 0; i < g->cfg.n_ports; i++)
+		have[i] = rte_eth_stats_get(g->ports[i].port_id, &es[i]) == 0;
+	for (size_t k = 0; k < GW_ARRAY_SIZE(port_counters); k++) {
+		prom_family(f, metric, sizeof(metric), "port",
+			    port_counters[k].name, false, "Port (ethdev)");
+		for (unsigned int i = 0; i < g->cfg.n_ports; i++) {
+			if (!have[i])
+				continue;
+			l.value = g->ports[i].name;
+			gw_prom_sample(f, metric, &l, 1,
+				       counter_at(&es[i], port_counters[k].offset));
+		}
+	}
+}
+
+/*
+ * Prometheus text format: Istio's istio_requests_total and
+ * istio_request_duration_milliseconds, then the gateway's own counters as
+ * gateway_* families (per worker, per port, control plane).
+ */
+int
+gatewayd_prometheus_text(const struct gatewayd *g, char **text, size_t *len)
+{
+	FILE *f;
+	int rc = 0;
+
+	*text = NULL;
+	*len = 0;
+	f = open_memstream(text, len);
+	if (f == NULL)
+		return -ENOMEM;
+	if (g->dp != NULL) {
+		rc = prom_istio(f, g->dp);
+		prom_workers(f, g->dp);
+		gw_prom_family(f, "gateway_arp_requests_sent_total", "counter",
+			       "ARP requests sent by the control lcore.");
+		gw_prom_sample(f, "gateway_arp_requests_sent_total", NULL, 0,
+			       g->dp->arp_requests_sent);
+		gw_prom_family(f, "gateway_control_tx_drops_total", "counter",
+			       "Frames of the control lcore dropped: ring full or no mbuf.");
+		gw_prom_sample(f, "gateway_control_tx_drops_total", NULL, 0,
+			       g->dp->event_ring_drops);
+		prom_ports(f, g);
+		if (g->dp->shadow != NULL)
+			gw_shadow_stats_prometheus(g->dp->shadow, f);
+	}
+	gatewayd_ctl_stats_prometheus(g, f);
+	if (fclose(f) != 0 || rc != 0) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+page_prometheus(void *ctx, const char *query, const char *body,
+		size_t body_len, struct gw_admin_reply *r)
+{
+	char *text;
+	size_t len;
+
+	(void)query; (void)body; (void)body_len;
+	if (gatewayd_prometheus_text(ctx, &text, &len) != 0) {
+		r->status = 500;
+		gw_admin_reply_printf(r, "out of memory\n");
+		return;
+	}
+	r->content_type = GW_PROM_CONTENT_TYPE;
+	gw_admin_reply_printf(r, "%.*s", (int)len, text);
+	free(text);
 }
 
 static void
@@ -221,6 +488,9 @@ page_resolve(void *ctx, const char *query, const char *body, size_t body_len,
 const struct gw_admin_route gatewayd_admin_routes[] = {
 	{ "GET",  "/ready", "LIVE when the gateway serves", page_ready },
 	{ "GET",  "/stats", "counters, one NAME VALUE per line", page_stats },
+	{ "GET",  "/stats/prometheus",
+	  "Istio request metrics and the counters, Prometheus text format",
+	  page_prometheus },
 	{ "GET",  "/ports", "ports: name, MAC, address, roles", page_ports },
 	{ "GET",  "/neighbours", "neighbour table: port, IP, MAC, state",
 	  page_neighbours },

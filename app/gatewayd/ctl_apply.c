@@ -399,8 +399,11 @@ ctl_publish_change(struct gatewayd *g, struct gw_model_store_txn *txn,
 	struct gw_route_build_params params;
 	struct gw_route_snapshot *snap;
 	char err[GW_ERR_LEN];
+	struct timespec t0, t1;
+	uint64_t us;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*generation = gw_snapshot_generation(g->snapshots);
 	gatewayd_route_params(g, &params, ports, protocols);
 	err[0] = '\0';
@@ -446,5 +449,11 @@ ctl_publish_change(struct gatewayd *g, struct gw_model_store_txn *txn,
 	 */
 	if (gw_snapshot_wait_seen(g->snapshots, CTL_SWITCH_WAIT_US) < 0)
 		st->slow_switches++;
+	/* Apply latency as the operator waits for it: rules in force. */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (uint64_t)(((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 +
+			 (t1.tv_nsec - t0.tv_nsec)) / 1000);
+	st->last_apply_us = us;
+	gw_metrics_hist_observe(&st->apply_latency, us);
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include "gatewayd.h"
 #include "ctl.h"
 #include "ctl_private.h"
+#include "telemetry.h"
 
 /* Room for one "file:line:col: field: reason" line per rejected document. */
 #define CTL_MODEL_ERR_LEN (64 * 1024)
@@ -421,10 +422,103 @@ gatewayd_ctl_stats_text(const struct gatewayd *g, struct gw_admin_reply *r)
 			      gw_model_store_count(g->store, GW_MODEL_KIND_COUNT));
 }
 
+/* One unlabelled sample with its HELP and TYPE lines. */
+static void
+prom_one(FILE *f, const char *name, const char *type, const char *help,
+	 uint64_t v)
+{
+	gw_prom_family(f, name, type, help);
+	gw_prom_sample(f, name, NULL, 0, v);
+}
+
+void
+gatewayd_ctl_stats_prometheus(const struct gatewayd *g, FILE *f)
+{
+	if (g->snapshots != NULL) {
+		struct gw_snapshot_stats ss;
+		const struct gw_snapshot *s = gw_snapshot_peek(g->snapshots);
+
+		gw_snapshot_stats_get(g->snapshots, &ss);
+		prom_one(f, "gateway_snapshot_generation", "gauge",
+			 "Generation of the routing snapshot in force.", ss.generation);
+		prom_one(f, "gateway_snapshot_published_total", "counter",
+			 "Routing snapshots published to the workers.", ss.published);
+		prom_one(f, "gateway_snapshot_reclaimed_total", "counter",
+			 "Retired snapshots freed after their grace period.",
+			 ss.reclaimed);
+		prom_one(f, "gateway_snapshot_retired", "gauge",
+			 "Retired snapshots waiting for their grace period.",
+			 ss.retired);
+		prom_one(f, "gateway_snapshot_held", "gauge",
+			 "Retired snapshots still held by a request in flight.",
+			 ss.held);
+		prom_one(f, "gateway_snapshot_refused_total", "counter",
+			 "Publications refused: too many retired snapshots.",
+			 ss.refused);
+		if (s != NULL) {
+			prom_one(f, "gateway_snapshot_routes", "gauge",
+				 "Routes of the snapshot in force.",
+				 gw_route_snapshot_route_count(s->routes));
+			prom_one(f, "gateway_snapshot_clusters", "gauge",
+				 "Clusters of the snapshot in force.",
+				 gw_route_snapshot_cluster_count(s->routes));
+			prom_one(f, "gateway_snapshot_memory_bytes", "gauge",
+				 "Memory of the snapshot in force.",
+				 gw_route_snapshot_memory(s->routes));
+		}
+	}
+	if (g->ctl != NULL) {
+		struct gw_ctl_stats cs;
+
+		gw_ctl_stats_get(g->ctl, &cs);
+		prom_one(f, "gateway_control_clients", "gauge",
+			 "gwctl connections now.", cs.clients);
+#define C(name, help) prom_one(f, "gateway_control_" #name "_total", "counter", \
+			       help, cs.name)
+		C(accepted, "Control socket connections served.");
+		C(requests, "Control requests answered.");
+		C(errors, "Control requests answered with an error.");
+		C(refused_permission, "Control connections refused: not root nor in control.group.");
+		C(refused_busy, "Control connections refused: too many clients.");
+		C(malformed, "Control frames that did not decode.");
+		C(oversized, "Control frames above the size limit.");
+		C(truncated, "Control connections that ended mid-frame.");
+		C(timeouts, "Control clients dropped for silence.");
+#undef C
+	}
+	if (g->ctl_state != NULL) {
+		const struct gatewayd_ctl_state *st = g->ctl_state;
+
+		prom_one(f, "gateway_control_changes_total", "counter",
+			 "Applies and deletes published.", st->changes);
+		prom_one(f, "gateway_control_changes_rejected_total", "counter",
+			 "Applies and deletes refused.", st->rejected);
+		prom_one(f, "gateway_control_dry_runs_total", "counter",
+			 "Dry-run applies and deletes.", st->dry_runs);
+		prom_one(f, "gateway_control_slow_switches_total", "counter",
+			 "Changes the workers took more than 200 ms to switch to.",
+			 st->slow_switches);
+		gw_prom_family(f, "gateway_control_apply_duration_milliseconds",
+			       "histogram", "Published changes, from compile to "
+			       "every worker on the new rules.");
+		gw_prom_histogram(f, "gateway_control_apply_duration_milliseconds",
+				  NULL, 0, &st->apply_latency);
+		gw_prom_family(f, "gateway_control_last_apply_duration_milliseconds",
+			       "gauge", "The last published change, from compile "
+			       "to every worker on the new rules.");
+		fprintf(f, "gateway_control_last_apply_duration_milliseconds %"
+			PRIu64 ".%03u\n", st->last_apply_us / 1000,
+			(unsigned int)(st->last_apply_us % 1000));
+	}
+	prom_one(f, "gateway_control_resources", "gauge",
+		 "Istio resources applied.",
+		 gw_model_store_count(g->store, GW_MODEL_KIND_COUNT));
+}
+
 /*
  * The admin /stats page's text (through its own handler, so the two can
  * never differ), then the control plane's counters unless the page already
- * carries them.
+ * carries them. `-o prometheus`: the /stats/prometheus text.
  */
 static void
 cmd_stats(void *ctx, const struct gw_ctl_request *req, struct gw_ctl_reply *r)
@@ -433,11 +527,30 @@ cmd_stats(void *ctx, const struct gw_ctl_request *req, struct gw_ctl_reply *r)
 	struct gw_admin_reply ar = { .status = 200 };
 	struct ctl_args a;
 
-	if (ctl_parse_args(req, 0, &a, r) < 0)
+	if (ctl_parse_args(req, ARG_OUTPUT, &a, r) < 0)
 		return;
 	if (a.n_pos > 0) {
 		gw_ctl_reply_error(r, GW_CTL_BAD_REQUEST,
 				   "error: stats takes no argument\n");
+		return;
+	}
+	if (a.output != NULL && strcmp(a.output, "prometheus") == 0) {
+		char *text;
+		size_t len;
+
+		if (gatewayd_prometheus_text(g, &text, &len) != 0) {
+			gw_ctl_reply_error(r, GW_CTL_INTERNAL,
+					   "error: out of memory\n");
+			return;
+		}
+		gw_ctl_reply_append(r, text, len);
+		free(text);
+		return;
+	}
+	if (a.output != NULL && strcmp(a.output, "text") != 0) {
+		gw_ctl_reply_error(r, GW_CTL_BAD_REQUEST, "error: unknown output "
+				   "format \"%s\" (text or prometheus)\n",
+				   a.output);
 		return;
 	}
 	for (unsigned int i = 0; g->dp != NULL && i < gatewayd_admin_n_routes; i++)
@@ -476,7 +589,9 @@ static const struct gw_ctl_command ctl_commands[] = {
 	{ "describe route", "describe route HOST",
 	  "the compiled routes, clusters and endpoints for a host",
 	  cmd_describe_route },
-	{ "stats", "stats", "counters, as on the admin /stats page", cmd_stats },
+	{ "stats", "stats [-o text|prometheus]",
+	  "counters, as on the admin /stats (or /stats/prometheus) page",
+	  cmd_stats },
 	{ "version", "version", "gatewayd's version and snapshot generation",
 	  cmd_version },
 };

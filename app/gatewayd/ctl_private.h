@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "gw_ctl.h"
+#include "gw_metrics.h"
 #include "gw_model.h"
 #include "gw_model_txn.h"
 
@@ -39,6 +40,9 @@ struct gatewayd_ctl_state {
 	uint64_t rejected;        /**< refused: invalid, did not compile, ... */
 	uint64_t dry_runs;
 	uint64_t slow_switches;   /**< workers slower than 200 ms to switch */
+	/** Published changes: compile, save, publish and switch, in µs. */
+	struct gw_metrics_hist apply_latency;
+	uint64_t last_apply_us;
 };
 
 /** The entry of a resource, NULL when unknown. */

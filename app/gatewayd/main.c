@@ -23,11 +23,14 @@
 #include "accesslog.h"
 #include "gatewayd.h"
 #include "ctl.h"
+#include "telemetry.h"
 
 volatile sig_atomic_t gatewayd_stop;
 
 #define GATEWAYD_MBUF_CACHE 256
 #define GATEWAYD_CONTROL_PERIOD_US 1000
+/* while the shadow engine has work: it must keep up with the workers */
+#define GATEWAYD_CONTROL_BUSY_US 20
 
 /* ---- module: eal ---- */
 
@@ -294,6 +297,8 @@ static const struct gatewayd_module {
 	{ "snapshots", gatewayd_snapshots_init, gatewayd_snapshots_term }, /* publishes generation 1 */
 	{ "ports",     ports_init,     ports_term },
 	{ "dataplane", dataplane_init, dataplane_term },
+	/* before workers: pdump stops after them, so no capture callback runs on */
+	{ "telemetry", gatewayd_telemetry_init, gatewayd_telemetry_term },
 	{ "workers",   workers_init,   workers_term },
 	{ "admin",     admin_init,     admin_term },
 	{ "control",   gatewayd_ctl_init, gatewayd_ctl_term }, /* gwctl's socket */
@@ -355,12 +360,15 @@ static void
 control_loop(struct gatewayd *g)
 {
 	while (!gatewayd_stop) {
+		bool busy;
+
 		gw_dataplane_control_poll(g->dp);
+		busy = gw_dataplane_shadow_poll(g->dp);
 		gatewayd_accesslog_drain(g);
 		if (g->admin != NULL)
 			gw_admin_poll(g->admin);
 		gatewayd_ctl_poll(g);
-		usleep(GATEWAYD_CONTROL_PERIOD_US);
+		usleep(busy ? GATEWAYD_CONTROL_BUSY_US : GATEWAYD_CONTROL_PERIOD_US);
 	}
 }
 

@@ -402,14 +402,33 @@ gwctl_cmd_describe(const struct gwctl_opts *opts, int argc, char **argv)
 }
 
 static const char stats_usage[] =
-	"Usage: gwctl stats\n"
+	"Usage: gwctl stats [-o text|prometheus] [--prometheus]\n"
 	"  The gateway's counters, NAME VALUE per line, as on the admin /stats\n"
-	"  page, with the snapshot generation and the control socket's.\n";
+	"  page, with the snapshot generation and the control socket's.\n"
+	"  -o prometheus (or --prometheus): Istio's request metrics and the\n"
+	"  counters in Prometheus text format, as on /stats/prometheus.\n";
 
 int
 gwctl_cmd_stats(const struct gwctl_opts *opts, int argc, char **argv)
 {
-	return forward(opts, argc, argv, stats_usage);
+	char *args[GW_CTL_MAX_ARGS + 1];
+	int n = 0;
+
+	/* --prometheus is gwctl's spelling of the server's -o prometheus */
+	for (int i = 0; i < argc; i++) {
+		if (n + 2 > GW_CTL_MAX_ARGS) {
+			fprintf(stderr, "error: too many arguments\n%s", stats_usage);
+			return 1;
+		}
+		if (i > 0 && strcmp(argv[i], "--prometheus") == 0) {
+			args[n++] = (char *)(uintptr_t)"-o";
+			args[n++] = (char *)(uintptr_t)"prometheus";
+		} else {
+			args[n++] = argv[i];
+		}
+	}
+	args[n] = NULL;
+	return forward(opts, n, args, stats_usage);
 }
 
 int

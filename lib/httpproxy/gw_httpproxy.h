@@ -46,6 +46,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "gw_metrics.h"
 #include "gw_route.h"
 #include "gw_tcp.h"
 
@@ -89,6 +90,15 @@ struct gw_http_proxy_params {
 	uint64_t tsc_hz;                 /**< 0: rte_get_tsc_hz() */
 	uint64_t start_tsc;              /**< 0: rte_rdtsc() */
 	int socket_id;
+	/** Mirror items for the shadow engine (lib/shadow; single producer:
+	 * this proxy). NULL: routes' mirrors are dropped and counted. */
+	struct rte_ring *shadow_ring;
+	/** Keep mirrored hosts as they are (Envoy's
+	 * disable_shadow_host_suffix_append); default: "-shadow" appended. */
+	bool shadow_no_host_suffix;
+	/** Istio request metrics, one sample per logged request (NULL: none);
+	 * owned by the caller, written only by this proxy's worker. */
+	struct gw_metrics_table *metrics;
 };
 
 /** Counters of one proxy (single writer: the worker). */
@@ -124,6 +134,12 @@ struct gw_http_proxy_stats {
 	uint64_t accesslog_records;    /**< records queued for the control lcore */
 	uint64_t accesslog_dropped;    /**< records dropped: ring full */
 	uint64_t no_mbuf;              /**< allocation failures (session aborted) */
+	uint64_t fault_aborts;         /**< fault.abort answered (FI) */
+	uint64_t fault_delays;         /**< requests held by fault.delay (DI) */
+	uint64_t direct_responses;     /**< directResponse answered */
+	uint64_t redirects;            /**< redirect answered */
+	uint64_t mirror_requests;      /**< copies handed to the shadow engine */
+	uint64_t mirror_dropped;       /**< copies lost on the worker (ring full, no mbuf, no endpoint) */
 };
 
 /** Create a worker's proxy. NULL with rte_errno set (EINVAL, ENOMEM). */

@@ -152,10 +152,24 @@ struct hp_session {
 	uint64_t timeout_tsc;            /* route timeout length, 0: none */
 	uint64_t route_deadline;         /* 0: none armed */
 	uint64_t connect_deadline;       /* 0: none armed */
+	uint64_t delay_deadline;         /* fault.delay: forwarding waits, 0: none */
+	bool delayed;                    /* held by fault.delay (input waits) */
+	/* The routing decision of the request in flight (its route lives in
+	 * the held snapshot); kept across a fault delay. */
+	struct gw_route_result route;
+	/* corsPolicy of the route and the request's allowed Origin, for the
+	 * CORS fields of the response (cors NULL: none). */
+	const struct gw_cors *cors;
+	uint16_t cors_origin_len;
+	char cors_origin[256];
 	uint32_t id;
 	uint32_t next, prev;             /* free list, or the timer list */
 	bool timed;                      /* in the timer list */
 	struct hp_log_record log;
+	/* mirrors of the request in flight (hp_mirror.c) */
+	uint8_t n_mirrors;
+	uint8_t mirror_state[GW_ROUTE_MAX_MIRRORS];   /* enum hp_mirror_state */
+	uint32_t mirror_stream[GW_ROUTE_MAX_MIRRORS];
 };
 
 struct gw_http_proxy {
@@ -181,6 +195,9 @@ struct gw_http_proxy {
 	uint32_t timer_head;
 	uint32_t n_sessions;
 	uint32_t up_free_head;
+	struct rte_ring *shadow_ring;    /* mirror items (NULL: mirroring off) */
+	uint32_t mirror_seq;             /* stream ids on shadow_ring */
+	bool shadow_suffix;              /* "-shadow" in mirrored hosts */
 	uint32_t n_idle;
 	unsigned int n_ports;
 	const struct gw_tcp_port *ports;
@@ -188,6 +205,7 @@ struct gw_http_proxy {
 	unsigned int upstream[GW_CONFIG_MAX_PORTS];
 	struct gw_http_limits limits;
 	struct rte_ring *log_ring;
+	struct gw_metrics_table *metrics;  /* NULL: no request metrics */
 	struct gw_http_proxy_stats stats;
 	struct hp_session *sessions;
 	struct hp_upstream *ups;
@@ -222,7 +240,15 @@ struct hp_request_rewrite {
 	const char *client_ip;           /* dotted quad */
 	char request_id[40];             /* generated when the request has none */
 	bool has_request_id;
+	const char *host;                /* replaces the Host value (mirrors), or NULL */
+	uint32_t host_len;
 	const struct gw_header_ops *ops[HP_HEADER_OPS]; /* NULL entries skipped */
+	/* rewrite.uri: path_prefix replaces the first path_skip bytes of the
+	 * path (the query follows unchanged) */
+	bool rewrite_path;
+	const char *path_prefix;
+	size_t path_prefix_len;
+	uint32_t path_skip;
 };
 
 /* The request head to send upstream (origin form, HTTP/1.1). */
@@ -233,7 +259,7 @@ void hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 void hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 			 const struct gw_header_ops *const *ops,
 			 bool dechunk, bool close, bool http10_keep_alive,
-			 int32_t upstream_ms);
+			 int32_t upstream_ms, const struct hp_session *s);
 
 /* ---- gateway responses (hp_local.c) ---- */
 /*
@@ -243,6 +269,25 @@ void hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
  */
 void hp_local_reply(struct hp_session *s, uint16_t status, const char *flag,
 		    const char *detail, bool close);
+/*
+ * The general form: @p body of @p body_len bytes (NULL/0: none) with
+ * @p content_type (NULL: no field), and fields written by @p extra
+ * (NULL: none) before the blank line.
+ */
+void hp_local_respond(struct hp_session *s, uint16_t status, const char *flag,
+		      const void *body, size_t body_len,
+		      const char *content_type,
+		      void (*extra)(struct hp_writer *w, const void *arg),
+		      const void *extra_arg, bool close);
+
+/* ---- route policies (hp_policy.c) ---- */
+/* CORS preflight, fault abort, directResponse, redirect for s->route:
+ * true when the gateway answered the request itself. */
+bool hp_policy_answer(struct hp_session *s);
+/* rewrite.uri and rewrite.authority of s->route into @p rw. */
+void hp_policy_rewrite(const struct hp_session *s, struct hp_request_rewrite *rw);
+/* The CORS fields of the response to an allowed origin (s->cors). */
+void hp_policy_cors_response(struct hp_writer *w, const struct hp_session *s);
 
 /* ---- upstream pools (hp_upstream.c) ---- */
 void hp_upstream_init(struct gw_http_proxy *px, uint32_t n);
@@ -271,5 +316,27 @@ void hp_log_begin(struct hp_session *s, const struct gw_http_head *h);
 void hp_log_emit(struct hp_session *s, const char *flag);
 /* Copy at most size-1 bytes of @p src[0..len) and NUL-terminate. */
 void hp_strlcpy(char *dst, size_t size, const char *src, size_t len);
+
+/* ---- mirroring (hp_mirror.c) ---- */
+enum hp_mirror_state {
+	HP_MIRROR_ACTIVE = 0,   /* items flow */
+	HP_MIRROR_ENDED,        /* END sent: PRIMARY_DONE to come */
+	HP_MIRROR_BROKEN,       /* an item was lost: ABORT to be sent */
+	HP_MIRROR_GONE,         /* nothing more for this stream */
+};
+/* The request was routed and its primary head written: copy it to each
+ * mirror chosen. */
+void hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
+		     const struct gw_route_result *res,
+		     const struct gw_route_request *rq,
+		     const struct gw_http_head *h,
+		     const struct hp_request_rewrite *rw);
+/* Body bytes [off, off + n) of @p seg, by reference. */
+void hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
+		    uint32_t n);
+/* The request is complete. */
+void hp_mirror_end(struct hp_session *s);
+/* The exchange ended (@p aborted: without a complete primary response). */
+void hp_mirror_finish(struct hp_session *s, bool aborted);
 
 #endif /* HP_PRIVATE_H */

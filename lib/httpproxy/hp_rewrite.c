@@ -162,7 +162,17 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 {
 	hp_write(w, h->method_name.ptr, h->method_name.len);
 	hp_write(w, " ", 1);
-	if (h->target_form == GW_HTTP_TARGET_ABSOLUTE) {
+	if (rw->rewrite_path) {
+		/* rewrite.uri: the new prefix, the rest of the path, the query */
+		hp_write(w, rw->path_prefix, rw->path_prefix_len);
+		if (rw->path_skip < h->path.len)
+			hp_write(w, h->path.ptr + rw->path_skip,
+				 h->path.len - rw->path_skip);
+		if (h->query.ptr != NULL) {
+			hp_write(w, "?", 1);
+			hp_write(w, h->query.ptr, h->query.len);
+		}
+	} else if (h->target_form == GW_HTTP_TARGET_ABSOLUTE) {
 		/* Upstreams get origin form: path and query. */
 		hp_write(w, h->path.ptr, h->path.len);
 		if (h->query.ptr != NULL) {
@@ -174,7 +184,9 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 	}
 	hp_write_str(w, " HTTP/1.1\r\n");
 	/* HTTP/1.0 requests may lack Host; upstreams speak 1.1 and need one. */
-	if (h->host.ptr == NULL && h->authority.ptr != NULL)
+	if (h->host.ptr == NULL && rw->host != NULL)
+		write_field(w, "host", 4, rw->host, rw->host_len);
+	else if (h->host.ptr == NULL && h->authority.ptr != NULL)
 		write_field(w, "host", 4, h->authority.ptr, h->authority.len);
 	for (uint32_t i = 0; i < h->n_headers; i++) {
 		const struct gw_http_header *f = &h->headers[i];
@@ -182,7 +194,12 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 		if (hop_by_hop(f) || name_is(f, "x-forwarded-proto") ||
 		    name_is(f, "x-forwarded-for") || op_drops(rw->ops, f))
 			continue;
-		write_field(w, f->name, f->name_len, f->value, f->value_len);
+		/* a mirror's copy names the shadow host */
+		if (rw->host != NULL && name_is(f, "host"))
+			write_field(w, f->name, f->name_len, rw->host, rw->host_len);
+		else
+			write_field(w, f->name, f->name_len, f->value,
+				    f->value_len);
 	}
 	/* x-forwarded-for: the values received, then the client (Envoy appends). */
 	hp_write_str(w, "x-forwarded-for: ");
@@ -206,7 +223,8 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 void
 hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 		    const struct gw_header_ops *const *ops, bool dechunk,
-		    bool close, bool http10_keep_alive, int32_t upstream_ms)
+		    bool close, bool http10_keep_alive, int32_t upstream_ms,
+		    const struct hp_session *s)
 {
 	hp_write_str(w, "HTTP/1.1 ");
 	hp_write_uint(w, h->status);
@@ -229,6 +247,8 @@ hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 	}
 	if (!h->informational) {
 		write_ops(w, ops);
+		if (s != NULL)
+			hp_policy_cors_response(w, s);
 		if (close)
 			hp_write_str(w, "connection: close\r\n");
 		else if (http10_keep_alive)

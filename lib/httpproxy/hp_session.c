@@ -222,7 +222,8 @@ static void
 timer_update(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
-	bool want = s->route_deadline != 0 || s->connect_deadline != 0;
+	bool want = s->route_deadline != 0 || s->connect_deadline != 0 ||
+		    s->delay_deadline != 0;
 
 	if (want == s->timed)
 		return;
@@ -265,8 +266,12 @@ session_release(struct hp_session *s)
 	struct gw_http_proxy *px = s->px;
 
 	snapshot_unhold(s);
+	if (s->n_mirrors > 0)
+		hp_mirror_finish(s, true);
 	s->route_deadline = 0;
 	s->connect_deadline = 0;
+	s->delay_deadline = 0;
+	s->delayed = false;
 	timer_update(s);
 	if (s->up != NULL) {
 		hp_upstream_abort(s->up);
@@ -367,6 +372,8 @@ request_complete(struct hp_session *s)
 	struct gw_http_proxy *px = s->px;
 
 	s->req_state = HP_REQ_DONE;
+	if (s->n_mirrors > 0)
+		hp_mirror_end(s);
 	/* Envoy's route timeout runs from the end of the request to the end
 	 * of the response. */
 	if (!s->discard && s->timeout_tsc != 0 &&
@@ -384,6 +391,42 @@ format_ip(char *buf, size_t len, uint32_t ip_be)
 	snprintf(buf, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 }
 
+static void request_forward(struct hp_session *s);
+
+/* The request fields routing reads (they point into the parsed head). */
+static void
+route_request_fill(const struct hp_session *s, struct gw_route_request *rqp)
+{
+	const struct gw_http_head *h = &s->req.head;
+	struct gw_route_request rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.listener_ip = s->listener_ip;
+	rq.listener_port = s->listener_port;
+	rq.source_ip = s->client_ip;
+	if (h->target_form == GW_HTTP_TARGET_ABSOLUTE) {
+		/* :path is path and query: they are adjacent in the target */
+		rq.http.path = h->path.ptr;
+		rq.http.path_len = h->query.ptr != NULL ?
+			(uint32_t)(h->query.ptr + h->query.len - h->path.ptr) :
+			h->path.len;
+	} else {
+		rq.http.path = h->target.ptr;
+		rq.http.path_len = h->target.len;
+	}
+	rq.http.method = h->method_name.ptr;
+	rq.http.method_len = h->method_name.len;
+	rq.http.authority = h->authority.ptr;
+	rq.http.authority_len = h->authority.len;
+	rq.http.scheme = "http";
+	rq.http.scheme_len = 4;
+	rq.http.port = s->listener_port;
+	/* same layout (see struct gw_http_header): no copy */
+	rq.http.headers = (const struct gw_match_header *)h->headers;
+	rq.http.n_headers = h->n_headers;
+	*rqp = rq;
+}
+
 /* Route the parsed request and start it upstream, or answer it. */
 static void
 request_begin(struct hp_session *s)
@@ -391,18 +434,8 @@ request_begin(struct hp_session *s)
 	struct gw_http_proxy *px = s->px;
 	const struct gw_http_head *h = &s->req.head;
 	const struct gw_route_snapshot *snap;
-	const struct gw_route_cluster *cl;
-	const struct gw_route_endpoint *ep;
-	const struct gw_route_destination *dst;
-	const struct gw_connection_pool *pool;
 	struct gw_route_result res;
 	struct gw_route_request rq;
-	struct hp_request_rewrite rw;
-	struct hp_upstream *u;
-	struct hp_writer w;
-	char client_ip[16];
-	uint16_t fail = 0;
-	int e, rid;
 
 	px->stats.requests++;
 	s->start_tsc = px->now;
@@ -428,36 +461,65 @@ request_begin(struct hp_session *s)
 		px->stats.parser_copied_bytes += h->head_len;
 
 	snap = px->snapshot(px->snapshot_arg);
-	memset(&rq, 0, sizeof(rq));
-	rq.listener_ip = s->listener_ip;
-	rq.listener_port = s->listener_port;
-	rq.source_ip = s->client_ip;
-	if (h->target_form == GW_HTTP_TARGET_ABSOLUTE) {
-		/* :path is path and query: they are adjacent in the target */
-		rq.http.path = h->path.ptr;
-		rq.http.path_len = h->query.ptr != NULL ?
-			(uint32_t)(h->query.ptr + h->query.len - h->path.ptr) :
-			h->path.len;
-	} else {
-		rq.http.path = h->target.ptr;
-		rq.http.path_len = h->target.len;
-	}
-	rq.http.method = h->method_name.ptr;
-	rq.http.method_len = h->method_name.len;
-	rq.http.authority = h->authority.ptr;
-	rq.http.authority_len = h->authority.len;
-	rq.http.scheme = "http";
-	rq.http.scheme_len = 4;
-	rq.http.port = s->listener_port;
-	/* same layout (see struct gw_http_header): no copy */
-	rq.http.headers = (const struct gw_match_header *)h->headers;
-	rq.http.n_headers = h->n_headers;
-	if (snap == NULL || gw_route_lookup(snap, px->worker_id, &rq, &res) != 0 ||
-	    res.cluster == GW_ROUTE_NO_CLUSTER) {
+	route_request_fill(s, &rq);
+	if (snap == NULL || gw_route_lookup(snap, px->worker_id, &rq, &res) != 0) {
 		px->stats.no_route++;
 		hp_local_reply(s, 404, "NR", "route not found", false);
 		goto done;
 	}
+	/* the request keeps its snapshot until the exchange ends */
+	s->snap = snap;
+	if (px->snapshot_hold != NULL)
+		s->snap_hold = px->snapshot_hold(px->snapshot_arg, snap);
+	s->route = res;
+	if (hp_policy_answer(s))
+		goto done;
+	if (res.cluster == GW_ROUTE_NO_CLUSTER) {
+		px->stats.no_route++;
+		hp_local_reply(s, 404, "NR", "route not found", false);
+		goto done;
+	}
+	if (res.fault_delay && s->snap_hold != NULL) {
+		/* fault.delay: forwarding waits on the timer list, and so
+		 * does the rest of the client's input; nothing blocks */
+		px->stats.fault_delays++;
+		hp_strlcpy(s->log.flags, sizeof(s->log.flags), "DI", 2);
+		s->delayed = true;
+		s->delay_deadline = px->now +
+			(uint64_t)res.route->spec->fault.delay.fixed_delay_us *
+			px->tsc_hz / 1000000;
+		timer_update(s);
+		return;
+	}
+	request_forward(s);
+	return;
+done:
+	if (s->req_state == HP_REQ_DONE)
+		request_complete(s);
+}
+
+/* Send the routed request (s->route) upstream: endpoint, pooled or new
+ * connection, the fresh head; or answer when none can be had. */
+static void
+request_forward(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	const struct gw_http_head *h = &s->req.head;
+	const struct gw_route_snapshot *snap = s->snap;
+	const struct gw_route_result res = s->route;
+	const struct gw_route_cluster *cl;
+	const struct gw_route_endpoint *ep;
+	const struct gw_route_destination *dst;
+	const struct gw_connection_pool *pool;
+	struct gw_route_request rq;
+	struct hp_request_rewrite rw;
+	struct hp_upstream *u;
+	struct hp_writer w;
+	char client_ip[16];
+	uint16_t fail = 0;
+	int e, rid;
+
+	route_request_fill(s, &rq);
 	cl = gw_route_snapshot_cluster(snap, res.cluster);
 	hp_strlcpy(s->log.cluster, sizeof(s->log.cluster), cl->name,
 		   strlen(cl->name));
@@ -487,9 +549,7 @@ request_begin(struct hp_session *s)
 		rw.ops[1] = &dst->headers->request;
 		s->resp_ops[1] = &dst->headers->response;
 	}
-	s->snap = snap;
-	if (px->snapshot_hold != NULL)
-		s->snap_hold = px->snapshot_hold(px->snapshot_arg, snap);
+	hp_policy_rewrite(s, &rw);
 
 	pool = cl->connection_pool;
 	u = hp_upstream_pool_get(px, ep->addr.v4, ep->port);
@@ -553,6 +613,7 @@ request_begin(struct hp_session *s)
 		return;
 	}
 	s->upstream_tsc = px->now;
+	hp_mirror_begin(s, snap, &res, &rq, h, &rw);
 	gw_http_parser_reset(&s->resp);
 	s->resp.request_method = h->method;
 	timer_update(s);
@@ -599,7 +660,8 @@ request_process(struct hp_session *s)
 		size_t used;
 		int rc;
 
-		if (s->req_state == HP_REQ_DONE || s->req_state == HP_REQ_DEAD)
+		if (s->req_state == HP_REQ_DONE || s->req_state == HP_REQ_DEAD ||
+		    s->delayed)
 			return;
 		if (s->to_up.head != NULL && s->up != NULL && s->up->conn != NULL &&
 		    flush_queue(px, &s->to_up, s->up->conn) < 0)
@@ -633,7 +695,8 @@ request_process(struct hp_session *s)
 			/* the head may point into seg: route before releasing it */
 			s->in_off += (uint32_t)used;
 			request_begin(s);
-			if (s->in_off >= seg->data_len && !s->dead)
+			/* a delayed request's head still points into seg */
+			if (s->in_off >= seg->data_len && !s->dead && !s->delayed)
 				advance(&s->in, &s->in_off, 0);
 			continue;
 		}
@@ -656,6 +719,8 @@ request_process(struct hp_session *s)
 		s->log.bytes_received += n;
 		px->stats.bytes_received += n;
 		gw_tcp_recv_consumed(s->conn, n);
+		if (s->n_mirrors > 0)
+			hp_mirror_body(s, s->in.head, s->in_off, n);
 		if (s->discard || s->up == NULL) {
 			advance(&s->in, &s->in_off, n);
 		} else if (forward(px, &s->in, &s->in_off, n, &s->to_up) != 0) {
@@ -714,7 +779,8 @@ response_head(struct hp_session *s)
 	}
 	hp_writer_init(&w, px->pool);
 	hp_rewrite_response(&w, h, ops, s->dechunk, s->close_after,
-			    s->http10 && !s->close_after, ust);
+			    s->http10 && !s->close_after, ust,
+			    ops != NULL ? s : NULL);
 	px->stats.copied_bytes += w.len;
 	if (!hp_writer_finish(&w, &s->to_client)) {
 		px->stats.no_mbuf++;
@@ -936,6 +1002,8 @@ exchange_end(struct hp_session *s)
 	px->stats.responses++;
 	count_status(px, s->status);
 	hp_log_emit(s, NULL);
+	if (s->n_mirrors > 0)
+		hp_mirror_finish(s, false);
 	snapshot_unhold(s);
 	s->route_deadline = 0;
 	s->connect_deadline = 0;
@@ -1167,6 +1235,28 @@ session_timeout(struct hp_session *s)
 	session_run(s);
 }
 
+/* fault.delay is over: the held request goes upstream now, then the
+ * client's input (its body, the next requests) flows again. */
+static void
+delay_over(struct hp_session *s)
+{
+	s->delay_deadline = 0;
+	s->delayed = false;
+	timer_update(s);
+	if (s->dead)
+		return;
+	s->running = true;
+	request_forward(s);
+	s->running = false;
+	if (s->dead) {
+		session_release(s);
+		return;
+	}
+	if (s->in.head != NULL && s->in_off >= s->in.head->data_len)
+		advance(&s->in, &s->in_off, 0);
+	session_run(s);
+}
+
 void
 gw_http_proxy_poll(struct gw_http_proxy *px, uint64_t now_tsc)
 {
@@ -1181,7 +1271,9 @@ gw_http_proxy_poll(struct gw_http_proxy *px, uint64_t now_tsc)
 		struct hp_session *s = &px->sessions[i];
 
 		next = s->next;
-		if ((s->route_deadline != 0 && now_tsc >= s->route_deadline) ||
+		if (s->delay_deadline != 0 && now_tsc >= s->delay_deadline)
+			delay_over(s);
+		else if ((s->route_deadline != 0 && now_tsc >= s->route_deadline) ||
 		    (s->connect_deadline != 0 && now_tsc >= s->connect_deadline))
 			session_timeout(s);
 		/* a timeout may end sessions after this one in the list */
@@ -1254,6 +1346,9 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 		px->snapshot_release = p->snapshot_release;
 	}
 	px->pool = p->pool;
+	px->metrics = p->metrics;
+	px->shadow_ring = p->shadow_ring;
+	px->shadow_suffix = !p->shadow_no_host_suffix;
 	px->tsc_hz = p->tsc_hz != 0 ? p->tsc_hz : rte_get_tsc_hz();
 	px->now = p->start_tsc != 0 ? p->start_tsc : rte_rdtsc();
 	px->idle_tsc = (uint64_t)(p->idle_timeout_ms != 0 ? p->idle_timeout_ms :
@@ -1348,6 +1443,9 @@ const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
 	HP_COUNTER(parser_copied_bytes), HP_COUNTER(indirect_mbufs),
 	HP_COUNTER(send_blocked), HP_COUNTER(accesslog_records),
 	HP_COUNTER(accesslog_dropped), HP_COUNTER(no_mbuf),
+	HP_COUNTER(fault_aborts), HP_COUNTER(fault_delays),
+	HP_COUNTER(direct_responses), HP_COUNTER(redirects),
+	HP_COUNTER(mirror_requests), HP_COUNTER(mirror_dropped),
 };
 #undef HP_COUNTER
 const unsigned int gw_http_proxy_n_counters = RTE_DIM(gw_http_proxy_counters);

@@ -200,6 +200,8 @@ struct gw_route_result {
 	uint32_t cluster;               /**< its cluster, or GW_ROUTE_NO_CLUSTER */
 	uint32_t n_mirrors;             /**< mirrors chosen for this request */
 	uint32_t mirror_clusters[GW_ROUTE_MAX_MIRRORS];
+	bool fault_delay;               /**< route->spec->fault.delay applies */
+	bool fault_abort;               /**< route->spec->fault.abort applies */
 };
 
 /**

@@ -100,6 +100,8 @@ gw_route_lookup(const struct gw_route_snapshot *snap, unsigned int worker_id,
 	out->destination = -1;
 	out->cluster = GW_ROUTE_NO_CLUSTER;
 	out->n_mirrors = 0;
+	out->fault_delay = false;
+	out->fault_abort = false;
 
 	l = listener_find(snap, req->listener_ip, req->listener_port);
 	if (l == NULL) {
@@ -152,6 +154,16 @@ gw_route_lookup(const struct gw_route_snapshot *snap, unsigned int worker_id,
 
 		if (gw_lb_percent_sample(r->mirrors[i].ppm, acc))
 			out->mirror_clusters[out->n_mirrors++] = r->mirrors[i].cluster;
+	}
+	if (r->spec != NULL && r->spec->has_fault) {
+		/* exact shares, like the weights: 10% is every 10th request */
+		uint32_t *acc = (uint32_t *)state + r->n_mirrors;
+		const struct gw_fault *f = &r->spec->fault;
+
+		out->fault_delay = f->has_delay &&
+			gw_lb_percent_sample(f->delay.ppm, &acc[0]);
+		out->fault_abort = f->has_abort &&
+			gw_lb_percent_sample(f->abort.ppm, &acc[1]);
 	}
 	return 0;
 }

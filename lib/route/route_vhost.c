@@ -215,6 +215,9 @@ fill_route(struct rt_build *b, uint32_t id, const struct gw_http_route *hr,
 	if (hr->n_route > 1)
 		state += hr->n_route * sizeof(int64_t);
 	state += hr->n_mirrors * sizeof(uint32_t);
+	/* and one for each of fault.delay and fault.abort */
+	if (hr->has_fault)
+		state += 2 * sizeof(uint32_t);
 
 	snap->routes[id].destinations = dests;
 	snap->routes[id].n_destinations = hr->n_route;

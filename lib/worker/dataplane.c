@@ -16,6 +16,7 @@
 
 #include "gw_common.h"
 #include "gw_worker.h"
+#include "dataplane_shadow.h"
 
 static struct gw_worker *
 worker_create(struct gw_dataplane *dp, unsigned int id, unsigned int lcore,
@@ -159,12 +160,20 @@ worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
 		.ports = dp->tcp_ports,
 		.port_roles = dp->port_roles,
 		.accesslog_ring_size = 4096,
+		.shadow_ring = dp->shadow_items[w->id],
+		.shadow_no_host_suffix = !cfg->shadow_host_suffix,
 		.tsc_hz = dp->tsc_hz,
 		.socket_id = (int)rte_lcore_to_socket_id(w->lcore_id),
 	};
 	struct gw_route_listener_info li;
 	uint32_t n = snap ? gw_route_snapshot_listener_count(snap) : 0;
 
+	/* Allocated once here: the worker only fills it (control lcore reads). */
+	w->metrics = gw_metrics_table_create(GW_WORKER_METRICS_SERIES);
+	if (w->metrics == NULL)
+		return gw_err(err, err_len,
+			      "worker %u: cannot create the metrics table", w->id);
+	p.metrics = w->metrics;
 	w->http = gw_http_proxy_create(&p);
 	if (w->http == NULL)
 		return gw_err(err, err_len,
@@ -230,6 +239,9 @@ tcp_src_port_ok(void *arg, unsigned int port_index, uint32_t local_ip,
 	const struct gw_worker *w = arg;
 	const struct gw_port *p = &w->dp->ports[port_index];
 
+	/* the shadow engine's connections have these */
+	if (local_port >= GW_SHADOW_PORT_FIRST && local_port <= GW_SHADOW_PORT_LAST)
+		return false;
 	if (p->rss.enabled)
 		return gw_port_rss_queue(&p->rss, rte_be_to_cpu_32(remote_ip),
 					 rte_be_to_cpu_32(local_ip), remote_port,
@@ -262,11 +274,9 @@ worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 	};
 	char name[RTE_RING_NAMESIZE];
 
-	for (unsigned int i = 0; i < dp->n_ports; i++)
-		if (dp->ports[i].rss.enabled) {
-			p.src_port_ok = tcp_src_port_ok;
-			p.src_port_arg = w;
-		}
+	/* always: the shadow's source ports are reserved (lib/shadow) */
+	p.src_port_ok = tcp_src_port_ok;
+	p.src_port_arg = w;
 	w->tcp = gw_tcp_stack_create(&p);
 	if (w->tcp == NULL)
 		return gw_err(err, err_len,
@@ -316,6 +326,7 @@ worker_free(struct gw_worker *w)
 	gw_tcp_stack_free(w->tcp);
 	gw_l4_proxy_free(w->l4);
 	gw_http_proxy_free(w->http);
+	gw_metrics_table_free(w->metrics);
 	for (unsigned int i = 0; i < GW_CONFIG_MAX_WORKERS; i++)
 		drain_ring(w->handoff_in[i]);
 	while (rte_ring_dequeue(w->ctl_tx, (void **)&m) == 0)
@@ -391,6 +402,8 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 		}
 	}
 	dataplane_vips_init(dp, gw_dataplane_snapshot(dp));
+	if (dataplane_shadow_rings_create(dp, cfg, err, err_len) != 0)
+		goto fail;
 	dp->n_workers = cfg->n_workers;
 	for (unsigned int i = 0; i < cfg->n_workers; i++) {
 		dp->workers[i] = worker_create(dp, i, cfg->worker_lcores[i],
@@ -400,6 +413,8 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 		if (worker_tcp_create(dp, dp->workers[i], cfg, err, err_len) != 0)
 			goto fail;
 	}
+	if (dataplane_shadow_engine_create(dp, cfg, err, err_len) != 0)
+		goto fail;
 	return dp;
 fail:
 	gw_dataplane_free(dp);
@@ -411,6 +426,8 @@ gw_dataplane_free(struct gw_dataplane *dp)
 {
 	if (dp == NULL)
 		return;
+	/* the engine holds mbufs of the workers' connections: first */
+	dataplane_shadow_free(dp);
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		worker_free(dp->workers[i]);
 	gw_neigh_table_free(dp->neigh);
@@ -562,6 +579,7 @@ gw_dataplane_accesslog_drain(struct gw_dataplane *dp, FILE *out)
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		gw_http_accesslog_drain(
 			gw_http_proxy_accesslog_ring(dp->workers[i]->http), out);
+	gw_shadow_accesslog_drain(dp->shadow, out);
 }
 
 void

@@ -32,6 +32,7 @@
 #include "gw_port.h"
 #include "gw_proxy.h"
 #include "gw_route.h"
+#include "gw_shadow.h"
 #include "gw_snapshot.h"
 #include "gw_tcp.h"
 
@@ -41,6 +42,7 @@
 #define GW_WORKER_DRAIN_US    100   /**< TX buffers flushed at least this often */
 #define GW_NEIGH_PENDING_TIMEOUT_MS 3000
 #define GW_DATAPLANE_MAX_VIPS 64    /**< service VIPs accepted as local addresses */
+#define GW_WORKER_METRICS_SERIES 1024 /**< Istio metric series per worker (then overflow) */
 
 /** Counters of one worker; summed by the control lcore for stats. */
 struct gw_worker_stats {
@@ -87,6 +89,7 @@ struct gw_worker {
 	struct gw_tcp_stack *tcp;     /**< this worker's TCP connections */
 	struct gw_l4_proxy *l4;       /**< TCP listeners: Istio `tcp` routes */
 	struct gw_http_proxy *http;   /**< HTTP listeners: Istio `http` routes */
+	struct gw_metrics_table *metrics; /**< Istio request metrics (HTTP proxy) */
 	/** The snapshot last handed to the HTTP proxy (for its holds). */
 	const struct gw_snapshot *http_snap;
 	/** Segments other workers received for our connections (SP/SC each). */
@@ -126,6 +129,14 @@ struct gw_dataplane {
 	/* control-lcore side counters */
 	uint64_t arp_requests_sent;
 	uint64_t event_ring_drops;            /**< ctl_tx ring full */
+	/* mirroring (lib/shadow; docs/mirroring.md): the engine runs on the
+	 * control lcore and reaches the wire through worker 0 */
+	struct gw_shadow *shadow;
+	struct rte_ring *shadow_items[GW_CONFIG_MAX_WORKERS]; /**< worker -> engine: mirror items */
+	struct rte_ring *shadow_rx[GW_CONFIG_MAX_WORKERS];    /**< worker -> engine: shadow connections' segments */
+	struct rte_ring *shadow_tx;           /**< engine -> worker 0: frames to send */
+	struct gw_neigh_pending *shadow_pending; /**< engine frames waiting for ARP */
+	uint64_t shadow_tx_drops;             /**< engine frames lost (ring full, no route, unresolved) */
 };
 
 /**
@@ -187,6 +198,13 @@ void gw_dataplane_control_poll(struct gw_dataplane *dp);
  */
 int gw_dataplane_neigh_resolve(struct gw_dataplane *dp, unsigned int port_index,
 			       uint32_t ip);
+
+/**
+ * Control lcore: run the shadow engine once (mirror items, shadow
+ * connections) and release its frames waiting for ARP.
+ * @return true when it had work (poll again soon rather than sleep).
+ */
+bool gw_dataplane_shadow_poll(struct gw_dataplane *dp);
 
 /** Sum of every worker's counters. */
 void gw_dataplane_stats_sum(const struct gw_dataplane *dp,

@@ -17,6 +17,7 @@
 
 #include "gw_common.h"
 #include "gw_worker.h"
+#include "dataplane_shadow.h"
 
 static inline void
 worker_drop(struct gw_worker *w, struct rte_mbuf *m, enum gw_drop_reason why)
@@ -136,6 +137,12 @@ tcp_dispatch(struct gw_worker *w, unsigned int pi, struct rte_mbuf *m,
 {
 	struct gw_dataplane *dp = w->dp;
 
+	/* the shadow engine's connections, by their reserved ports */
+	if (GW_UNLIKELY(dataplane_shadow_segment(dp, pi, m, res))) {
+		if (rte_ring_sp_enqueue(dp->shadow_rx[w->id], m) != 0)
+			worker_drop(w, m, GW_DROP_RING_FULL);
+		return;
+	}
 	if (dp->n_workers > 1 && !dp->ports[pi].rss.enabled) {
 		unsigned int owner = gw_tcp_owner(w->tcp, m, res);
 
@@ -314,6 +321,17 @@ gw_worker_main(void *arg)
 				w->stats.ctl_tx_packets++;
 				tx_enqueue(w, pi, pkts[i]);
 			}
+			n_rx += n;
+		}
+		/* The shadow engine's frames (worker 0 only: one TX queue). */
+		if (w->id == 0 && dp->shadow_tx != NULL &&
+		    !rte_ring_empty(dp->shadow_tx)) {
+			uint16_t n = rte_ring_sc_dequeue_burst(dp->shadow_tx,
+					(void **)pkts, GW_WORKER_BURST, NULL);
+
+			for (uint16_t i = 0; i < n; i++)
+				tx_enqueue(w, dp->port_index[pkts[i]->port],
+					   pkts[i]);
 			n_rx += n;
 		}
 

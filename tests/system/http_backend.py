@@ -9,9 +9,16 @@ Keep-alive HTTP/1.1 server (threads), answering:
   POST|PUT /echo[?chunked=1]          the request body back (CL or chunked
                                       request bodies), x-body-sha256 of it
   GET  /delay/S                       answers NAME after S seconds
+  GET  /status/N                      status N, no body (204, 304, ...)
   anything else                       "NAME\\n" with x-backend: NAME
-Each request is logged to --log as "METHOD PATH end-user=... xff=..." so a
-test can see which version served what (like the Bookinfo reviews v1/v2/v3).
+?close=1 instead of ?chunked=1: a close-delimited body (no Content-Length,
+no Transfer-Encoding, the connection closes after it). Chunked bodies come
+in chunks of 64 KiB (&chunk=N: N bytes) and end with the trailer
+"x-trailer: done".
+Each request is logged to --log, once its body is read, as "METHOD PATH
+end-user=... xff=... rid=... te=chunked|length|none len=N sha256=H
+trailers=name:value,..." so a test can see which version served what (like
+the Bookinfo reviews v1/v2/v3) and what body arrived.
 """
 import argparse
 import hashlib
@@ -41,32 +48,43 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet stderr
         pass
 
-    def record(self):
+    def record(self, te, body, trailers):
         if self.server.log is None:
             return
         with LOCK:
-            self.server.log.write("%s %s end-user=%s xff=%s rid=%s\n" % (
-                self.command, self.path, self.headers.get("end-user", "-"),
-                self.headers.get("x-forwarded-for", "-"),
-                self.headers.get("x-request-id", "-")))
+            self.server.log.write(
+                "%s %s end-user=%s xff=%s rid=%s te=%s len=%d sha256=%s "
+                "trailers=%s\n" % (
+                    self.command, self.path, self.headers.get("end-user", "-"),
+                    self.headers.get("x-forwarded-for", "-"),
+                    self.headers.get("x-request-id", "-"), te, len(body),
+                    hashlib.sha256(body).hexdigest(),
+                    ",".join(trailers) or "-"))
             self.server.log.flush()
 
     def read_body(self):
+        """(framing, body, trailer lines) of the request."""
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
             data = bytearray()
+            trailers = []
             while True:
                 line = self.rfile.readline()
                 size = int(line.split(b";")[0].strip(), 16)
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return bytes(data)
+                    while True:
+                        t = self.rfile.readline()
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                        trailers.append(t.decode().strip().replace(" ", ""))
+                    return "chunked", bytes(data), trailers
                 data += self.rfile.read(size)
                 self.rfile.readline()
-        n = int(self.headers.get("content-length", "0"))
-        return self.rfile.read(n) if n > 0 else b""
+        if "content-length" in self.headers:
+            n = int(self.headers["content-length"])
+            return "length", self.rfile.read(n) if n > 0 else b"", []
+        return "none", b"", []
 
-    def send_body(self, body, chunked, status=200):
+    def send_body(self, body, chunked, status=200, close=False, step=65536):
         self.send_response(status)
         self.send_header("x-backend", self.server.name)
         self.send_header("x-body-sha256", hashlib.sha256(body).hexdigest())
@@ -75,11 +93,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
             if self.command != "HEAD":
-                step = 65536
-                for i in range(0, len(body), step):
-                    part = body[i:i + step]
-                    self.wfile.write(b"%x\r\n" % len(part) + part + b"\r\n")
-                self.wfile.write(b"0\r\nx-trailer: done\r\n\r\n")
+                out = [b"%x\r\n%s\r\n" % (len(body[i:i + step]), body[i:i + step])
+                       for i in range(0, len(body), step)]
+                self.wfile.write(b"".join(out) + b"0\r\nx-trailer: done\r\n\r\n")
+        elif close:
+            self.send_header("connection", "close")
+            self.close_connection = True
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
         else:
             self.send_header("content-length", str(len(body)))
             self.end_headers()
@@ -87,17 +109,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(body)
 
     def handle_any(self):
-        self.record()
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query)
         chunked = q.get("chunked", ["0"])[0] == "1"
+        close = q.get("close", ["0"])[0] == "1"
+        step = int(q.get("chunk", ["65536"])[0])
         parts = url.path.split("/")
-        body = self.read_body() if self.command in ("POST", "PUT") else b""
+        te, body, trailers = self.read_body()
+        self.record(te, body, trailers)
         if len(parts) >= 3 and parts[1] == "bytes":
             self.send_body(pattern(int(parts[2]), q.get("seed", ["0"])[0]),
-                           chunked)
+                           chunked, close=close, step=step)
         elif len(parts) >= 2 and parts[1] == "echo":
-            self.send_body(body, chunked)
+            self.send_body(body, chunked, close=close, step=step)
+        elif len(parts) >= 3 and parts[1] == "status":
+            self.send_response(int(parts[2]))
+            self.send_header("x-backend", self.server.name)
+            self.end_headers()
         elif len(parts) >= 3 and parts[1] == "delay":
             time.sleep(float(parts[2]))
             self.send_body((self.server.name + "\n").encode(), False)

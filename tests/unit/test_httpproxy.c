@@ -105,6 +105,44 @@ static const char istio_yaml[] =
 	"  - headers:\n"
 	"      request: {add: {x-added: yes}, remove: [x-secret]}\n"
 	"      response: {set: {x-route: default}}\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: ServiceEntry\n"
+	"metadata: {name: pol}\n"
+	"spec:\n"
+	"  hosts: [pol.test]\n"
+	"  resolution: STATIC\n"
+	"  ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 7000}]\n"
+	"  endpoints: [{address: 10.10.2.11}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: VirtualService\n"
+	"metadata: {name: pol}\n"
+	"spec:\n"
+	"  hosts: [pol.test]\n"
+	"  http:\n"
+	"  - match: [{uri: {prefix: /abort}}]\n"
+	"    fault: {abort: {httpStatus: 418, percentage: {value: 50}}}\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
+	"  - match: [{uri: {prefix: /delay}}]\n"
+	"    fault: {delay: {fixedDelay: 7s, percentage: {value: 100}}}\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
+	"  - match: [{uri: {exact: /direct}}]\n"
+	"    directResponse: {status: 503, body: {string: down for maintenance}}\n"
+	"  - match: [{uri: {prefix: /old}}]\n"
+	"    redirect: {uri: /new, authority: new.test, redirectCode: 302}\n"
+	"  - match: [{uri: {prefix: /api/v1}}]\n"
+	"    rewrite: {uri: /v2, authority: backend.test}\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
+	"  - match: [{uri: {prefix: /cors}}]\n"
+	"    corsPolicy:\n"
+	"      allowOrigins: [{exact: 'https://a.example'}]\n"
+	"      allowMethods: [GET, POST]\n"
+	"      allowHeaders: [x-h]\n"
+	"      exposeHeaders: [x-e]\n"
+	"      maxAge: 24h\n"
+	"      allowCredentials: true\n"
 	"    route: [{destination: {host: svc.test, subset: v1}}]\n";
 
 static const uint16_t listen_ports[] = {8000};
@@ -927,6 +965,133 @@ test_snapshot_held_in_flight(void **state)
 	responses_free(r, 2);
 }
 
+/* fault.abort at 50%: exactly every other request, answered by the
+ * gateway with the configured status and Envoy's text. */
+static void
+test_fault_abort_exact(void **state)
+{
+	struct response r[10] = {0};
+	unsigned int aborted = 0;
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	for (int i = 0; i < 10; i++)
+		client_send(c, "GET /abort HTTP/1.1\r\nHost: pol.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 10, 3000), 10);
+	for (int i = 0; i < 10; i++) {
+		if (r[i].status == 418) {
+			aborted++;
+			assert_memory_equal(r[i].body, "fault filter abort", 18);
+		} else {
+			assert_int_equal(r[i].status, 200);
+		}
+	}
+	assert_int_equal(aborted, 5);
+	assert_int_equal(pstats()->fault_aborts, 5);
+	responses_free(r, 10);
+}
+
+/* fault.delay: the request is held 7 s (virtual time) before it goes
+ * upstream, while another client on the same proxy is served at once. */
+static void
+test_fault_delay_holds_only_its_request(void **state)
+{
+	struct response r[1] = {0}, o[1] = {0};
+	struct app *c, *other;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /delay HTTP/1.1\r\nHost: pol.test\r\n\r\n");
+	run_ms(100);
+	other = client_open();
+	client_send(other, "GET /x HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(other, o, 1, 500), 1);
+	assert_int_equal(o[0].status, 200);
+	/* nothing for the delayed one before 7 s */
+	assert_int_equal(run_until_responses(c, r, 1, 6800), 0);
+	assert_int_equal(run_until_responses(c, r, 1, 400), 1);
+	assert_int_equal(r[0].status, 200);
+	assert_int_equal(pstats()->fault_delays, 1);
+	responses_free(r, 1);
+	responses_free(o, 1);
+}
+
+/* directResponse and redirect: answered by the gateway, nothing upstream. */
+static void
+test_direct_response_and_redirect(void **state)
+{
+	struct response r[2] = {0};
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /direct HTTP/1.1\r\nHost: pol.test\r\n\r\n"
+		    "GET /old/page?q=1 HTTP/1.1\r\nHost: pol.test:8000\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 2, 2000), 2);
+	assert_int_equal(r[0].status, 503);
+	assert_int_equal(r[0].body_len, strlen("down for maintenance"));
+	assert_memory_equal(r[0].body, "down for maintenance", r[0].body_len);
+	assert_int_equal(r[1].status, 302);
+	assert_non_null(strstr(r[1].head, "location: http://new.test/new?q=1\r\n"));
+	assert_null(H->last_request.p);
+	assert_int_equal(pstats()->direct_responses, 1);
+	assert_int_equal(pstats()->redirects, 1);
+	responses_free(r, 2);
+}
+
+/* rewrite: the matched prefix and the authority are replaced upstream. */
+static void
+test_rewrite_uri_and_authority(void **state)
+{
+	struct response r[1] = {0};
+	struct app *c;
+	const char *h;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /api/v1/users?x=1 HTTP/1.1\r\nHost: pol.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	buf_add(&H->last_request, "", 1);
+	h = (const char *)H->last_request.p;
+	assert_true(strncmp(h, "GET /v2/users?x=1 HTTP/1.1\r\n", 28) == 0);
+	assert_non_null(strstr(h, "Host: backend.test\r\n"));
+	assert_null(strstr(h, "pol.test"));
+	responses_free(r, 1);
+}
+
+/* corsPolicy: a preflight is answered by the gateway; an allowed origin
+ * gets the CORS fields on the backend's response, another gets none. */
+static void
+test_cors(void **state)
+{
+	struct response r[3] = {0};
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "OPTIONS /cors HTTP/1.1\r\nHost: pol.test\r\n"
+		    "Origin: https://a.example\r\n"
+		    "Access-Control-Request-Method: POST\r\n\r\n"
+		    "GET /cors HTTP/1.1\r\nHost: pol.test\r\n"
+		    "Origin: https://a.example\r\n\r\n"
+		    "GET /cors HTTP/1.1\r\nHost: pol.test\r\n"
+		    "Origin: https://evil.example\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 3, 2000), 3);
+	assert_int_equal(r[0].status, 200);
+	assert_non_null(strstr(r[0].head, "access-control-allow-origin: https://a.example\r\n"));
+	assert_non_null(strstr(r[0].head, "access-control-allow-methods: GET,POST\r\n"));
+	assert_non_null(strstr(r[0].head, "access-control-allow-headers: x-h\r\n"));
+	assert_non_null(strstr(r[0].head, "access-control-max-age: 86400\r\n"));
+	assert_non_null(strstr(r[0].head, "access-control-allow-credentials: true\r\n"));
+	assert_int_equal(r[1].status, 200);
+	assert_non_null(strstr(r[1].head, "access-control-allow-origin: https://a.example\r\n"));
+	assert_non_null(strstr(r[1].head, "access-control-expose-headers: x-e\r\n"));
+	assert_int_equal(r[2].status, 200);
+	assert_null(strstr(r[2].head, "access-control"));
+	responses_free(r, 3);
+}
+
 static void
 test_split_80_20_exact(void **state)
 {
@@ -1149,6 +1314,11 @@ main(int argc, char **argv)
 		T(test_route_by_header_keepalive),
 		T(test_request_rewrite),
 		T(test_snapshot_held_in_flight),
+		T(test_fault_abort_exact),
+		T(test_fault_delay_holds_only_its_request),
+		T(test_direct_response_and_redirect),
+		T(test_rewrite_uri_and_authority),
+		T(test_cors),
 		T(test_split_80_20_exact),
 		T(test_pipelined_in_order),
 		T(test_bodies_zero_copy),

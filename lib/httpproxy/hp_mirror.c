@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The worker's side of mirroring (lib/shadow): each mirror chosen for a
+ * request becomes a stream of items on the worker's single-producer ring
+ * to the shadow engine. The head is written once more (the Host names the
+ * shadow); body bytes go by reference, an indirect mbuf over the received
+ * segment, never copied. A full ring or an empty pool loses the copy, not
+ * the request: the stream is marked broken and an ABORT item is tried
+ * with the next item, so the engine frees what it holds. Nothing waits.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "gw_shadow.h"
+#include "hp_private.h"
+
+static bool
+item_put(struct gw_http_proxy *px, uint8_t type, uint32_t stream,
+	 uint16_t status, uint32_t latency_us, struct rte_mbuf *m)
+{
+	struct gw_shadow_item it = {
+		.type = type,
+		.status = status,
+		.stream = stream,
+		.latency_us = latency_us,
+		.m = m,
+	};
+
+	return rte_ring_sp_enqueue_elem(px->shadow_ring, &it, sizeof(it)) == 0;
+}
+
+/* A stream lost an item: the copy is gone. */
+static void
+mirror_break(struct hp_session *s, unsigned int k, enum gw_shadow_drop why)
+{
+	struct gw_http_proxy *px = s->px;
+
+	/* the worker's own losses; the engine counts the rest per route */
+	if (why == GW_SHADOW_DROP_RING_FULL || why == GW_SHADOW_DROP_NO_MBUF)
+		px->stats.mirror_dropped++;
+	s->mirror_state[k] = HP_MIRROR_BROKEN;
+	/* the reason rides in the ABORT item */
+	if (item_put(px, GW_SHADOW_ITEM_ABORT, s->mirror_stream[k],
+		     (uint16_t)why, 0, NULL))
+		s->mirror_state[k] = HP_MIRROR_GONE;
+}
+
+/* Retry the ABORT of a broken stream (the ring may have room now). */
+static void
+mirror_retry_abort(struct hp_session *s, unsigned int k)
+{
+	if (item_put(s->px, GW_SHADOW_ITEM_ABORT, s->mirror_stream[k],
+		     GW_SHADOW_DROP_RING_FULL, 0, NULL))
+		s->mirror_state[k] = HP_MIRROR_GONE;
+}
+
+static void
+route_key(const struct gw_route *r, char *out, size_t size)
+{
+	if (r->vs_name == NULL)
+		snprintf(out, size, "%s", r->vhost != NULL ? r->vhost : "-");
+	else if (r->name != NULL)
+		snprintf(out, size, "%s/%s/%s", r->vs_namespace ? r->vs_namespace :
+			 "default", r->vs_name, r->name);
+	else
+		snprintf(out, size, "%s/%s/%u", r->vs_namespace ? r->vs_namespace :
+			 "default", r->vs_name, r->http_index);
+}
+
+/* The first segment of a HEAD item: where to, and what to log. */
+static struct rte_mbuf *
+meta_build(struct hp_session *s, const struct gw_route *route,
+	   const struct gw_route_cluster *cl, const struct gw_route_endpoint *ep,
+	   const char *authority)
+{
+	struct gw_http_proxy *px = s->px;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(px->pool);
+	struct gw_shadow_meta *meta;
+
+	RTE_BUILD_BUG_ON(sizeof(struct gw_shadow_meta) > RTE_MBUF_DEFAULT_DATAROOM);
+	if (m == NULL)
+		return NULL;
+	m->data_off = 0;
+	meta = rte_pktmbuf_mtod(m, struct gw_shadow_meta *);
+	memset(meta, 0, sizeof(*meta));
+	meta->ip = ep->addr.v4;
+	meta->port = ep->port;
+	meta->start_us = s->log.start_us;
+	route_key(route, meta->route, sizeof(meta->route));
+	hp_strlcpy(meta->cluster, sizeof(meta->cluster), cl->name, strlen(cl->name));
+	hp_strlcpy(meta->method, sizeof(meta->method), s->log.method,
+		   strlen(s->log.method));
+	hp_strlcpy(meta->path, sizeof(meta->path), s->log.path, strlen(s->log.path));
+	hp_strlcpy(meta->authority, sizeof(meta->authority), authority,
+		   strlen(authority));
+	hp_strlcpy(meta->request_id, sizeof(meta->request_id), s->log.request_id,
+		   strlen(s->log.request_id));
+	hp_strlcpy(meta->user_agent, sizeof(meta->user_agent), s->log.user_agent,
+		   strlen(s->log.user_agent));
+	hp_strlcpy(meta->xff, sizeof(meta->xff), s->log.xff, strlen(s->log.xff));
+	m->data_len = sizeof(*meta);
+	m->pkt_len = m->data_len;
+	return m;
+}
+
+void
+hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
+		const struct gw_route_result *res,
+		const struct gw_route_request *rq, const struct gw_http_head *h,
+		const struct hp_request_rewrite *rw0)
+{
+	struct gw_http_proxy *px = s->px;
+	struct hp_request_rewrite rw = *rw0;
+	char host[256];
+	const char *authority = "";
+	int hl;
+
+	s->n_mirrors = 0;
+	if (res->n_mirrors == 0)
+		return;
+	if (px->shadow_ring == NULL) {
+		px->stats.mirror_dropped += res->n_mirrors;
+		return;
+	}
+	/* Host (or the authority of an absolute-form target) of the copy */
+	if (h->host.ptr != NULL || h->authority.ptr != NULL) {
+		const struct gw_http_str *a = h->host.ptr != NULL ? &h->host :
+								   &h->authority;
+
+		if (px->shadow_suffix) {
+			hl = gw_shadow_host(a->ptr, a->len, host, sizeof(host));
+			if (hl < 0) {
+				px->stats.mirror_dropped += res->n_mirrors;
+				return;
+			}
+		} else {
+			hp_strlcpy(host, sizeof(host), a->ptr, a->len);
+			hl = (int)strlen(host);
+		}
+		rw.host = host;
+		rw.host_len = (uint32_t)hl;
+		authority = host;
+	}
+	for (uint32_t i = 0; i < res->n_mirrors; i++) {
+		uint32_t cid = res->mirror_clusters[i];
+		const struct gw_route_cluster *cl = gw_route_snapshot_cluster(snap, cid);
+		struct rte_mbuf *meta;
+		struct hp_queue q = {0};
+		struct hp_writer w;
+		int e;
+
+		if (cl == NULL) {
+			px->stats.mirror_dropped++;
+			continue;
+		}
+		e = gw_route_pick_endpoint(snap, px->worker_id, cid, rq, NULL, NULL);
+		if (e < 0 || cl->endpoints[e].family != AF_INET ||
+		    cl->endpoints[e].port == 0) {
+			px->stats.mirror_dropped++;
+			continue;
+		}
+		meta = meta_build(s, res->route, cl, &cl->endpoints[e], authority);
+		if (meta == NULL) {
+			px->stats.mirror_dropped++;
+			continue;
+		}
+		hp_writer_init(&w, px->pool);
+		hp_rewrite_request(&w, h, &rw);
+		if (!hp_writer_finish(&w, &q)) {
+			rte_pktmbuf_free(meta);
+			px->stats.mirror_dropped++;
+			continue;
+		}
+		px->stats.copied_bytes += q.bytes;
+		meta->next = q.head;
+		px->mirror_seq++;
+		if (!item_put(px, GW_SHADOW_ITEM_HEAD, px->mirror_seq, 0, 0, meta)) {
+			rte_pktmbuf_free(meta);
+			px->stats.mirror_dropped++;
+			continue;
+		}
+		px->stats.mirror_requests++;
+		s->mirror_stream[s->n_mirrors] = px->mirror_seq;
+		s->mirror_state[s->n_mirrors] = HP_MIRROR_ACTIVE;
+		s->n_mirrors++;
+	}
+}
+
+void
+hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
+	       uint32_t n)
+{
+	struct gw_http_proxy *px = s->px;
+
+	for (unsigned int k = 0; k < s->n_mirrors; k++) {
+		struct rte_mbuf *mi;
+
+		if (s->mirror_state[k] == HP_MIRROR_BROKEN)
+			mirror_retry_abort(s, k);
+		if (s->mirror_state[k] != HP_MIRROR_ACTIVE)
+			continue;
+		mi = rte_pktmbuf_alloc(px->pool);
+		if (mi == NULL) {
+			mirror_break(s, k, GW_SHADOW_DROP_NO_MBUF);
+			continue;
+		}
+		/* the same bytes, shared: the segment's refcount keeps them */
+		rte_pktmbuf_attach(mi, seg);
+		mi->data_off = (uint16_t)(seg->data_off + off);
+		mi->data_len = (uint16_t)n;
+		mi->pkt_len = n;
+		if (!item_put(px, GW_SHADOW_ITEM_BODY, s->mirror_stream[k], 0, 0,
+			      mi)) {
+			rte_pktmbuf_free(mi);
+			mirror_break(s, k, GW_SHADOW_DROP_RING_FULL);
+		}
+	}
+}
+
+void
+hp_mirror_end(struct hp_session *s)
+{
+	for (unsigned int k = 0; k < s->n_mirrors; k++) {
+		if (s->mirror_state[k] == HP_MIRROR_BROKEN)
+			mirror_retry_abort(s, k);
+		if (s->mirror_state[k] != HP_MIRROR_ACTIVE)
+			continue;
+		if (item_put(s->px, GW_SHADOW_ITEM_END, s->mirror_stream[k], 0, 0,
+			     NULL))
+			s->mirror_state[k] = HP_MIRROR_ENDED;
+		else
+			mirror_break(s, k, GW_SHADOW_DROP_RING_FULL);
+	}
+}
+
+void
+hp_mirror_finish(struct hp_session *s, bool aborted)
+{
+	struct gw_http_proxy *px = s->px;
+	uint32_t us = 0;
+
+	if (s->start_tsc != 0 && px->now > s->start_tsc)
+		us = (uint32_t)((px->now - s->start_tsc) * 1000000 / px->tsc_hz);
+	for (unsigned int k = 0; k < s->n_mirrors; k++) {
+		switch (s->mirror_state[k]) {
+		case HP_MIRROR_ACTIVE:
+			/* the request never completed: the copy is unusable */
+			mirror_break(s, k, GW_SHADOW_DROP_CLIENT);
+			break;
+		case HP_MIRROR_ENDED:
+			/* for parity: 0 when the primary got no response */
+			item_put(px, GW_SHADOW_ITEM_PRIMARY_DONE, s->mirror_stream[k],
+				 aborted ? 0 : s->status, us, NULL);
+			break;
+		case HP_MIRROR_BROKEN:
+			mirror_retry_abort(s, k);
+			break;
+		default:
+			break;
+		}
+	}
+	s->n_mirrors = 0;
+}

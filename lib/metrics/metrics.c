@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-worker request tables and their aggregation. The table is an open
+ * addressing hash (linear probing) over a power-of-two array at most half
+ * full, so that a lookup stays a probe or two; entries are never removed,
+ * so a probe ends at the first free slot.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_metrics.h"
+
+const uint64_t gw_metrics_bounds_us[GW_METRICS_N_BOUNDS] = {
+	500, 1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000, 30000000, 60000000, 300000000,
+	600000000, 1800000000, 3600000000,
+};
+
+#define SLOT_FREE      0u
+#define SLOT_PUBLISHED 1u
+
+struct metrics_entry {
+	uint32_t state;          /* SLOT_*, release-stored once labels are in */
+	uint32_t hash;
+	uint16_t code;
+	char service[GW_METRICS_SERVICE_MAX + 1];
+	char version[GW_METRICS_VERSION_MAX + 1];
+	char source[GW_METRICS_SOURCE_MAX + 1];
+	char flags[GW_METRICS_FLAGS_MAX + 1];
+	struct gw_metrics_hist hist;
+};
+
+struct gw_metrics_table {
+	uint32_t mask;           /* slots - 1 */
+	uint32_t max_series;
+	uint32_t n_series;       /* written by the worker, read relaxed */
+	uint64_t dropped_series;
+	struct metrics_entry overflow;
+	struct metrics_entry slots[];
+};
+
+/* A label value after defaults and truncation. */
+struct key_part {
+	const char *p;
+	size_t len;
+};
+
+/* The single writer increments with relaxed stores: plain MOVs on x86-64,
+ * and readers on other threads never see a torn word. */
+static inline void
+counter_add(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, *c + v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+counter_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+void
+gw_metrics_hist_observe(struct gw_metrics_hist *h, uint64_t us)
+{
+	unsigned int i = 0;
+
+	while (i < GW_METRICS_N_BOUNDS && us > gw_metrics_bounds_us[i])
+		i++;
+	counter_add(&h->buckets[i], 1);
+	counter_add(&h->sum_us, us);
+}
+
+void
+gw_metrics_hist_add(struct gw_metrics_hist *sum, const struct gw_metrics_hist *h)
+{
+	for (unsigned int i = 0; i <= GW_METRICS_N_BOUNDS; i++)
+		sum->buckets[i] += counter_read(&h->buckets[i]);
+	sum->sum_us += counter_read(&h->sum_us);
+}
+
+uint64_t
+gw_metrics_hist_count(const struct gw_metrics_hist *h)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i <= GW_METRICS_N_BOUNDS; i++)
+		n += h->buckets[i];
+	return n;
+}
+
+bool
+gw_metrics_parse_cluster(const char *name, size_t len,
+			 struct gw_metrics_labels *l)
+{
+	const char *end = name + len, *port, *subset, *host;
+
+	if (name == NULL || len < 9 || memcmp(name, "outbound|", 9) != 0)
+		return false;
+	port = name + 9;
+	subset = memchr(port, '|', (size_t)(end - port));
+	if (subset == NULL || subset == port)
+		return false;
+	subset++;
+	host = memchr(subset, '|', (size_t)(end - subset));
+	if (host == NULL || host + 1 == end)
+		return false;
+	l->version = subset;
+	l->version_len = (size_t)(host - subset);
+	host++;
+	l->service = host;
+	l->service_len = (size_t)(end - host);
+	return true;
+}
+
+static struct key_part
+part(const char *p, size_t len, const char *dflt, size_t max)
+{
+	struct key_part k;
+
+	if (p == NULL || len == 0) {
+		k.p = dflt;
+		k.len = strlen(dflt);
+	} else {
+		k.p = p;
+		k.len = len;
+	}
+	if (k.len > max)
+		k.len = max;
+	return k;
+}
+
+/* FNV-1a: cheap, and good enough for a table at most half full. */
+static uint32_t
+fnv(uint32_t h, const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)p[i];
+		h *= 16777619u;
+	}
+	return h ^ 0xffu;        /* separates "ab","c" from "a","bc" */
+}
+
+static bool
+same(const char *stored, const struct key_part *k)
+{
+	return memcmp(stored, k->p, k->len) == 0 && stored[k->len] == '\0';
+}
+
+static void
+put(char *dst, const struct key_part *k)
+{
+	memcpy(dst, k->p, k->len);
+	dst[k->len] = '\0';
+}
+
+struct gw_metrics_table *
+gw_metrics_table_create(uint32_t max_series)
+{
+	struct gw_metrics_table *t;
+	uint32_t slots = 2;
+	size_t size;
+
+	if (max_series == 0 || max_series > (1u << 20)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (slots < 2 * max_series)
+		slots <<= 1;
+	size = sizeof(*t) + (size_t)slots * sizeof(struct metrics_entry);
+	t = calloc(1, size);
+	if (t == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->mask = slots - 1;
+	t->max_series = max_series;
+	strcpy(t->overflow.service, GW_METRICS_OVERFLOW);
+	strcpy(t->overflow.version, GW_METRICS_OVERFLOW);
+	strcpy(t->overflow.source, GW_METRICS_OVERFLOW);
+	strcpy(t->overflow.flags, GW_METRICS_OVERFLOW);
+	t->overflow.state = SLOT_PUBLISHED;
+	return t;
+}
+
+void
+gw_metrics_table_free(struct gw_metrics_table *t)
+{
+	free(t);
+}
+
+void
+gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
+		  uint64_t duration_us)
+{
+	struct key_part svc = part(l->service, l->service_len, GW_METRICS_UNKNOWN,
+				   GW_METRICS_SERVICE_MAX);
+	struct key_part ver = part(l->version, l->version_len, GW_METRICS_UNKNOWN,
+				   GW_METRICS_VERSION_MAX);
+	struct key_part src = part(l->source, l->source_len, GW_METRICS_UNKNOWN,
+				   GW_METRICS_SOURCE_MAX);
+	struct key_part flg = part(l->flags, l->flags ? strlen(l->flags) : 0, "-",
+				   GW_METRICS_FLAGS_MAX);
+	struct metrics_entry *e;
+	uint32_t h = 2166136261u, i;
+
+	h = fnv(h, svc.p, svc.len);
+	h = fnv(h, ver.p, ver.len);
+	h = fnv(h, src.p, src.len);
+	h = fnv(h, flg.p, flg.len);
+	h ^= l->code;
+	h *= 16777619u;
+	for (i = h & t->mask;; i = (i + 1) & t->mask) {
+		e = &t->slots[i];
+		if (e->state == SLOT_FREE)
+			break;
+		if (e->hash == h && e->code == l->code && same(e->service, &svc) &&
+		    same(e->version, &ver) && same(e->flags, &flg) &&
+		    same(e->source, &src))
+			goto found;
+	}
+	if (t->n_series >= t->max_series) {
+		/* Full: the sample still counts, under the overflow series. */
+		counter_add(&t->dropped_series, 1);
+		e = &t->overflow;
+		goto found;
+	}
+	e->hash = h;
+	e->code = l->code;
+	put(e->service, &svc);
+	put(e->version, &ver);
+	put(e->source, &src);
+	put(e->flags, &flg);
+	/* labels first, then the state: a reader that sees the series sees them */
+	__atomic_store_n(&e->state, SLOT_PUBLISHED, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->n_series, t->n_series + 1, __ATOMIC_RELAXED);
+found:
+	gw_metrics_hist_observe(&e->hist, duration_us);
+}
+
+uint64_t
+gw_metrics_table_dropped_series(const struct gw_metrics_table *t)
+{
+	return counter_read(&t->dropped_series);
+}
+
+uint32_t
+gw_metrics_table_series(const struct gw_metrics_table *t)
+{
+	return __atomic_load_n(&t->n_series, __ATOMIC_RELAXED);
+}
+
+/* ---- aggregation ---- */
+
+static int
+series_cmp(const void *a, const void *b)
+{
+	const struct gw_metrics_series *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->service, y->service)) != 0)
+		return c;
+	if ((c = strcmp(x->version, y->version)) != 0)
+		return c;
+	if (strlen(x->code) != strlen(y->code))  /* numeric order for codes */
+		return strlen(x->code) < strlen(y->code) ? -1 : 1;
+	if ((c = strcmp(x->code, y->code)) != 0)
+		return c;
+	if ((c = strcmp(x->flags, y->flags)) != 0)
+		return c;
+	return strcmp(x->source, y->source);
+}
+
+static int
+agg_push(struct gw_metrics_agg *a, const struct metrics_entry *e, bool overflow)
+{
+	struct gw_metrics_series *s;
+
+	if (a->n == a->cap) {
+		uint32_t cap = a->cap ? a->cap * 2 : 64;
+		void *p = realloc(a->series, (size_t)cap * sizeof(*a->series));
+
+		if (p == NULL)
+			return -ENOMEM;
+		a->series = p;
+		a->cap = cap;
+	}
+	s = &a->series[a->n++];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->service, e->service, sizeof(s->service));
+	memcpy(s->version, e->version, sizeof(s->version));
+	memcpy(s->source, e->source, sizeof(s->source));
+	memcpy(s->flags, e->flags, sizeof(s->flags));
+	if (overflow)
+		strcpy(s->code, GW_METRICS_OVERFLOW);
+	else
+		snprintf(s->code, sizeof(s->code), "%u", e->code);
+	gw_metrics_hist_add(&s->hist, &e->hist);
+	return 0;
+}
+
+int
+gw_metrics_aggregate(const struct gw_metrics_table *const *tables,
+		     unsigned int n, struct gw_metrics_agg *out)
+{
+	uint32_t w = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int k = 0; k < n; k++) {
+		const struct gw_metrics_table *t = tables[k];
+
+		if (t == NULL)
+			continue;
+		for (uint32_t i = 0; i <= t->mask; i++) {
+			const struct metrics_entry *e = &t->slots[i];
+
+			if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) !=
+			    SLOT_PUBLISHED)
+				continue;
+			if (agg_push(out, e, false) != 0)
+				goto nomem;
+		}
+		/* the overflow series exists once a sample was folded into it */
+		if (gw_metrics_table_dropped_series(t) > 0 &&
+		    agg_push(out, &t->overflow, true) != 0)
+			goto nomem;
+		out->dropped_series += gw_metrics_table_dropped_series(t);
+	}
+	if (out->n == 0)
+		return 0;
+	qsort(out->series, out->n, sizeof(*out->series), series_cmp);
+	for (uint32_t r = 1; r < out->n; r++) {
+		struct gw_metrics_series *dst = &out->series[w];
+
+		if (series_cmp(dst, &out->series[r]) == 0)
+			gw_metrics_hist_add(&dst->hist, &out->series[r].hist);
+		else
+			out->series[++w] = out->series[r];
+	}
+	out->n = w + 1;
+	return 0;
+nomem:
+	gw_metrics_agg_free(out);
+	return -ENOMEM;
+}
+
+void
+gw_metrics_agg_free(struct gw_metrics_agg *a)
+{
+	free(a->series);
+	memset(a, 0, sizeof(*a));
+}

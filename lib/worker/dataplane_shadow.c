@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Mirroring in the data plane (docs/mirroring.md): each worker has a
+ * single-producer ring of mirror items and one of segments for shadow
+ * connections (recognised by their reserved local ports) towards the
+ * shadow engine, which runs on the control lcore. The engine's frames
+ * leave through worker 0's TX queue (a veth under af_xdp or af_packet
+ * has a single queue, so the engine cannot have its own): it resolves
+ * the next hop itself (the control lcore writes the neighbour table) and
+ * hands worker 0 frames ready to send.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_lcore.h>
+
+#include "gw_common.h"
+#include "dataplane_shadow.h"
+
+#define SHADOW_ITEM_RING  2048   /* items per worker: ~3 MB of body in flight */
+#define SHADOW_SEG_RING   1024
+#define SHADOW_PENDING    256
+
+static void
+shadow_frame_send(struct gw_dataplane *dp, unsigned int pi,
+		  struct rte_mbuf *m, const uint8_t mac[6])
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	memcpy(eth->dst_addr.addr_bytes, mac, RTE_ETHER_ADDR_LEN);
+	memcpy(eth->src_addr.addr_bytes, dp->ports[pi].iface.mac,
+	       RTE_ETHER_ADDR_LEN);
+	m->port = dp->ports[pi].port_id;
+	if (rte_ring_sp_enqueue(dp->shadow_tx, m) != 0) {
+		dp->shadow_tx_drops++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void
+pending_send(void *arg, void *pkt, uint16_t pi, const uint8_t mac[6])
+{
+	shadow_frame_send(arg, pi, pkt, mac);
+}
+
+static void
+pending_drop(void *arg, void *pkt)
+{
+	struct gw_dataplane *dp = arg;
+
+	dp->shadow_tx_drops++;
+	rte_pktmbuf_free(pkt);
+}
+
+/* The engine's TCP stack transmits here (control lcore). */
+static void
+shadow_xmit(void *arg, unsigned int pi, uint32_t next_hop, struct rte_mbuf *m)
+{
+	struct gw_dataplane *dp = arg;
+	uint8_t mac[6];
+	int rc;
+
+	if (next_hop == 0) {
+		pending_drop(dp, m);
+		return;
+	}
+	rc = gw_neigh_lookup(dp->neigh, (uint16_t)pi, next_hop, mac);
+	if (rc == 0) {
+		shadow_frame_send(dp, pi, m, mac);
+		return;
+	}
+	if (rc == -EHOSTUNREACH ||
+	    gw_neigh_pending_add(dp->shadow_pending, (uint16_t)pi, next_hop, m,
+				 rte_rdtsc()) != 0) {
+		pending_drop(dp, m);
+		return;
+	}
+	gw_dataplane_neigh_resolve(dp, pi, next_hop);
+}
+
+int
+dataplane_shadow_rings_create(struct gw_dataplane *dp,
+			      const struct gw_config *cfg, char *err,
+			      size_t err_len)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	for (unsigned int i = 0; i < cfg->n_workers; i++) {
+		int socket = (int)rte_lcore_to_socket_id(cfg->worker_lcores[i]);
+
+		snprintf(name, sizeof(name), "gw_shitems_%u", i);
+		dp->shadow_items[i] = rte_ring_create_elem(name,
+			sizeof(struct gw_shadow_item), SHADOW_ITEM_RING, socket,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "gw_shrx_%u", i);
+		dp->shadow_rx[i] = rte_ring_create(name, SHADOW_SEG_RING, socket,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (dp->shadow_items[i] == NULL || dp->shadow_rx[i] == NULL)
+			return gw_err(err, err_len,
+				"worker %u: cannot create the mirror rings: %s", i,
+				rte_strerror(rte_errno));
+	}
+	dp->shadow_tx = rte_ring_create("gw_shtx", SHADOW_SEG_RING,
+		(int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	dp->shadow_pending = gw_neigh_pending_create(SHADOW_PENDING);
+	if (dp->shadow_tx == NULL || dp->shadow_pending == NULL)
+		return gw_err(err, err_len, "cannot create the shadow TX ring: %s",
+			      rte_strerror(rte_errno));
+	return 0;
+}
+
+int
+dataplane_shadow_engine_create(struct gw_dataplane *dp,
+			       const struct gw_config *cfg, char *err,
+			       size_t err_len)
+{
+	struct gw_shadow_params p = {
+		.pool = dp->pool,
+		.n_rings = cfg->n_workers,
+		.rings = dp->shadow_items,
+		.rx_rings = dp->shadow_rx,
+		.port_index = dp->port_index,
+		.n_ports = dp->n_ports,
+		.ports = dp->tcp_ports,
+		.port_roles = dp->port_roles,
+		.xmit = shadow_xmit,
+		.xmit_arg = dp,
+		.tsc_hz = dp->tsc_hz,
+	};
+
+	dp->shadow = gw_shadow_create(&p);
+	if (dp->shadow == NULL)
+		return gw_err(err, err_len, "cannot create the shadow engine: %s",
+			      rte_strerror(rte_errno));
+	return 0;
+}
+
+static void
+ring_drain_free(struct rte_ring *r)
+{
+	struct rte_mbuf *m;
+
+	if (r == NULL)
+		return;
+	while (rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
+void
+dataplane_shadow_free(struct gw_dataplane *dp)
+{
+	/* the engine frees what its rings still hold */
+	gw_shadow_free(dp->shadow);
+	dp->shadow = NULL;
+	for (unsigned int i = 0; i < GW_CONFIG_MAX_WORKERS; i++) {
+		rte_ring_free(dp->shadow_items[i]);
+		ring_drain_free(dp->shadow_rx[i]);
+		dp->shadow_items[i] = dp->shadow_rx[i] = NULL;
+	}
+	ring_drain_free(dp->shadow_tx);
+	dp->shadow_tx = NULL;
+	if (dp->shadow_pending != NULL) {
+		gw_neigh_pending_flush(dp->shadow_pending, dp->neigh, UINT64_MAX, 0,
+				       pending_send, pending_drop, dp);
+		gw_neigh_pending_free(dp->shadow_pending);
+		dp->shadow_pending = NULL;
+	}
+}
+
+bool
+gw_dataplane_shadow_poll(struct gw_dataplane *dp)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (dp->shadow == NULL)
+		return false;
+	if (gw_neigh_pending_count(dp->shadow_pending) != 0)
+		gw_neigh_pending_flush(dp->shadow_pending, dp->neigh, now,
+				       dp->pending_timeout_tsc, pending_send,
+				       pending_drop, dp);
+	return gw_shadow_poll(dp->shadow, now);
+}

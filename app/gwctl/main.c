@@ -42,7 +42,7 @@ static const struct gwctl_command gwctl_commands[] = {
 	{ "describe", "describe route HOST",
 	  "the compiled routes, subsets, endpoints and mirrors for a host",
 	  gwctl_cmd_describe },
-	{ "stats", "stats", "the gateway's counters and snapshot generation",
+	{ "stats", "stats [--prometheus]", "the gateway's counters and snapshot generation (or Prometheus text)",
 	  gwctl_cmd_stats },
 	{ "version", "version [--client]",
 	  "print gwctl's version and the gateway's", gwctl_cmd_version },

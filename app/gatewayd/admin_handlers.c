@@ -151,6 +151,47 @@ print_shadow_counters(struct gw_admin_reply *r, const struct gw_dataplane *dp)
 	free(text);
 }
 
+/* Outlier detection (lib/outlier): Envoy's outlier_detection counters per
+ * cluster, and the workers' events. */
+static void
+print_outlier_counters(struct gw_admin_reply *r, const struct gw_dataplane *dp)
+{
+	struct gw_outlier_event_stats ev;
+	struct gw_outlier_stats st;
+
+	gw_outlier_stats_get(dp->outlier, &st, &ev);
+	gw_admin_reply_printf(r, "gateway.outlier.events %lu\n"
+			      "gateway.outlier.stale_events %lu\n"
+			      "gateway.outlier.ignored_events %lu\n"
+			      "gateway.outlier.ejections_total %lu\n"
+			      "gateway.outlier.ejections_active %lu\n",
+			      (unsigned long)ev.events, (unsigned long)ev.stale,
+			      (unsigned long)ev.ignored,
+			      (unsigned long)st.ejections_total,
+			      (unsigned long)st.ejections_active);
+	for (uint32_t i = 0; i < gw_outlier_cluster_count(dp->outlier); i++) {
+		const char *name;
+
+		if (gw_outlier_cluster_stats(dp->outlier, i, &name, &st) != 0)
+			continue;
+		gw_admin_reply_printf(r,
+			"cluster.%s.outlier_detection.ejections_enforced_total %lu\n"
+			"cluster.%s.outlier_detection.ejections_active %lu\n"
+			"cluster.%s.outlier_detection.ejections_overflow %lu\n"
+			"cluster.%s.outlier_detection.ejections_enforced_consecutive_5xx %lu\n"
+			"cluster.%s.outlier_detection.ejections_enforced_consecutive_gateway_failure %lu\n"
+			"cluster.%s.outlier_detection.unejections %lu\n"
+			"cluster.%s.outlier_detection.panic %lu\n",
+			name, (unsigned long)st.ejections_total,
+			name, (unsigned long)st.ejections_active,
+			name, (unsigned long)st.ejections_overflow,
+			name, (unsigned long)st.ejections_5xx,
+			name, (unsigned long)st.ejections_gateway,
+			name, (unsigned long)st.unejections,
+			name, (unsigned long)st.panic);
+	}
+}
+
 static void
 page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 	   struct gw_admin_reply *r)
@@ -173,6 +214,7 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 	gw_admin_reply_printf(r, "gateway.control_tx_drops %lu\n",
 			      (unsigned long)g->dp->event_ring_drops);
 	print_shadow_counters(r, g->dp);
+	print_outlier_counters(r, g->dp);
 	for (unsigned int i = 0; i < g->dp->n_workers; i++) {
 		snprintf(prefix, sizeof(prefix), "worker.%u", i);
 		print_counters(r, prefix, &g->dp->workers[i]->stats);
@@ -340,6 +382,49 @@ prom_ports(FILE *f, const struct gatewayd *g)
 	}
 }
 
+/* Outlier detection: events, and per cluster with outlierDetection its
+ * ejections (Envoy's outlier_detection stats as gateway_outlier_*). */
+static void
+prom_outlier(FILE *f, const struct gw_dataplane *dp)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} fams[] = {
+		{ "gateway_outlier_ejections_total", "counter",
+		  "Endpoints ejected by outlier detection.",
+		  offsetof(struct gw_outlier_stats, ejections_total) },
+		{ "gateway_outlier_ejections_active", "gauge",
+		  "Endpoints ejected now.",
+		  offsetof(struct gw_outlier_stats, ejections_active) },
+		{ "gateway_outlier_ejections_overflow_total", "counter",
+		  "Ejections refused by maxEjectionPercent.",
+		  offsetof(struct gw_outlier_stats, ejections_overflow) },
+	};
+	struct gw_outlier_event_stats ev;
+	struct gw_outlier_stats st;
+	struct gw_prom_label l = { "cluster", NULL };
+	uint32_t n = gw_outlier_cluster_count(dp->outlier);
+
+	gw_outlier_stats_get(dp->outlier, &st, &ev);
+	gw_prom_family(f, "gateway_outlier_events_total", "counter",
+		       "Outlier threshold reports received from workers.");
+	gw_prom_sample(f, "gateway_outlier_events_total", NULL, 0, ev.events);
+	gw_prom_family(f, "gateway_outlier_stale_events_total", "counter",
+		       "Outlier reports about an older snapshot, dropped.");
+	gw_prom_sample(f, "gateway_outlier_stale_events_total", NULL, 0, ev.stale);
+	for (size_t k = 0; k < GW_ARRAY_SIZE(fams) && n > 0; k++) {
+		gw_prom_family(f, fams[k].name, fams[k].type, fams[k].help);
+		for (uint32_t i = 0; i < n; i++) {
+			if (gw_outlier_cluster_stats(dp->outlier, i, &l.value,
+						     &st) != 0)
+				continue;
+			gw_prom_sample(f, fams[k].name, &l, 1,
+				*(const uint64_t *)((const char *)&st + fams[k].off));
+		}
+	}
+}
+
 /*
  * Prometheus text format: Istio's istio_requests_total and
  * istio_request_duration_milliseconds, then the gateway's own counters as
@@ -370,6 +455,7 @@ gatewayd_prometheus_text(const struct gatewayd *g, char **text, size_t *len)
 		prom_ports(f, g);
 		if (g->dp->shadow != NULL)
 			gw_shadow_stats_prometheus(g->dp->shadow, f);
+		prom_outlier(f, g->dp);
 	}
 	gatewayd_ctl_stats_prometheus(g, f);
 	if (fclose(f) != 0 || rc != 0) {

@@ -427,6 +427,9 @@ ctl_publish_change(struct gatewayd *g, struct gw_model_store_txn *txn,
 		gw_ctl_reply_error(r, GW_CTL_INTERNAL, "error: %s\n", err);
 		return -1;
 	}
+	/* ejected endpoints stay out from the first request on the new rules */
+	if (g->dp != NULL)
+		gw_outlier_apply(g->dp->outlier, snap);
 	rc = gw_snapshot_publish(g->snapshots, snap, generation);
 	if (rc < 0) {
 		gw_route_snapshot_free(snap);

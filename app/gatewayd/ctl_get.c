@@ -373,15 +373,33 @@ host_selected(const char *host, const char *want)
 }
 
 /*
- * Health is what the data plane knows of an endpoint; until outlier
- * detection feeds it, every endpoint of the snapshot is HEALTHY.
+ * Health is what outlier detection knows of an endpoint: EJECTED with the
+ * time left before it may come back (at the next interval check after
+ * that), "panic" when its cluster has fallen below minHealthPercent and
+ * uses every endpoint anyway.
  */
-static const char *
-endpoint_health(const struct gatewayd *g, const struct gw_route_cluster *c,
-		uint32_t i)
+struct ep_health {
+	const char *status;
+	char check[32];
+	struct gw_outlier_endpoint_info info;
+};
+
+static void
+endpoint_health(const struct gatewayd *g, uint32_t c, uint32_t i, uint64_t now,
+		struct ep_health *h)
 {
-	(void)g; (void)c; (void)i;
-	return "HEALTHY";
+	h->status = "HEALTHY";
+	snprintf(h->check, sizeof(h->check), "OK");
+	if (g->dp == NULL ||
+	    gw_outlier_endpoint(g->dp->outlier, c, i, now, &h->info) != 0 ||
+	    !h->info.ejected)
+		return;
+	h->status = "EJECTED";
+	if (h->info.panic)
+		snprintf(h->check, sizeof(h->check), "FAILED(panic)");
+	else
+		snprintf(h->check, sizeof(h->check), "FAILED(%" PRIu64 "s)",
+			 (h->info.ejected_us_left + 999999) / 1000000);
 }
 
 void
@@ -396,6 +414,7 @@ ctl_cmd_get_endpoints(void *ctx, const struct gw_ctl_request *req,
 	struct ctl_args a;
 	bool json;
 	uint32_t shown = 0;
+	uint64_t now = gw_outlier_clock_us();
 
 	if (ctl_parse_args(req, ARG_OUTPUT, &a, r) < 0)
 		return;
@@ -416,6 +435,9 @@ ctl_cmd_get_endpoints(void *ctx, const struct gw_ctl_request *req,
 		gw_ctl_reply_error(r, GW_CTL_INTERNAL, "error: no routing snapshot\n");
 		return;
 	}
+	/* the detector follows the snapshot shown (a no-op when it does) */
+	if (g->dp != NULL)
+		gw_outlier_bind(g->dp->outlier, s->routes, s->generation, now);
 	if (json)
 		gw_ctl_reply_printf(r, "{\n  \"generation\": %" PRIu64
 				    ",\n  \"endpoints\": [", s->generation);
@@ -428,16 +450,17 @@ ctl_cmd_get_endpoints(void *ctx, const struct gw_ctl_request *req,
 			continue;
 		for (uint32_t i = 0; i < cl->n_endpoints; i++) {
 			const struct gw_route_endpoint *e = &cl->endpoints[i];
+			struct ep_health h;
 
 			endpoint_text(e, ep, sizeof(ep));
+			endpoint_health(g, c, i, now, &h);
 			if (json) {
 				gw_ctl_reply_printf(r, "%s\n    {\"endpoint\": ",
 						    shown ? "," : "");
 				ctl_json_string(r, ep);
 				gw_ctl_reply_printf(r, ", \"status\": \"%s\", "
 						    "\"weight\": %u, \"cluster\": ",
-						    endpoint_health(g, cl, i),
-						    e->weight);
+						    h.status, e->weight);
 				ctl_json_string(r, cl->name);
 				gw_ctl_reply_printf(r, ", \"labels\": {");
 				for (uint32_t l = 0; l < e->n_labels; l++) {
@@ -446,11 +469,21 @@ ctl_cmd_get_endpoints(void *ctx, const struct gw_ctl_request *req,
 					gw_ctl_reply_printf(r, ": ");
 					ctl_json_string(r, e->labels[l].value);
 				}
-				gw_ctl_reply_printf(r, "}}");
+				gw_ctl_reply_printf(r, "}");
+				if (h.info.tracked)
+					gw_ctl_reply_printf(r, ", \"outlier\": "
+						"{\"ejected\": %s, \"panic\": %s, "
+						"\"seconds_left\": %.3f, "
+						"\"ejections\": %" PRIu64 "}",
+						h.info.ejected ? "true" : "false",
+						h.info.panic ? "true" : "false",
+						(double)h.info.ejected_us_left / 1e6,
+						h.info.ejections);
+				gw_ctl_reply_printf(r, "}");
 			} else {
 				snprintf(w, sizeof(w), "%u", e->weight);
-				ctl_table_row(&t, ep, endpoint_health(g, cl, i), "OK",
-					  w, cl->name);
+				ctl_table_row(&t, ep, h.status, h.check, w,
+					      cl->name);
 			}
 			shown++;
 		}

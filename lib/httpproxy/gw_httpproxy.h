@@ -138,9 +138,30 @@ struct gw_http_proxy_stats {
 	uint64_t fault_delays;         /**< requests held by fault.delay (DI) */
 	uint64_t direct_responses;     /**< directResponse answered */
 	uint64_t redirects;            /**< redirect answered */
+	uint64_t retries;              /**< requests sent again (retries) */
+	uint64_t retries_exhausted;    /**< retriable failures with no try left (URX) */
+	uint64_t per_try_timeouts;     /**< tries cut by perTryTimeout */
 	uint64_t mirror_requests;      /**< copies handed to the shadow engine */
 	uint64_t mirror_dropped;       /**< copies lost on the worker (ring full, no mbuf, no endpoint) */
 };
+
+/**
+ * Where outlier detection reports go (docs/outlier-detection.md): called
+ * on the worker when @p endpoint of @p cluster (indices in the snapshot
+ * that snapshot() has just returned) reached a consecutive-error
+ * threshold; @p kind is an enum gw_outlier_kind. Must not block: a full
+ * queue drops the report (and counts it).
+ */
+typedef void (*gw_http_outlier_fn)(void *arg, uint32_t cluster,
+				   uint32_t endpoint, uint8_t kind);
+
+/**
+ * Turn on outlier reports (NULL @p fn: off, the default). Call before the
+ * worker runs. Without it, errors are neither counted nor reported, but
+ * ejections published in the snapshot are still honoured.
+ */
+void gw_http_proxy_outlier_sink(struct gw_http_proxy *px, gw_http_outlier_fn fn,
+				void *arg);
 
 /** Create a worker's proxy. NULL with rte_errno set (EINVAL, ENOMEM). */
 struct gw_http_proxy *gw_http_proxy_create(const struct gw_http_proxy_params *p);

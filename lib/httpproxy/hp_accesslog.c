@@ -134,7 +134,7 @@ gw_http_accesslog_drain(struct rte_ring *ring, FILE *out)
 		for (unsigned int i = 0; i < n; i++) {
 			const struct hp_log_record *r = &recs[i];
 			time_t sec = (time_t)(r->start_us / 1000000);
-			char when[32], ust[16], status[8];
+			char when[32], ust[16], status[8], attempts[24] = "";
 			struct tm tm;
 
 			gmtime_r(&sec, &tm);
@@ -144,15 +144,19 @@ gw_http_accesslog_drain(struct rte_ring *ring, FILE *out)
 			else
 				strcpy(ust, "-");
 			snprintf(status, sizeof(status), "%u", r->status);
+			/* retried requests: how many upstream tries it took */
+			if (r->attempts > 1)
+				snprintf(attempts, sizeof(attempts),
+					 " attempts=%u", r->attempts);
 			fprintf(out, "[%s.%03uZ] \"%s %s HTTP/1.%u\" %s %s %" PRIu64
-				" %" PRIu64 " %u %s \"%s\" \"%s\" \"%s\" \"%s\" \"%s\" %s\n",
+				" %" PRIu64 " %u %s \"%s\" \"%s\" \"%s\" \"%s\" \"%s\" %s%s\n",
 				when, (unsigned int)(r->start_us / 1000 % 1000),
 				dash(r->method), dash(r->path), r->version_minor,
 				status, dash(r->flags), r->bytes_received,
 				r->bytes_sent, r->duration_ms, ust, dash(r->xff),
 				dash(r->user_agent), dash(r->request_id),
 				dash(r->authority), dash(r->upstream_host),
-				dash(r->cluster));
+				dash(r->cluster), attempts);
 		}
 		total += n;
 	} while (n == RTE_DIM(recs));

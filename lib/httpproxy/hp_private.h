@@ -25,6 +25,7 @@
 #define HP_IDLE_BUCKETS    256u          /* endpoint hash buckets of the pool */
 #define HP_MAX_SEND_SEGS   1024u         /* segments per gw_tcp_send() */
 #define HP_HEADER_OPS      2u            /* route-level and destination-level */
+#define HP_OUTLIER_WORDS   8u            /* bitmap words copied per pick (512 endpoints) */
 
 /* A queue of segments linked through m->next. */
 struct hp_queue {
@@ -55,6 +56,7 @@ struct hp_log_record {
 	char authority[96];
 	char upstream_host[24];     /* a.b.c.d:port */
 	char cluster[120];          /* outbound|PORT|SUBSET|HOST */
+	uint8_t attempts;           /* upstream tries (retries + 1); 0: none */
 };
 
 enum hp_req_state {
@@ -102,6 +104,37 @@ struct hp_upstream {
 	uint64_t idle_deadline;
 	uint32_t id;
 	uint32_t next, prev;             /* free list, or the endpoint's idle bucket */
+};
+
+/* Retry state of the request in flight (hp_retry.c). */
+#define HP_RETRY_MAX_CODES 8
+#define HP_RETRY_BODY_MAX  (256u * 1024u) /* body held for a retry, bytes */
+enum {
+	HP_RETRY_5XX     = 1u << 0,
+	HP_RETRY_GATEWAY = 1u << 1,  /* 502, 503, 504 */
+	HP_RETRY_CONNECT = 1u << 2,  /* connect-failure, refused-stream */
+	HP_RETRY_RESET   = 1u << 3,
+	HP_RETRY_4XX     = 1u << 4,  /* retriable-4xx: 409 */
+	HP_RETRY_CODES   = 1u << 5,  /* retriable-status-codes */
+};
+enum hp_try_failure {
+	HP_TRY_CONNECT,              /* no connection: nothing was sent */
+	HP_TRY_RESET,                /* reset or closed before a response */
+	HP_TRY_TIMEOUT,              /* perTryTimeout before a response */
+};
+struct hp_retry {
+	struct hp_queue head;        /* references to the fresh request head */
+	struct hp_queue body;        /* ... and to the body forwarded so far */
+	uint64_t per_try_tsc;        /* 0: none */
+	uint32_t on;                 /* HP_RETRY_* */
+	uint16_t codes[HP_RETRY_MAX_CODES];
+	uint8_t n_codes;
+	uint8_t left;                /* retries still allowed */
+	uint8_t attempts;            /* tries made so far */
+	bool hold;                   /* head and body all held: retriable */
+	bool default_policy;         /* Istio's default (the route has none) */
+	bool waiting;                /* backing off before the next try */
+	int32_t last_ep;             /* endpoint of the last try, -1: none */
 };
 
 /* A client connection and its exchange in flight. */
@@ -152,7 +185,9 @@ struct hp_session {
 	uint64_t timeout_tsc;            /* route timeout length, 0: none */
 	uint64_t route_deadline;         /* 0: none armed */
 	uint64_t connect_deadline;       /* 0: none armed */
-	uint64_t delay_deadline;         /* fault.delay: forwarding waits, 0: none */
+	uint64_t delay_deadline;         /* fault.delay or retry back-off: forwarding waits, 0: none */
+	uint64_t try_deadline;           /* perTryTimeout of the try in flight, 0: none */
+	struct hp_retry retry;
 	bool delayed;                    /* held by fault.delay (input waits) */
 	/* The routing decision of the request in flight (its route lives in
 	 * the held snapshot); kept across a fault delay. */
@@ -210,6 +245,10 @@ struct gw_http_proxy {
 	struct hp_session *sessions;
 	struct hp_upstream *ups;
 	uint32_t idle[HP_IDLE_BUCKETS];  /* heads of idle lists by endpoint */
+	/* outlier detection (hp_outlier.c) */
+	gw_http_outlier_fn outlier_sink; /* NULL: no reports */
+	void *outlier_arg;
+	uint64_t outlier_health[HP_OUTLIER_WORDS]; /* a pick's copy of the bitmap */
 	void *parser_mem;                /* the parsers' buffers (calloc) */
 };
 
@@ -279,6 +318,32 @@ void hp_local_respond(struct hp_session *s, uint16_t status, const char *flag,
 		      const char *content_type,
 		      void (*extra)(struct hp_writer *w, const void *arg),
 		      const void *extra_arg, bool close);
+
+/* ---- retries (hp_retry.c) ---- */
+/* The retry policy of s->route (or Istio's default); drops held data. */
+void hp_retry_policy(struct hp_session *s);
+/* Is a response with @p status to be retried (a try is left, all held)? */
+bool hp_retry_status(const struct hp_session *s, uint16_t status);
+/* Is a failed try to be retried? */
+bool hp_retry_failure(const struct hp_session *s, enum hp_try_failure f);
+/* Back-off before retry number @p retry (1, 2, ...), in TSC cycles. */
+uint64_t hp_retry_backoff(struct gw_http_proxy *px, unsigned int retry);
+/* Keep references to the fresh head in @p head / a forwarded body segment. */
+void hp_retry_hold_head(struct hp_session *s, const struct hp_queue *head);
+void hp_retry_hold_body(struct hp_session *s, struct rte_mbuf *seg);
+/* Append new references to the held head and body to @p dst. */
+int hp_retry_replay(struct hp_session *s, struct hp_queue *dst);
+/* Drop what is held; no more retries for this request. */
+void hp_retry_release(struct hp_session *s);
+
+/* ---- outlier detection (hp_outlier.c) ---- */
+/* The health bitmap of the request's cluster for the endpoint pick (a
+ * copy owned by the proxy, read with relaxed loads), or NULL: all usable. */
+const uint64_t *hp_outlier_health(struct hp_session *s);
+/* The try to endpoint s->retry.last_ep ended with @p status: the response
+ * status, 503 for a connect failure or a reset before the response, 504
+ * for a timeout. Counts it; reports a threshold to the control lcore. */
+void hp_outlier_report(struct hp_session *s, uint16_t status);
 
 /* ---- route policies (hp_policy.c) ---- */
 /* CORS preflight, fault abort, directResponse, redirect for s->route:

@@ -223,7 +223,7 @@ timer_update(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
 	bool want = s->route_deadline != 0 || s->connect_deadline != 0 ||
-		    s->delay_deadline != 0;
+		    s->delay_deadline != 0 || s->try_deadline != 0;
 
 	if (want == s->timed)
 		return;
@@ -271,8 +271,10 @@ session_release(struct hp_session *s)
 	s->route_deadline = 0;
 	s->connect_deadline = 0;
 	s->delay_deadline = 0;
+	s->try_deadline = 0;
 	s->delayed = false;
 	timer_update(s);
+	hp_retry_release(s);
 	if (s->up != NULL) {
 		hp_upstream_abort(s->up);
 		s->up = NULL;
@@ -498,69 +500,112 @@ done:
 		request_complete(s);
 }
 
-/* Send the routed request (s->route) upstream: endpoint, pooled or new
- * connection, the fresh head; or answer when none can be had. */
+/* Pick an endpoint of the request's cluster, preferring one other than
+ * the last try's (Envoy's previous_hosts predicate, a few picks). */
+static int
+endpoint_pick(struct hp_session *s, const struct gw_route_request *rq)
+{
+	struct gw_http_proxy *px = s->px;
+	const struct gw_route_cluster *cl =
+		gw_route_snapshot_cluster(s->snap, s->route.cluster);
+	int e = -1;
+
+	for (int k = 0; k < 4; k++) {
+		e = gw_route_pick_endpoint(s->snap, px->worker_id,
+					   s->route.cluster, rq,
+					   hp_outlier_health(s), NULL);
+		if (e < 0 || e != s->retry.last_ep || cl->n_endpoints < 2)
+			break;
+	}
+	if (e < 0 || cl->endpoints[e].family != AF_INET ||
+	    cl->endpoints[e].port == 0)
+		return -1;
+	return e;
+}
+
+/* A try failed and the policy allows another: forget this upstream, wait
+ * the back-off (the client's input waits too), then try_send() again. */
 static void
-request_forward(struct hp_session *s)
+retry_schedule(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+
+	upstream_drop(s);
+	s->retry.left--;
+	s->retry.waiting = true;
+	px->stats.retries++;
+	s->try_deadline = 0;
+	s->resp_state = HP_RESP_HEAD;
+	s->resp_got_bytes = false;
+	gw_http_parser_reset(&s->resp);
+	s->delayed = true;
+	s->delay_deadline = px->now + hp_retry_backoff(px, s->retry.attempts);
+	timer_update(s);
+}
+
+/* After the gateway's answer to a failed last try: when earlier tries
+ * were retried, the log says the retry limit was reached (Envoy's URX). */
+static void
+retry_note_exhausted(struct hp_session *s)
+{
+	size_t l = strlen(s->log.flags);
+
+	if (s->retry.attempts < 2)
+		return;
+	s->px->stats.retries_exhausted++;
+	if (l + 4 < sizeof(s->log.flags))
+		memcpy(s->log.flags + l, ",URX", 5);
+}
+
+/* One try: an endpoint, a pooled or new connection, and @p head (the
+ * request head, and on a retry the body held so far) queued to it. */
+static void
+try_send(struct hp_session *s, struct hp_queue *head)
 {
 	struct gw_http_proxy *px = s->px;
 	const struct gw_http_head *h = &s->req.head;
-	const struct gw_route_snapshot *snap = s->snap;
-	const struct gw_route_result res = s->route;
-	const struct gw_route_cluster *cl;
+	const struct gw_route_cluster *cl =
+		gw_route_snapshot_cluster(s->snap, s->route.cluster);
+	const struct gw_connection_pool *pool = cl->connection_pool;
 	const struct gw_route_endpoint *ep;
-	const struct gw_route_destination *dst;
-	const struct gw_connection_pool *pool;
 	struct gw_route_request rq;
-	struct hp_request_rewrite rw;
 	struct hp_upstream *u;
-	struct hp_writer w;
-	char client_ip[16];
+	char ip[16];
 	uint16_t fail = 0;
-	int e, rid;
+	bool first = s->retry.attempts == 0;
+	int e;
 
 	route_request_fill(s, &rq);
-	cl = gw_route_snapshot_cluster(snap, res.cluster);
-	hp_strlcpy(s->log.cluster, sizeof(s->log.cluster), cl->name,
-		   strlen(cl->name));
-	e = gw_route_pick_endpoint(snap, px->worker_id, res.cluster, &rq, NULL,
-				   NULL);
-	if (e < 0 || cl->endpoints[e].family != AF_INET ||
-	    cl->endpoints[e].port == 0) {
+	e = endpoint_pick(s, &rq);
+	if (e < 0) {
+		hp_queue_drop(head);
 		px->stats.no_healthy_upstream++;
 		hp_local_reply(s, 503, "UH", "no healthy upstream", false);
 		goto done;
 	}
 	ep = &cl->endpoints[e];
-	format_ip(client_ip, sizeof(client_ip), ep->addr.v4);
+	s->retry.last_ep = e;
+	s->retry.attempts++;
+	s->log.attempts = s->retry.attempts;
+	format_ip(ip, sizeof(ip), ep->addr.v4);
 	snprintf(s->log.upstream_host, sizeof(s->log.upstream_host), "%s:%u",
-		 client_ip, ep->port);
-	dst = res.destination >= 0 ? &res.route->destinations[res.destination] :
-				     NULL;
-	memset(&rw, 0, sizeof(rw));
-	if (res.route->spec != NULL) {
-		rw.ops[0] = &res.route->spec->headers.request;
-		s->resp_ops[0] = &res.route->spec->headers.response;
-		if (res.route->spec->timeout_us > 0)
-			s->timeout_tsc = (uint64_t)res.route->spec->timeout_us *
-					 px->tsc_hz / 1000000;
-	}
-	if (dst != NULL && dst->headers != NULL) {
-		rw.ops[1] = &dst->headers->request;
-		s->resp_ops[1] = &dst->headers->response;
-	}
-	hp_policy_rewrite(s, &rw);
+		 ip, ep->port);
 
-	pool = cl->connection_pool;
 	u = hp_upstream_pool_get(px, ep->addr.v4, ep->port);
 	if (u == NULL) {
 		u = hp_upstream_connect(px, ep->addr.v4, ep->port, &fail);
 		if (u == NULL) {
+			hp_queue_drop(head);
+			if (fail == 502 && hp_retry_failure(s, HP_TRY_CONNECT)) {
+				retry_schedule(s);
+				return;
+			}
 			if (fail == 502) {
 				px->stats.upstream_failure++;
 				hp_local_reply(s, 502, "UF",
 					"upstream connect error or disconnect/reset before headers",
 					false);
+				retry_note_exhausted(s);
 			} else {
 				px->stats.no_healthy_upstream++;
 				hp_local_reply(s, 503, "UO",
@@ -586,6 +631,59 @@ request_forward(struct hp_session *s)
 	u->requests++;
 	u->s = s;
 	s->up = u;
+	if (head->head != NULL)
+		hp_queue_append(&s->to_up, head->head);
+	head->head = head->tail = NULL;
+	head->bytes = 0;
+	s->upstream_tsc = px->now;
+	gw_http_parser_reset(&s->resp);
+	s->resp.request_method = h->method;
+	s->try_deadline = s->retry.per_try_tsc != 0 ?
+			  px->now + s->retry.per_try_tsc : 0;
+	timer_update(s);
+done:
+	/* the request was complete before its first try */
+	if (first && s->req_state == HP_REQ_DONE)
+		request_complete(s);
+}
+
+/* Send the routed request (s->route) upstream: the fresh head (held for
+ * retries as references), mirrors, then the first try. */
+static void
+request_forward(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	const struct gw_http_head *h = &s->req.head;
+	const struct gw_route_snapshot *snap = s->snap;
+	const struct gw_route_result res = s->route;
+	const struct gw_route_cluster *cl;
+	const struct gw_route_destination *dst;
+	struct gw_route_request rq;
+	struct hp_request_rewrite rw;
+	struct hp_queue head = { NULL, NULL, 0 };
+	struct hp_writer w;
+	char client_ip[16];
+	int rid;
+
+	route_request_fill(s, &rq);
+	cl = gw_route_snapshot_cluster(snap, res.cluster);
+	hp_strlcpy(s->log.cluster, sizeof(s->log.cluster), cl->name,
+		   strlen(cl->name));
+	dst = res.destination >= 0 ? &res.route->destinations[res.destination] :
+				     NULL;
+	memset(&rw, 0, sizeof(rw));
+	if (res.route->spec != NULL) {
+		rw.ops[0] = &res.route->spec->headers.request;
+		s->resp_ops[0] = &res.route->spec->headers.response;
+		if (res.route->spec->timeout_us > 0)
+			s->timeout_tsc = (uint64_t)res.route->spec->timeout_us *
+					 px->tsc_hz / 1000000;
+	}
+	if (dst != NULL && dst->headers != NULL) {
+		rw.ops[1] = &dst->headers->request;
+		s->resp_ops[1] = &dst->headers->response;
+	}
+	hp_policy_rewrite(s, &rw);
 
 	/* the fresh head: the only bytes of the request that are written */
 	format_ip(client_ip, sizeof(client_ip), s->client_ip);
@@ -607,19 +705,15 @@ request_forward(struct hp_session *s)
 	hp_writer_init(&w, px->pool);
 	hp_rewrite_request(&w, h, &rw);
 	px->stats.copied_bytes += w.len;
-	if (!hp_writer_finish(&w, &s->to_up)) {
+	if (!hp_writer_finish(&w, &head)) {
 		px->stats.no_mbuf++;
 		session_abort(s, "DPE");
 		return;
 	}
-	s->upstream_tsc = px->now;
+	hp_retry_policy(s);
+	hp_retry_hold_head(s, &head);
 	hp_mirror_begin(s, snap, &res, &rq, h, &rw);
-	gw_http_parser_reset(&s->resp);
-	s->resp.request_method = h->method;
-	timer_update(s);
-done:
-	if (s->req_state == HP_REQ_DONE)
-		request_complete(s);
+	try_send(s, &head);
 }
 
 /* The request head was invalid: answer (400, 414, 431, 501, 505) and close. */
@@ -726,6 +820,8 @@ request_process(struct hp_session *s)
 		} else if (forward(px, &s->in, &s->in_off, n, &s->to_up) != 0) {
 			session_abort(s, "DPE");
 			return;
+		} else {
+			hp_retry_hold_body(s, s->to_up.tail);
 		}
 		if ((s->req_body == GW_HTTP_BODY_LENGTH && s->req_remaining == 0) ||
 		    (s->req_body == GW_HTTP_BODY_CHUNKED &&
@@ -755,6 +851,13 @@ response_head(struct hp_session *s)
 	int32_t ust;
 
 	ust = (int32_t)((px->now - s->upstream_tsc) * 1000 / px->tsc_hz);
+	hp_outlier_report(s, h->status);
+	if (!h->informational && hp_retry_status(s, h->status)) {
+		/* retryOn matches and a try is left: this response is
+		 * never shown; its connection is dropped unread */
+		retry_schedule(s);
+		return;
+	}
 	if (!h->informational) {
 		s->status = h->status;
 		s->log.upstream_ms = ust;
@@ -812,12 +915,19 @@ upstream_ended(struct hp_session *s)
 		return;
 	}
 	if (s->resp_state == HP_RESP_HEAD && !s->resp_head_sent) {
-		/* reset or closed before a response: 502 */
+		/* reset or closed before a response: another try, or 502 */
+		hp_outlier_report(s, 503);
+		if (hp_retry_failure(s, u->established ? HP_TRY_RESET :
+						       HP_TRY_CONNECT)) {
+			retry_schedule(s);
+			return;
+		}
 		px->stats.upstream_failure++;
 		upstream_drop(s);
 		hp_local_reply(s, 502, "UF",
 			       "upstream connect error or disconnect/reset before headers",
 			       false);
+		retry_note_exhausted(s);
 		return;
 	}
 	if (s->resp_state == HP_RESP_HEAD || s->resp_state == HP_RESP_BODY) {
@@ -1005,6 +1115,8 @@ exchange_end(struct hp_session *s)
 	if (s->n_mirrors > 0)
 		hp_mirror_finish(s, false);
 	snapshot_unhold(s);
+	hp_retry_release(s);
+	s->try_deadline = 0;
 	s->route_deadline = 0;
 	s->connect_deadline = 0;
 	timer_update(s);
@@ -1212,9 +1324,14 @@ session_timeout(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
 	bool connect = s->connect_deadline != 0 && px->now >= s->connect_deadline;
+	bool route = s->route_deadline != 0 && px->now >= s->route_deadline;
+	bool per_try = !route && !connect && s->try_deadline != 0 &&
+		       px->now >= s->try_deadline;
 
-	s->route_deadline = 0;
 	s->connect_deadline = 0;
+	s->try_deadline = 0;
+	if (route)
+		s->route_deadline = 0;
 	timer_update(s);
 	if (s->resp_head_sent || s->resp_state != HP_RESP_HEAD) {
 		/* too late for a gateway response: cut the stream */
@@ -1222,6 +1339,17 @@ session_timeout(struct hp_session *s)
 		session_abort(s, "UT");
 		return;
 	}
+	if (per_try)
+		px->stats.per_try_timeouts++;
+	hp_outlier_report(s, connect ? 503 : 504);
+	/* the route's timeout covers every try; a try's own may be retried */
+	if (!route && hp_retry_failure(s, connect ? HP_TRY_CONNECT :
+					      HP_TRY_TIMEOUT)) {
+		retry_schedule(s);
+		return;
+	}
+	s->route_deadline = 0;
+	timer_update(s);
 	upstream_drop(s);
 	if (connect) {
 		px->stats.upstream_failure++;
@@ -1232,6 +1360,7 @@ session_timeout(struct hp_session *s)
 		px->stats.upstream_timeout++;
 		hp_local_reply(s, 504, "UT", "upstream request timeout", false);
 	}
+	retry_note_exhausted(s);
 	session_run(s);
 }
 
@@ -1246,7 +1375,19 @@ delay_over(struct hp_session *s)
 	if (s->dead)
 		return;
 	s->running = true;
-	request_forward(s);
+	if (s->retry.waiting) {
+		struct hp_queue q = { NULL, NULL, 0 };
+
+		s->retry.waiting = false;
+		if (hp_retry_replay(s, &q) != 0) {
+			hp_queue_drop(&q);
+			session_abort(s, "DPE");
+		} else {
+			try_send(s, &q);
+		}
+	} else {
+		request_forward(s);
+	}
 	s->running = false;
 	if (s->dead) {
 		session_release(s);
@@ -1274,7 +1415,8 @@ gw_http_proxy_poll(struct gw_http_proxy *px, uint64_t now_tsc)
 		if (s->delay_deadline != 0 && now_tsc >= s->delay_deadline)
 			delay_over(s);
 		else if ((s->route_deadline != 0 && now_tsc >= s->route_deadline) ||
-		    (s->connect_deadline != 0 && now_tsc >= s->connect_deadline))
+		    (s->connect_deadline != 0 && now_tsc >= s->connect_deadline) ||
+		    (s->try_deadline != 0 && now_tsc >= s->try_deadline))
 			session_timeout(s);
 		/* a timeout may end sessions after this one in the list */
 		if (next != HP_NONE && !px->sessions[next].timed)
@@ -1445,6 +1587,8 @@ const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
 	HP_COUNTER(accesslog_dropped), HP_COUNTER(no_mbuf),
 	HP_COUNTER(fault_aborts), HP_COUNTER(fault_delays),
 	HP_COUNTER(direct_responses), HP_COUNTER(redirects),
+	HP_COUNTER(retries), HP_COUNTER(retries_exhausted),
+	HP_COUNTER(per_try_timeouts),
 	HP_COUNTER(mirror_requests), HP_COUNTER(mirror_dropped),
 };
 #undef HP_COUNTER

@@ -140,6 +140,9 @@ struct gw_route_cluster {
 	const struct gw_lb_policy *lb_spec; /* the DestinationRule's, or NULL */
 	struct gw_lb_set *lb;
 	uint32_t lb_state_off;
+	/* outlier detection (lib/outlier), NULL/0 without it */
+	uint64_t *health;           /* bit set = usable; control lcore writes */
+	uint32_t outlier_state_off; /* per worker: 2 counters per endpoint */
 };
 
 /** A weighted destination of a route. */
@@ -249,6 +252,36 @@ int gw_route_pick_endpoint(const struct gw_route_snapshot *snap,
 			   unsigned int worker_id, uint32_t cluster,
 			   const struct gw_route_request *req,
 			   const uint64_t *healthy, const uint32_t *active);
+
+/* ---- outlier detection (lib/outlier, docs/outlier-detection.md) ---- */
+
+/**
+ * Health bitmap of @p cluster (bit i set = endpoint i usable), for
+ * gw_route_pick_endpoint(); NULL when the cluster has no outlierDetection
+ * (every endpoint usable). Built with every endpoint's bit set; the
+ * control lcore updates whole words with gw_route_cluster_health_store()
+ * while workers read them (relaxed loads).
+ */
+const uint64_t *gw_route_cluster_health(const struct gw_route_snapshot *snap,
+					uint32_t cluster);
+
+/**
+ * Control lcore: store word @p word of @p cluster's health bitmap (an
+ * atomic 64-bit store; bits beyond the endpoints are cleared).
+ * @return 0, or -ENOENT when the cluster has no bitmap or @p word is out
+ *         of range.
+ */
+int gw_route_cluster_health_store(struct gw_route_snapshot *snap,
+				  uint32_t cluster, uint32_t word, uint64_t bits);
+
+/**
+ * Worker @p worker_id's consecutive-error counters of @p cluster: two per
+ * endpoint ([2i] 5xx, [2i+1] gateway errors), zero when the snapshot is
+ * built, written only by that worker. NULL when the cluster has no
+ * outlierDetection.
+ */
+uint32_t *gw_route_outlier_counters(const struct gw_route_snapshot *snap,
+				    unsigned int worker_id, uint32_t cluster);
 
 /**
  * The consistent hash of @p req for @p cluster's hash policy.

@@ -269,6 +269,21 @@ rt_clusters_finish(struct rt_build *b)
 		}
 		snap->memory += gw_lb_set_memory(cl->lb);
 		cl->lb_state_off = rt_state_reserve(b, gw_lb_set_state_size(cl->lb));
+		if (cl->outlier_detection != NULL && cl->n_endpoints > 0) {
+			uint32_t words = (cl->n_endpoints + 63) / 64;
+
+			/* every endpoint usable until lib/outlier says otherwise */
+			cl->health = rt_arena_alloc(&snap->arena,
+						    words * sizeof(uint64_t));
+			if (cl->health == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			for (i = 0; i < cl->n_endpoints; i++)
+				cl->health[i / 64] |= 1ULL << (i % 64);
+			cl->outlier_state_off = rt_state_reserve(b,
+				(size_t)cl->n_endpoints * 2 * sizeof(uint32_t));
+		}
 	}
 	free(eps);
 	return rc;

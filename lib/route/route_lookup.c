@@ -303,6 +303,45 @@ gw_route_pick_endpoint(const struct gw_route_snapshot *snap,
 			      &w->rng, hash, healthy, active);
 }
 
+/* ---- outlier detection ---- */
+
+const uint64_t *
+gw_route_cluster_health(const struct gw_route_snapshot *snap, uint32_t cluster)
+{
+	return cluster < snap->n_clusters ? snap->clusters[cluster].health : NULL;
+}
+
+int
+gw_route_cluster_health_store(struct gw_route_snapshot *snap, uint32_t cluster,
+			      uint32_t word, uint64_t bits)
+{
+	const struct gw_route_cluster *c;
+	uint32_t n;
+
+	if (cluster >= snap->n_clusters)
+		return -ENOENT;
+	c = &snap->clusters[cluster];
+	n = c->n_endpoints;
+	if (c->health == NULL || word >= (n + 63) / 64)
+		return -ENOENT;
+	if (word == n / 64 && n % 64 != 0)
+		bits &= (1ULL << (n % 64)) - 1;
+	/* workers read the words concurrently: whole-word stores only */
+	__atomic_store_n(&c->health[word], bits, __ATOMIC_RELAXED);
+	return 0;
+}
+
+uint32_t *
+gw_route_outlier_counters(const struct gw_route_snapshot *snap,
+			  unsigned int worker_id, uint32_t cluster)
+{
+	if (cluster >= snap->n_clusters || snap->clusters[cluster].health == NULL ||
+	    worker_id >= snap->n_workers)
+		return NULL;
+	return (uint32_t *)worker_state(snap, worker_id,
+					snap->clusters[cluster].outlier_state_off);
+}
+
 /* ---- read-only views ---- */
 
 uint32_t

@@ -194,8 +194,8 @@ struct gw_shadow_params {
 	gw_shadow_xmit_fn xmit;
 	void *xmit_arg;
 	uint32_t max_pending;         /**< shadow requests in flight (0: 128) */
-	uint32_t max_held_mbufs;      /**< segments queued in the engine (0: pool/16) */
-	uint32_t min_free_mbufs;      /**< refuse new copies below this (0: pool/4) */
+	uint32_t max_held_mbufs;      /**< segments queued in the engine (0: pool/8) */
+	uint32_t min_free_mbufs;      /**< drop copies when the pool has fewer free (0: pool/8) */
 	uint32_t timeout_ms;          /**< a shadow response must be complete by then (0: 10 s) */
 	uint32_t connect_timeout_ms;  /**< (0: 3 s) */
 	uint32_t idle_timeout_ms;     /**< pooled connections (0: 30 s) */

@@ -331,9 +331,10 @@ idle_unlink(struct sh_conn *k)
 	sh->stats.conns_idle--;
 }
 
-/* Done with a connection: into the pool, or closed. */
+/* Done with a connection: into the pool (@p reusable), closed with FIN
+ * after a clean exchange (@p graceful), else reset. */
 static void
-conn_release(struct sh_conn *k, bool reusable)
+conn_release_how(struct sh_conn *k, bool reusable, bool graceful)
 {
 	struct gw_shadow *sh = k->sh;
 
@@ -349,7 +350,7 @@ conn_release(struct sh_conn *k, bool reusable)
 		sh->stats.conns_idle++;
 		return;
 	}
-	if (reusable) {
+	if (reusable || graceful) {
 		/* clean end, the shadow closes: close our half too */
 		k->state = SH_CONN_CLOSING;
 		gw_tcp_shutdown(k->c);
@@ -357,6 +358,12 @@ conn_release(struct sh_conn *k, bool reusable)
 	}
 	gw_tcp_abort(k->c);
 	conn_free(k);
+}
+
+static void
+conn_release(struct sh_conn *k, bool reusable)
+{
+	conn_release_how(k, reusable, false);
 }
 
 static int
@@ -478,7 +485,8 @@ response_complete(struct gw_shadow *sh, struct sh_conn *k)
 		shadow_end(sh, s, k->resp.head.status, "-");
 	}
 	k->s = NULL;
-	conn_release(k, reuse);
+	/* a whole exchange: FIN rather than RST when it cannot be reused */
+	conn_release_how(k, reuse, s != NULL && s->sent_all);
 	if (s != NULL)
 		stream_try_finish(sh, s);
 }
@@ -945,8 +953,8 @@ gw_shadow_create(const struct gw_shadow_params *p)
 	sh->tsc_hz = p->tsc_hz != 0 ? p->tsc_hz : rte_get_tsc_hz();
 	sh->now = rte_rdtsc();
 	sh->max_pending = p->max_pending != 0 ? p->max_pending : 128;
-	sh->max_held = p->max_held_mbufs != 0 ? p->max_held_mbufs : pool_size / 16;
-	sh->min_free = p->min_free_mbufs != 0 ? p->min_free_mbufs : pool_size / 4;
+	sh->max_held = p->max_held_mbufs != 0 ? p->max_held_mbufs : pool_size / 8;
+	sh->min_free = p->min_free_mbufs != 0 ? p->min_free_mbufs : pool_size / 8;
 	sh->timeout_tsc = (uint64_t)(p->timeout_ms != 0 ? p->timeout_ms : 10000) *
 			  sh->tsc_hz / 1000;
 	sh->idle_tsc = (uint64_t)(p->idle_timeout_ms != 0 ? p->idle_timeout_ms :
@@ -997,9 +1005,10 @@ gw_shadow_create(const struct gw_shadow_params *p)
 	tp.max_conns = sh->n_conns + 16;
 	tp.syn_backlog = 16;
 	tp.timewait_max = tp.max_conns / 2;
-	/* small budgets: a slow shadow holds little of the pool */
+	/* as the workers': a shadow as fast as the primary keeps up with it
+	 * (what it holds beyond is bounded by max_held) */
 	tp.rcvbuf = 64 * 1024;
-	tp.sndbuf = 64 * 1024;
+	tp.sndbuf = 256 * 1024;
 	tp.reasm_segments = 256;
 	tp.connect_timeout_ms = p->connect_timeout_ms != 0 ? p->connect_timeout_ms :
 				3000;

@@ -138,6 +138,27 @@ http_snapshot_release(void *arg, const void *token)
 	gw_snapshot_release(token, w->id);
 }
 
+/* An endpoint reached an outlier threshold: tell the control lcore. The
+ * proxy has just asked for the snapshot, so w->http_snap is the one the
+ * indices belong to. */
+static void
+http_outlier_event(void *arg, uint32_t cluster, uint32_t endpoint, uint8_t kind)
+{
+	struct gw_worker *w = arg;
+	struct gw_worker_event ev = {
+		.type = GW_EVENT_OUTLIER,
+		.outlier = {
+			.generation = w->http_snap != NULL ? w->http_snap->generation : 0,
+			.cluster = cluster,
+			.endpoint = endpoint,
+			.kind = kind,
+		},
+	};
+
+	if (rte_ring_sp_enqueue_elem(w->events, &ev, sizeof(ev)) != 0)
+		w->stats.drops[GW_DROP_RING_FULL]++;
+}
+
 /* The HTTP proxy listens on every HTTP listener of the snapshot in force. */
 static int
 worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
@@ -178,6 +199,7 @@ worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
 	if (w->http == NULL)
 		return gw_err(err, err_len,
 			      "worker %u: cannot create the HTTP proxy", w->id);
+	gw_http_proxy_outlier_sink(w->http, http_outlier_event, w);
 	for (uint32_t i = 0; i < n; i++) {
 		int rc;
 
@@ -415,6 +437,11 @@ gw_dataplane_create(const struct gw_config *cfg, struct gw_port *ports,
 	}
 	if (dataplane_shadow_engine_create(dp, cfg, err, err_len) != 0)
 		goto fail;
+	dp->outlier = gw_outlier_create();
+	if (dp->outlier == NULL) {
+		gw_err(err, err_len, "outlier detection: out of memory");
+		goto fail;
+	}
 	return dp;
 fail:
 	gw_dataplane_free(dp);
@@ -431,6 +458,7 @@ gw_dataplane_free(struct gw_dataplane *dp)
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		worker_free(dp->workers[i]);
 	gw_neigh_table_free(dp->neigh);
+	gw_outlier_free(dp->outlier);
 	rte_free(dp);
 }
 
@@ -512,6 +540,9 @@ handle_event(struct gw_dataplane *dp, const struct gw_worker_event *ev,
 		if (gw_neigh_resolve(dp->neigh, ev->port_index, ev->ip, now) == 1)
 			send_probe(dp, ev->port_index, ev->ip);
 		break;
+	case GW_EVENT_OUTLIER:
+		gw_outlier_report(dp->outlier, &ev->outlier, gw_outlier_clock_us());
+		break;
 	default:
 		break;
 	}
@@ -522,7 +553,12 @@ gw_dataplane_control_poll(struct gw_dataplane *dp)
 {
 	struct gw_worker_event evs[64];
 	uint64_t now = rte_rdtsc();
+	const struct gw_snapshot *snap = gw_snapshot_peek(dp->snapshots);
 
+	/* outlier events name indices of a generation: follow the current one first */
+	if (snap != NULL)
+		gw_outlier_bind(dp->outlier, snap->routes, snap->generation,
+				gw_outlier_clock_us());
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		unsigned int n;
 
@@ -534,6 +570,7 @@ gw_dataplane_control_poll(struct gw_dataplane *dp)
 		} while (n == GW_ARRAY_SIZE(evs));
 	}
 	gw_neigh_table_tick(dp->neigh, now, send_probe, dp);
+	gw_outlier_tick(dp->outlier, gw_outlier_clock_us());
 }
 
 void

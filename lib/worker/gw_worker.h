@@ -29,6 +29,7 @@
 #include "gw_httpproxy.h"
 #include "gw_neigh.h"
 #include "gw_net.h"
+#include "gw_outlier.h"
 #include "gw_port.h"
 #include "gw_proxy.h"
 #include "gw_route.h"
@@ -66,14 +67,20 @@ enum gw_worker_event_type {
 	GW_EVENT_NEIGH_SEEN = 1,    /**< ARP reply / gratuitous ARP: refresh if known */
 	GW_EVENT_NEIGH_ASKED_US,    /**< ARP request for our address: learn the asker */
 	GW_EVENT_NEIGH_RESOLVE,     /**< a packet waits for this next hop */
+	GW_EVENT_OUTLIER,           /**< an endpoint reached an error threshold */
 };
 
 struct gw_worker_event {
 	uint8_t type;          /**< enum gw_worker_event_type */
-	uint8_t port_index;    /**< port, in bootstrap order */
-	uint8_t mac[6];
-	uint32_t ip;           /**< network order */
-	uint32_t reserved;
+	union {
+		struct {       /* GW_EVENT_NEIGH_* */
+			uint8_t port_index;    /**< port, in bootstrap order */
+			uint8_t mac[6];
+			uint32_t ip;           /**< network order */
+			uint32_t reserved;
+		};
+		struct gw_outlier_event outlier; /**< GW_EVENT_OUTLIER */
+	};
 };
 
 struct gw_dataplane;
@@ -137,6 +144,9 @@ struct gw_dataplane {
 	struct rte_ring *shadow_tx;           /**< engine -> worker 0: frames to send */
 	struct gw_neigh_pending *shadow_pending; /**< engine frames waiting for ARP */
 	uint64_t shadow_tx_drops;             /**< engine frames lost (ring full, no route, unresolved) */
+	/* outlier detection (lib/outlier; docs/outlier-detection.md): the
+	 * ejection state, fed by workers' GW_EVENT_OUTLIER events */
+	struct gw_outlier *outlier;
 };
 
 /**
@@ -188,7 +198,9 @@ void gw_dataplane_stop(struct gw_dataplane *dp);
 
 /**
  * Control lcore's periodic work: drain worker events into the neighbour
- * table, age it, and send ARP probes through worker 0. Never blocks.
+ * table and the outlier detector (following the snapshot in force), age
+ * the table, send ARP probes through worker 0, bring back ejected
+ * endpoints whose time is over. Never blocks.
  */
 void gw_dataplane_control_poll(struct gw_dataplane *dp);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Small HTTP/1.1 backend for the HTTP proxy tests (tests/system/test_http_*.sh).
 
-Usage: http_backend.py --port PORT --name NAME [--log FILE]
+Usage: http_backend.py --port PORT --name NAME [--log FILE] [--fail-status N]
 
 Keep-alive HTTP/1.1 server (threads), answering:
   GET  /bytes/N[?chunked=1][&seed=S]  N deterministic bytes (Content-Length,
@@ -10,7 +10,11 @@ Keep-alive HTTP/1.1 server (threads), answering:
                                       request bodies), x-body-sha256 of it
   GET  /delay/S                       answers NAME after S seconds
   GET  /status/N                      status N, no body (204, 304, ...)
+  POST /reject/N                      status N at once, body unread, then
+                                      close (like a server's 413)
   anything else                       "NAME\\n" with x-backend: NAME
+--fail-status N: every request (its body read and logged) gets status N
+with the body "NAME\\n" instead (a failing endpoint, for outlier detection).
 ?close=1 instead of ?chunked=1: a close-delimited body (no Content-Length,
 no Transfer-Encoding, the connection closes after it). Chunked bodies come
 in chunks of 64 KiB (&chunk=N: N bytes) and end with the trailer
@@ -115,8 +119,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         close = q.get("close", ["0"])[0] == "1"
         step = int(q.get("chunk", ["65536"])[0])
         parts = url.path.split("/")
+        if len(parts) >= 3 and parts[1] == "reject":
+            # answer before reading the body, then close (unread bytes
+            # make the kernel reset the connection)
+            self.record("unread", b"", [])
+            self.close_connection = True
+            msg = b"rejected\n"
+            self.send_response(int(parts[2]))
+            self.send_header("content-length", str(len(msg)))
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.wfile.write(msg)
+            self.wfile.flush()
+            return
         te, body, trailers = self.read_body()
         self.record(te, body, trailers)
+        if self.server.fail_status:
+            msg = (self.server.name + "\n").encode()
+            self.send_response(self.server.fail_status)
+            self.send_header("x-backend", self.server.name)
+            self.send_header("content-length", str(len(msg)))
+            self.end_headers()
+            self.wfile.write(msg)
+            return
         if len(parts) >= 3 and parts[1] == "bytes":
             self.send_body(pattern(int(parts[2]), q.get("seed", ["0"])[0]),
                            chunked, close=close, step=step)
@@ -145,10 +170,12 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--log")
+    ap.add_argument("--fail-status", type=int, default=0)
     a = ap.parse_args()
     srv = Server(("0.0.0.0", a.port), Handler)
     srv.name = a.name
     srv.log = open(a.log, "a") if a.log else None
+    srv.fail_status = a.fail_status
     print("listening on %d" % a.port, flush=True)
     srv.serve_forever()
 

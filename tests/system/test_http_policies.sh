@@ -12,7 +12,11 @@
 #   - the examples of Istio's VirtualService reference: redirect (Location,
 #     301), directResponse (status and body, nothing upstream), rewrite
 #     (httpbin sees the new path and authority), CORS (a preflight answered
-#     by the gateway with the policy's fields, nothing upstream).
+#     by the gateway with the policy's fields, nothing upstream);
+#   - retries: a service whose first endpoint refuses connections answers
+#     every request (the access log shows attempts=2); Istio's default
+#     policy retries a GET answered 503 twice but never a POST; a
+#     perTryTimeout of 500 ms with one retry gives 504 after two tries.
 #
 # Usage: tests/system/test_http_policies.sh [--help]   (root; about 40 s)
 # Environment: GW_HTTP_PROFILE (1w, 2w), GWCTL (default build/app/gwctl)
@@ -126,6 +130,36 @@ v1_after=$(log_lines "$v1_log")
 # the rewrite request is the only one of this section httpbin saw
 assert_eq "$((v1_after - v1_before))" 1 "directResponse and the preflight never reached httpbin"
 
+# ----------------------------------------------------------------- retries
+FL="--resolve flaky:8000:10.96.0.42"
+codes=""
+for i in $(seq 1 6); do
+	codes+="$(ccurl $FL -o /dev/null -w '%{http_code}' http://flaky:8000/get || echo 000) "
+done
+assert_eq "$(tr ' ' '\n' <<<"$codes" | grep -c '^200$')" 6 \
+	"retries on connect-failure: 6 of 6 answered although one endpoint is dead"
+v1_before=$(log_lines "$v1_log")
+code=$(ccurl $FL -o /dev/null -w '%{http_code}' http://flaky:8000/status/503 || true)
+assert_eq "$code" 503 "default policy: a GET answered 503 each time ends 503"
+sleep 1
+assert_eq "$(( $(log_lines "$v1_log") - v1_before ))" 3 "default policy: the GET was tried 3 times (2 retries)"
+v1_before=$(log_lines "$v1_log")
+code=$(ccurl $FL -o /dev/null -w '%{http_code}' -X POST -d x=1 http://flaky:8000/status/503 || true)
+assert_eq "$code" 503 "default policy: a POST answered 503 ends 503"
+sleep 1
+assert_eq "$(( $(log_lines "$v1_log") - v1_before ))" 1 "default policy: the POST was not retried (not idempotent)"
+t0=$(date +%s.%N)
+code=$(ccurl $FL -o /dev/null -w '%{http_code}' http://flaky:8000/delay/2 || true)
+t1=$(date +%s.%N)
+took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+assert_eq "$code" 504 "perTryTimeout 500ms, 1 retry, a 2 s backend: 504"
+if awk -v t="$took" 'BEGIN { exit !(t >= 0.9 && t < 1.8) }'; then
+	ok "... after two tries of 500 ms (${took} s)"
+else
+	not_ok "... after two tries of 500 ms" "took ${took} s"
+fi
+sleep 4 # gunicorn's sync worker finishes the abandoned /delay/2 requests
+
 # ------------------------------------------------------------- access log
 sleep 1
 alog=$(cat "$GW_HTTP_ACCESS_LOG")
@@ -135,6 +169,9 @@ assert_eq "$(gw_http_stat fault_aborts)" 11 "gateway.http.fault_aborts counts th
 assert_eq "$(gw_http_stat fault_delays)" 1 "gateway.http.fault_delays counts the delayed request"
 assert_eq "$(gw_http_stat redirects)" 1 "gateway.http.redirects"
 assert_eq "$(gw_http_stat direct_responses)" 1 "gateway.http.direct_responses"
+assert_contains "$alog" 'attempts=2' "access log: a retried request shows attempts=2"
+assert_contains "$alog" '" 504 UT,URX ' "access log: the per-try timeouts end 504 UT,URX"
+assert_eq "$(gw_http_stat per_try_timeouts)" 2 "gateway.http.per_try_timeouts"
 
 gw_stop 10 && ok "gatewayd stopped" || not_ok "gatewayd stopped cleanly"
 gw_finish

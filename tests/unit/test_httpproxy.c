@@ -122,6 +122,14 @@ static const char istio_yaml[] =
 	"spec:\n"
 	"  hosts: [pol.test]\n"
 	"  http:\n"
+	"  - match: [{uri: {prefix: /flaky-default}}]\n"
+	"    route: [{destination: {host: svc.test}}]\n"
+	"  - match: [{uri: {prefix: /flaky}}]\n"
+	"    retries: {attempts: 2, retryOn: 5xx}\n"
+	"    route: [{destination: {host: svc.test}}]\n"
+	"  - match: [{uri: {prefix: /slowtry}}]\n"
+	"    retries: {attempts: 1, perTryTimeout: 200ms, retryOn: 5xx}\n"
+	"    route: [{destination: {host: svc.test}}]\n"
 	"  - match: [{uri: {prefix: /abort}}]\n"
 	"    fault: {abort: {httpStatus: 418, percentage: {value: 50}}}\n"
 	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
@@ -181,6 +189,7 @@ struct app {
 	bool established, fin, closed;
 	enum gw_tcp_close_reason reason;
 	uint32_t requests;           /* backend: requests answered */
+	uint32_t flaky_503;          /* backend: /flaky answered 503 */
 };
 
 struct harness {
@@ -379,6 +388,16 @@ backend_serve(struct app *a)
 		gw_http_parser_free(p);
 		if (strncmp(path, "/slow", 5) == 0)
 			continue; /* never answers */
+		if (strncmp(path, "/flaky", 6) == 0 && a->version == 1) {
+			/* v1 is unavailable: a retry must find v2 */
+			static const char r503[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				"content-length: 4\r\n\r\ndown";
+
+			a->flaky_503++;
+			buf_add(&a->tx, r503, sizeof(r503) - 1);
+			app_pump(a);
+			continue;
+		}
 		if (strncmp(path, "/big-cl/", 8) == 0 ||
 		    strncmp(path, "/big-chunked/", 13) == 0) {
 			bool chunked = path[5] == 'c' && path[6] == 'h';
@@ -1092,6 +1111,103 @@ test_cors(void **state)
 	responses_free(r, 3);
 }
 
+static unsigned int
+flaky_503s(void)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < H->n_apps; i++)
+		n += H->apps[i].flaky_503;
+	return n;
+}
+
+/* retries {attempts: 2, retryOn: 5xx}: v1 answers 503, every request
+ * still succeeds (the retry goes to the other endpoint), and the access
+ * log shows the second try. */
+static void
+test_retry_5xx_other_endpoint(void **state)
+{
+	struct response r[6] = {0};
+	struct app *c;
+	char *log;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	for (int i = 0; i < 6; i++)
+		client_send(c, "GET /flaky HTTP/1.1\r\nHost: pol.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 6, 5000), 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(r[i].status, 200);
+		assert_memory_equal(r[i].body, "v2 /flaky", 9);
+	}
+	/* round robin: half the first tries met v1 */
+	assert_true(flaky_503s() >= 1);
+	assert_int_equal(pstats()->retries, flaky_503s());
+	run_ms(50);
+	log = drain_log();
+	assert_non_null(strstr(log, "attempts=2"));
+	free(log);
+	responses_free(r, 6);
+}
+
+/* Istio's default policy (no retries in the route): a GET that meets a
+ * 503 is retried, a POST is not (it is not idempotent). */
+static void
+test_retry_default_policy_idempotent_only(void **state)
+{
+	struct response r[4] = {0};
+	unsigned int before;
+	struct app *c;
+	int posts_503 = 0;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	for (int i = 0; i < 2; i++)
+		client_send(c, "GET /flaky-default HTTP/1.1\r\nHost: pol.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 2, 5000), 2);
+	assert_int_equal(r[0].status, 200);
+	assert_int_equal(r[1].status, 200);
+	responses_free(r, 2);
+	before = flaky_503s();
+	c = client_open();
+	for (int i = 0; i < 4; i++)
+		client_send(c, "POST /flaky-default HTTP/1.1\r\nHost: pol.test\r\n"
+			    "content-length: 2\r\n\r\nhi");
+	assert_int_equal(run_until_responses(c, r, 4, 5000), 4);
+	for (int i = 0; i < 4; i++)
+		posts_503 += r[i].status == 503;
+	/* every POST that met v1 got its 503: none was sent again */
+	assert_int_equal(posts_503, (int)(flaky_503s() - before));
+	assert_true(posts_503 >= 1);
+	responses_free(r, 4);
+}
+
+/* perTryTimeout 200 ms, one retry: two tries of 200 ms, then 504 with the
+ * retry limit in the log. */
+static void
+test_retry_per_try_timeout(void **state)
+{
+	struct response r[1] = {0};
+	uint64_t t0 = H->now;
+	struct app *c;
+	char *log;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /slowtry HTTP/1.1\r\nHost: pol.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 3000), 1);
+	assert_int_equal(r[0].status, 504);
+	assert_true(H->now - t0 >= MS(400));
+	assert_true(H->now - t0 < MS(800));
+	assert_int_equal(pstats()->per_try_timeouts, 2);
+	assert_int_equal(pstats()->retries, 1);
+	run_ms(50);
+	log = drain_log();
+	assert_non_null(strstr(log, "\" 504 UT,URX "));
+	free(log);
+	responses_free(r, 1);
+}
+
 static void
 test_split_80_20_exact(void **state)
 {
@@ -1253,7 +1369,9 @@ test_gateway_responses(void **state)
 		     "route not found", false);
 	expect_local("GET /uh HTTP/1.1\r\nHost: svc.test\r\n\r\n", 503, "UH",
 		     "no healthy upstream", false);
-	expect_local("GET /uf HTTP/1.1\r\nHost: svc.test\r\n\r\n", 502, "UF",
+	/* Istio's default policy retries a connect failure twice: the
+	 * log says the retry limit was reached */
+	expect_local("GET /uf HTTP/1.1\r\nHost: svc.test\r\n\r\n", 502, "UF,URX",
 		     "upstream connect error", false);
 	expect_local("GET /slow HTTP/1.1\r\nHost: svc.test\r\n\r\n", 504, "UT",
 		     "upstream request timeout", false);
@@ -1261,6 +1379,8 @@ test_gateway_responses(void **state)
 	assert_int_equal(pstats()->no_healthy_upstream, 1);
 	assert_int_equal(pstats()->upstream_failure, 1);
 	assert_int_equal(pstats()->upstream_timeout, 1);
+	assert_int_equal(pstats()->retries, 2);
+	assert_int_equal(pstats()->retries_exhausted, 1);
 	/* HTTP/1.0 without keep-alive: answered, then closed */
 	expect_local("GET / HTTP/1.0\r\nHost: nowhere.test\r\n\r\n", 404, "NR",
 		     "route not found", true);
@@ -1314,6 +1434,9 @@ main(int argc, char **argv)
 		T(test_route_by_header_keepalive),
 		T(test_request_rewrite),
 		T(test_snapshot_held_in_flight),
+		T(test_retry_5xx_other_endpoint),
+		T(test_retry_default_policy_idempotent_only),
+		T(test_retry_per_try_timeout),
 		T(test_fault_abort_exact),
 		T(test_fault_delay_holds_only_its_request),
 		T(test_direct_response_and_redirect),

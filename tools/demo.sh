@@ -6,6 +6,10 @@
 #       br0 in gw-upstream --veth-- gw-httpbin-v1 (10.10.2.11)
 #                          --veth-- gw-httpbin-v2 (10.10.2.12)
 #
+# With GW_DEMO_SHADOW=1 a third leg carries mirrored traffic (a port with
+# role shadow, docs/mirroring.md):
+#   [gatewayd | gw-shadow] --veth-- gw-httpbin-shadow (10.10.3.12)
+#
 # Everything it creates is named gw-*, so that `down` finds it even when the
 # state file is gone. Every step of `up` checks before it acts: running `up`
 # on a partial topology completes it.
@@ -32,6 +36,11 @@ MTU=1500
 # Queues per veth, each way (GW_DEMO_VETH_QUEUES, default 1): 2 for a
 # two-worker gateway on AF_XDP (one socket per queue).
 VETH_QUEUES=${GW_DEMO_VETH_QUEUES:-1}
+# GW_DEMO_SHADOW=1: the shadow leg (gw-shadow <-> gw-httpbin-shadow).
+SHADOW=${GW_DEMO_SHADOW:-0}
+GW_SHADOW_IP=10.10.3.1   # the gateway's address on gw-shadow (owned by DPDK)
+BACKEND_IP[shadow]=10.10.3.12
+if [ "$SHADOW" = 1 ]; then BACKENDS+=(shadow); fi
 BACKEND_READY_TIMEOUT=20 # seconds
 GW_READY_TIMEOUT=60      # seconds
 
@@ -67,6 +76,9 @@ Environment:
   GATEWAYD   gatewayd binary for run (default build/app/gatewayd)
   GW_DEMO_VETH_QUEUES  RX/TX queues of each veth (default 1; up remakes
              veths with another count)
+  GW_DEMO_SHADOW=1  also the shadow leg: gw-shadow <-> netns
+             gw-httpbin-shadow (eth0 ${BACKEND_IP[shadow]}/24, default via
+             $GW_SHADOW_IP) with httpbin, for a port with role shadow
 EOF
 }
 
@@ -194,6 +206,7 @@ setup_upstream() {
 	ip -n "$NS_UPSTREAM" link set dev to-gw master br0
 
 	for v in "${BACKENDS[@]}"; do
+		[ "$v" != shadow ] || continue   # its own leg (setup_shadow)
 		ns=$(backend_ns "$v")
 		ensure_ns "$ns"
 		ensure_veth "$NS_UPSTREAM" "to-$v" "$ns" eth0
@@ -258,6 +271,19 @@ start_backend() {
 	die "httpbin-$v did not answer on 127.0.0.1:80 within ${BACKEND_READY_TIMEOUT}s"
 }
 
+# The shadow leg: a third veth straight into the shadow backend's
+# namespace (no bridge: one backend).
+setup_shadow() {
+	local ns
+	ns=$(backend_ns shadow)
+	ensure_ns "$ns"
+	ensure_veth "" gw-shadow "$ns" eth0
+	setup_root_end gw-shadow
+	setup_ns_end "$ns" eth0
+	ip -n "$ns" addr replace "${BACKEND_IP[shadow]}/24" dev eth0
+	ip -n "$ns" route replace default via "$GW_SHADOW_IP" dev eth0
+}
+
 cmd_up() {
 	local v
 	need_root up
@@ -266,6 +292,7 @@ cmd_up() {
 	touch "$STATE"
 	setup_client
 	setup_upstream
+	if [ "$SHADOW" = 1 ]; then setup_shadow; fi
 	for v in "${BACKENDS[@]}"; do
 		start_backend "$v"
 	done
@@ -347,7 +374,9 @@ cmd_status() {
 		fi
 	done
 	echo "links (root namespace, owned by gatewayd):"
-	for link in gw-down gw-up; do
+	local links=(gw-down gw-up)
+	if [ "$SHADOW" = 1 ]; then links+=(gw-shadow); fi
+	for link in "${links[@]}"; do
 		want=$((want + 1))
 		if link_exists "" "$link" && ip -o link show dev "$link" | grep -q 'state UP\|,UP'; then
 			have=$((have + 1))

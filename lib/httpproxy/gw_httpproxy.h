@@ -73,6 +73,8 @@ struct gw_http_proxy_params {
 	void (*snapshot_release)(void *arg, const void *token);
 	struct rte_mempool *pool;        /**< fresh head segments and indirect mbufs */
 	uint32_t max_sessions;           /**< client connections; as many upstream slots */
+	/** Workers sharing the DestinationRule connectionPool limits (0: 1). */
+	unsigned int n_workers;
 	/** The stack's ports and their roles (enum gw_port_role bits). */
 	unsigned int n_ports;
 	const struct gw_tcp_port *ports;
@@ -141,6 +143,8 @@ struct gw_http_proxy_stats {
 	uint64_t retries;              /**< requests sent again (retries) */
 	uint64_t retries_exhausted;    /**< retriable failures with no try left (URX) */
 	uint64_t per_try_timeouts;     /**< tries cut by perTryTimeout */
+	uint64_t upstream_overflow;    /**< 503 UO: connectionPool limits reached */
+	uint64_t upstream_pending;     /**< requests that waited for a connection */
 	uint64_t mirror_requests;      /**< copies handed to the shadow engine */
 	uint64_t mirror_dropped;       /**< copies lost on the worker (ring full, no mbuf, no endpoint) */
 };

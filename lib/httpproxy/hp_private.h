@@ -82,11 +82,25 @@ enum hp_up_state {
 
 struct hp_session;
 
+/* Circuit breaking (DestinationRule connectionPool): per worker and
+ * cluster, the connections in use (carrying a request or connecting) and
+ * the requests waiting for one. Keyed by a hash of the cluster's name so
+ * that counts survive snapshot changes. */
+#define HP_CLUSTER_SLOTS 256u
+struct hp_cluster_slot {
+	uint64_t key;                    /* 0: free */
+	uint32_t in_use;
+	uint32_t pending;
+	uint32_t pend_head, pend_tail;   /* waiting sessions, FIFO */
+};
+
 /* An upstream connection. */
 struct hp_upstream {
 	struct gw_http_proxy *px;
 	struct gw_tcp_conn *conn;        /* NULL once closed */
 	struct hp_session *s;            /* while BUSY */
+	uint32_t cl_slot;                /* its cluster's slot, HP_NONE: none */
+	bool in_use;                     /* counted in its slot's in_use */
 	struct hp_queue in;              /* received, not yet processed */
 	uint32_t in_off;                 /* processed bytes of in.head */
 	uint32_t ip;                     /* endpoint, network order */
@@ -188,6 +202,11 @@ struct hp_session {
 	uint64_t delay_deadline;         /* fault.delay or retry back-off: forwarding waits, 0: none */
 	uint64_t try_deadline;           /* perTryTimeout of the try in flight, 0: none */
 	struct hp_retry retry;
+	/* waiting for a connection of its cluster (circuit breaking) */
+	bool conn_wait;
+	bool waited;                     /* the request waited once (first try done) */
+	uint32_t pend_slot, pend_next;
+	struct hp_queue wait_q;          /* what the try will send */
 	bool delayed;                    /* held by fault.delay (input waits) */
 	/* The routing decision of the request in flight (its route lives in
 	 * the held snapshot); kept across a fault delay. */
@@ -245,6 +264,8 @@ struct gw_http_proxy {
 	struct hp_session *sessions;
 	struct hp_upstream *ups;
 	uint32_t idle[HP_IDLE_BUCKETS];  /* heads of idle lists by endpoint */
+	unsigned int n_workers;          /* limits are split among workers */
+	struct hp_cluster_slot clusters[HP_CLUSTER_SLOTS];
 	/* outlier detection (hp_outlier.c) */
 	gw_http_outlier_fn outlier_sink; /* NULL: no reports */
 	void *outlier_arg;
@@ -353,6 +374,20 @@ bool hp_policy_answer(struct hp_session *s);
 void hp_policy_rewrite(const struct hp_session *s, struct hp_request_rewrite *rw);
 /* The CORS fields of the response to an allowed origin (s->cors). */
 void hp_policy_cors_response(struct hp_writer *w, const struct hp_session *s);
+
+/* ---- circuit breaking (hp_upstream.c) ---- */
+/* The slot of cluster @p name, created on first use; HP_NONE when the
+ * table is full (no limit is applied then). */
+uint32_t hp_cluster_slot(struct gw_http_proxy *px, const char *name);
+/* Count @p u as in use for its slot / no longer (idempotent); the latter
+ * wakes the first waiting session of the slot. */
+void hp_upstream_in_use(struct hp_upstream *u, uint32_t slot);
+void hp_upstream_not_in_use(struct hp_upstream *u);
+/* Session @p s waits for a connection of @p slot / leaves the queue. */
+void hp_cluster_wait(struct gw_http_proxy *px, uint32_t slot, struct hp_session *s);
+void hp_cluster_unwait(struct gw_http_proxy *px, struct hp_session *s);
+/* The session woken by a freed connection (hp_session.c). */
+void hp_session_conn_ready(struct hp_session *s);
 
 /* ---- upstream pools (hp_upstream.c) ---- */
 void hp_upstream_init(struct gw_http_proxy *px, uint32_t n);

@@ -139,6 +139,25 @@ write_field(struct hp_writer *w, const char *name, size_t nlen,
 	hp_write(w, "\r\n", 2);
 }
 
+/* The parser takes a list of identical Content-Length values, or the
+ * field repeated with the same value (RFC 9110 §8.6); the next hop gets
+ * that value once, as the RFC asks, and no list for it to read otherwise.
+ * Returns true when @p f was a Content-Length field (written or skipped). */
+static bool
+write_content_length(struct hp_writer *w, const struct gw_http_head *h,
+		     const struct gw_http_header *f, bool *done)
+{
+	if (!name_is(f, "content-length"))
+		return false;
+	if (!*done) {
+		hp_write_str(w, "content-length: ");
+		hp_write_uint(w, h->content_length);
+		hp_write(w, "\r\n", 2);
+		*done = true;
+	}
+	return true;
+}
+
 static void
 write_ops(struct hp_writer *w, const struct gw_header_ops *const *ops)
 {
@@ -160,6 +179,8 @@ void
 hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 		   const struct hp_request_rewrite *rw)
 {
+	bool cl_done = false;
+
 	hp_write(w, h->method_name.ptr, h->method_name.len);
 	hp_write(w, " ", 1);
 	if (rw->rewrite_path) {
@@ -192,7 +213,8 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 		const struct gw_http_header *f = &h->headers[i];
 
 		if (hop_by_hop(f) || name_is(f, "x-forwarded-proto") ||
-		    name_is(f, "x-forwarded-for") || op_drops(rw->ops, f))
+		    name_is(f, "x-forwarded-for") || op_drops(rw->ops, f) ||
+		    write_content_length(w, h, f, &cl_done))
 			continue;
 		/* a mirror's copy names the shadow host */
 		if (rw->host != NULL && name_is(f, "host"))
@@ -226,6 +248,8 @@ hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 		    bool close, bool http10_keep_alive, int32_t upstream_ms,
 		    const struct hp_session *s)
 {
+	bool cl_done = false;
+
 	hp_write_str(w, "HTTP/1.1 ");
 	hp_write_uint(w, h->status);
 	hp_write(w, " ", 1);
@@ -236,7 +260,8 @@ hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 
 		if (hop_by_hop(f) || op_drops(ops, f) ||
 		    name_is(f, "x-envoy-upstream-service-time") ||
-		    (dechunk && name_is(f, "transfer-encoding")))
+		    (dechunk && name_is(f, "transfer-encoding")) ||
+		    write_content_length(w, h, f, &cl_done))
 			continue;
 		write_field(w, f->name, f->name_len, f->value, f->value_len);
 	}

@@ -274,6 +274,8 @@ session_release(struct hp_session *s)
 	s->try_deadline = 0;
 	s->delayed = false;
 	timer_update(s);
+	hp_cluster_unwait(px, s);
+	hp_queue_drop(&s->wait_q);
 	hp_retry_release(s);
 	if (s->up != NULL) {
 		hp_upstream_abort(s->up);
@@ -447,6 +449,7 @@ request_begin(struct hp_session *s)
 	s->resp_head_sent = false;
 	s->resp_got_bytes = false;
 	s->timeout_tsc = 0;
+	s->waited = false;
 	snapshot_unhold(s);
 	s->http10 = h->version_minor == 0;
 	s->keep_alive = h->keep_alive;
@@ -572,8 +575,20 @@ try_send(struct hp_session *s, struct hp_queue *head)
 	struct hp_upstream *u;
 	char ip[16];
 	uint16_t fail = 0;
-	bool first = s->retry.attempts == 0;
+	bool first = s->retry.attempts == 0 && !s->waited;
+	uint32_t slot = HP_NONE, max_conns = 0, max_pending = UINT32_MAX;
 	int e;
+
+	/* connectionPool limits, split among the workers (each enforces
+	 * its share without sharing counters) */
+	if (pool != NULL && pool->max_connections > 0)
+		max_conns = ((uint32_t)pool->max_connections + px->n_workers - 1) /
+			    px->n_workers;
+	if (pool != NULL && pool->http1_max_pending_requests > 0)
+		max_pending = ((uint32_t)pool->http1_max_pending_requests +
+			       px->n_workers - 1) / px->n_workers;
+	if (max_conns != 0)
+		slot = hp_cluster_slot(px, cl->name);
 
 	route_request_fill(s, &rq);
 	e = endpoint_pick(s, &rq);
@@ -584,14 +599,32 @@ try_send(struct hp_session *s, struct hp_queue *head)
 		goto done;
 	}
 	ep = &cl->endpoints[e];
-	s->retry.last_ep = e;
-	s->retry.attempts++;
-	s->log.attempts = s->retry.attempts;
 	format_ip(ip, sizeof(ip), ep->addr.v4);
 	snprintf(s->log.upstream_host, sizeof(s->log.upstream_host), "%s:%u",
 		 ip, ep->port);
 
 	u = hp_upstream_pool_get(px, ep->addr.v4, ep->port);
+	if (u == NULL && slot != HP_NONE &&
+	    px->clusters[slot].in_use >= max_conns) {
+		/* circuit breaking: wait for a connection, or overflow */
+		if (px->clusters[slot].pending < max_pending) {
+			px->stats.upstream_pending++;
+			s->wait_q = *head;
+			memset(head, 0, sizeof(*head));
+			hp_cluster_wait(px, slot, s);
+			s->delayed = true;
+			goto done;
+		}
+		hp_queue_drop(head);
+		px->stats.upstream_overflow++;
+		hp_local_reply(s, 503, "UO",
+			       "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+			       false);
+		goto done;
+	}
+	s->retry.last_ep = e;
+	s->retry.attempts++;
+	s->log.attempts = s->retry.attempts;
 	if (u == NULL) {
 		u = hp_upstream_connect(px, ep->addr.v4, ep->port, &fail);
 		if (u == NULL) {
@@ -628,6 +661,7 @@ try_send(struct hp_session *s, struct hp_queue *head)
 				s->connect_deadline = px->now + tmo;
 		}
 	}
+	hp_upstream_in_use(u, slot);
 	u->requests++;
 	u->s = s;
 	s->up = u;
@@ -642,9 +676,20 @@ try_send(struct hp_session *s, struct hp_queue *head)
 			  px->now + s->retry.per_try_tsc : 0;
 	timer_update(s);
 done:
-	/* the request was complete before its first try */
+	/* the request was complete before its first try (or its wait) */
 	if (first && s->req_state == HP_REQ_DONE)
 		request_complete(s);
+	if (s->conn_wait)
+		s->waited = true;
+}
+
+void
+hp_session_conn_ready(struct hp_session *s)
+{
+	/* resumed from the timer scan, outside whatever session freed the
+	 * connection */
+	s->delay_deadline = s->px->now;
+	timer_update(s);
 }
 
 /* Send the routed request (s->route) upstream: the fresh head (held for
@@ -1301,6 +1346,10 @@ hp_accept(void *listener_ctx, struct gw_tcp_conn *c,
 	s->resp_state = HP_RESP_NONE;
 	s->discard = s->close_after = s->client_fin = s->shut = false;
 	s->route_deadline = s->connect_deadline = 0;
+	s->delay_deadline = s->try_deadline = 0;
+	s->delayed = s->conn_wait = false;
+	s->pend_slot = s->pend_next = HP_NONE;
+	memset(&s->wait_q, 0, sizeof(s->wait_q));
 	s->timed = false;
 	s->start_tsc = 0;
 	gw_http_parser_reset(&s->req);
@@ -1328,6 +1377,13 @@ session_timeout(struct hp_session *s)
 	bool per_try = !route && !connect && s->try_deadline != 0 &&
 		       px->now >= s->try_deadline;
 
+	if (s->conn_wait) {
+		/* the route timeout ran out while waiting for a connection */
+		hp_cluster_unwait(px, s);
+		hp_queue_drop(&s->wait_q);
+		s->delayed = false;
+		s->delay_deadline = 0;
+	}
 	s->connect_deadline = 0;
 	s->try_deadline = 0;
 	if (route)
@@ -1375,7 +1431,13 @@ delay_over(struct hp_session *s)
 	if (s->dead)
 		return;
 	s->running = true;
-	if (s->retry.waiting) {
+	if (s->conn_wait) {
+		struct hp_queue q = s->wait_q;
+
+		s->conn_wait = false;
+		memset(&s->wait_q, 0, sizeof(s->wait_q));
+		try_send(s, &q);
+	} else if (s->retry.waiting) {
 		struct hp_queue q = { NULL, NULL, 0 };
 
 		s->retry.waiting = false;
@@ -1532,6 +1594,7 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 	}
 	px->free_head = 0;
 	hp_upstream_init(px, p->max_sessions);
+	px->n_workers = p->n_workers != 0 ? p->n_workers : 1;
 	return px;
 }
 
@@ -1588,7 +1651,8 @@ const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
 	HP_COUNTER(fault_aborts), HP_COUNTER(fault_delays),
 	HP_COUNTER(direct_responses), HP_COUNTER(redirects),
 	HP_COUNTER(retries), HP_COUNTER(retries_exhausted),
-	HP_COUNTER(per_try_timeouts),
+	HP_COUNTER(per_try_timeouts), HP_COUNTER(upstream_overflow),
+	HP_COUNTER(upstream_pending),
 	HP_COUNTER(mirror_requests), HP_COUNTER(mirror_dropped),
 };
 #undef HP_COUNTER

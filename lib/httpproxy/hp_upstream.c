@@ -66,11 +66,115 @@ idle_unlink(struct hp_upstream *u)
 	px->stats.upstream_idle--;
 }
 
+/* ---- circuit breaking ---- */
+
+uint32_t
+hp_cluster_slot(struct gw_http_proxy *px, const char *name)
+{
+	uint64_t key = 1469598103934665603ULL; /* FNV-1a */
+
+	for (const char *c = name; *c != '\0'; c++)
+		key = (key ^ (uint8_t)*c) * 1099511628211ULL;
+	if (key == 0)
+		key = 1;
+	for (uint32_t k = 0; k < HP_CLUSTER_SLOTS; k++) {
+		uint32_t i = (uint32_t)(key + k) % HP_CLUSTER_SLOTS;
+		struct hp_cluster_slot *sl = &px->clusters[i];
+
+		if (sl->key == key)
+			return i;
+		if (sl->key == 0) {
+			sl->key = key;
+			sl->pend_head = sl->pend_tail = HP_NONE;
+			return i;
+		}
+	}
+	return HP_NONE;
+}
+
+void
+hp_upstream_in_use(struct hp_upstream *u, uint32_t slot)
+{
+	if (u->in_use || slot == HP_NONE)
+		return;
+	u->cl_slot = slot;
+	u->in_use = true;
+	u->px->clusters[slot].in_use++;
+}
+
+void
+hp_upstream_not_in_use(struct hp_upstream *u)
+{
+	struct gw_http_proxy *px = u->px;
+	struct hp_cluster_slot *sl;
+	struct hp_session *s;
+
+	if (!u->in_use)
+		return;
+	u->in_use = false;
+	sl = &px->clusters[u->cl_slot];
+	sl->in_use--;
+	if (sl->pend_head == HP_NONE)
+		return;
+	/* a connection is free: the first waiting request takes its turn */
+	s = &px->sessions[sl->pend_head];
+	sl->pend_head = s->pend_next;
+	if (sl->pend_head == HP_NONE)
+		sl->pend_tail = HP_NONE;
+	sl->pending--;
+	s->pend_slot = HP_NONE;
+	s->pend_next = HP_NONE;
+	hp_session_conn_ready(s);
+}
+
+void
+hp_cluster_wait(struct gw_http_proxy *px, uint32_t slot, struct hp_session *s)
+{
+	struct hp_cluster_slot *sl = &px->clusters[slot];
+
+	s->conn_wait = true;
+	s->pend_slot = slot;
+	s->pend_next = HP_NONE;
+	if (sl->pend_tail != HP_NONE)
+		px->sessions[sl->pend_tail].pend_next = s->id;
+	else
+		sl->pend_head = s->id;
+	sl->pend_tail = s->id;
+	sl->pending++;
+}
+
+void
+hp_cluster_unwait(struct gw_http_proxy *px, struct hp_session *s)
+{
+	struct hp_cluster_slot *sl;
+	uint32_t i, prev = HP_NONE;
+
+	s->conn_wait = false;
+	if (s->pend_slot == HP_NONE)
+		return;
+	sl = &px->clusters[s->pend_slot];
+	for (i = sl->pend_head; i != HP_NONE; prev = i, i = px->sessions[i].pend_next) {
+		if (i != s->id)
+			continue;
+		if (prev == HP_NONE)
+			sl->pend_head = s->pend_next;
+		else
+			px->sessions[prev].pend_next = s->pend_next;
+		if (sl->pend_tail == s->id)
+			sl->pend_tail = prev;
+		sl->pending--;
+		break;
+	}
+	s->pend_slot = HP_NONE;
+	s->pend_next = HP_NONE;
+}
+
 static void
 up_free(struct hp_upstream *u)
 {
 	struct gw_http_proxy *px = u->px;
 
+	hp_upstream_not_in_use(u);
 	if (u->state == HP_UP_IDLE)
 		idle_unlink(u);
 	hp_queue_drop(&u->in);
@@ -153,6 +257,8 @@ hp_upstream_connect(struct gw_http_proxy *px, uint32_t ip, uint16_t port,
 	u->idle_tsc = px->idle_tsc;
 	u->next = u->prev = HP_NONE;
 	u->s = NULL;
+	u->cl_slot = HP_NONE;
+	u->in_use = false;
 	px->stats.upstream_active++;
 	u->in_connect = true;
 	c = gw_tcp_connect(px->stack, (unsigned int)pi, ip, port, &upstream_cb, u);
@@ -171,6 +277,7 @@ hp_upstream_connect(struct gw_http_proxy *px, uint32_t ip, uint16_t port,
 void
 hp_upstream_release(struct hp_upstream *u)
 {
+	hp_upstream_not_in_use(u);
 	if (u->conn == NULL) {
 		up_free(u);
 		return;
@@ -196,6 +303,7 @@ hp_upstream_pool_put(struct hp_upstream *u)
 	struct gw_http_proxy *px = u->px;
 	uint32_t b;
 
+	hp_upstream_not_in_use(u);
 	if (u->conn == NULL || u->fin || u->no_reuse || u->in.head != NULL ||
 	    (u->max_requests != 0 && u->requests >= u->max_requests)) {
 		if (u->max_requests != 0 && u->requests >= u->max_requests)

@@ -201,6 +201,7 @@ struct gw_shadow_params {
 	uint32_t idle_timeout_ms;     /**< pooled connections (0: 30 s) */
 	uint32_t log_records;         /**< access-log records kept until drained (0: 1024) */
 	uint64_t tsc_hz;              /**< 0: rte_get_tsc_hz() */
+	uint64_t start_tsc;           /**< the poll clock at create (0: rte_rdtsc()) */
 };
 
 /** Create the engine and its TCP stack. NULL with rte_errno set. */

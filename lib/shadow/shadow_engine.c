@@ -951,7 +951,7 @@ gw_shadow_create(const struct gw_shadow_params *p)
 	sh->p = *p;
 	pool_size = p->pool->size;
 	sh->tsc_hz = p->tsc_hz != 0 ? p->tsc_hz : rte_get_tsc_hz();
-	sh->now = rte_rdtsc();
+	sh->now = p->start_tsc != 0 ? p->start_tsc : rte_rdtsc();
 	sh->max_pending = p->max_pending != 0 ? p->max_pending : 128;
 	sh->max_held = p->max_held_mbufs != 0 ? p->max_held_mbufs : pool_size / 8;
 	sh->min_free = p->min_free_mbufs != 0 ? p->min_free_mbufs : pool_size / 8;

@@ -177,6 +177,7 @@ worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
 		/* A session holds a client and (at most) one upstream
 		 * connection; bounded so that head buffers stay modest. */
 		.max_sessions = sessions < 8192 ? sessions : 8192,
+		.n_workers = cfg->n_workers,
 		.n_ports = dp->n_ports,
 		.ports = dp->tcp_ports,
 		.port_roles = dp->port_roles,
@@ -501,6 +502,12 @@ send_probe(void *arg, uint16_t pi, uint32_t ip)
 	buf = (uint8_t *)rte_pktmbuf_append(m, GW_ARP_FRAME_LEN);
 	gw_net_arp_request_build(&port->iface, ip, buf);
 	m->port = port->port_id;
+	if (dp->shadow_owned[pi]) {
+		/* the shadow engine's own port: this lcore sends on it */
+		dataplane_shadow_port_tx(dp, pi, m);
+		dp->arp_requests_sent++;
+		return;
+	}
 	if (rte_ring_sp_enqueue(dp->workers[0]->ctl_tx, m) != 0) {
 		dp->event_ring_drops++;
 		rte_pktmbuf_free(m);

@@ -14,6 +14,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
@@ -23,6 +24,20 @@
 #define SHADOW_ITEM_RING  2048   /* items per worker: ~3 MB of body in flight */
 #define SHADOW_SEG_RING   1024
 #define SHADOW_PENDING    256
+
+void
+dataplane_shadow_port_tx(struct gw_dataplane *dp, unsigned int pi,
+			 struct rte_mbuf *m)
+{
+	/* the control lcore is this queue's only user: no buffering needed
+	 * beyond the NIC's ring */
+	if (rte_eth_tx_burst(dp->ports[pi].port_id, 0, &m, 1) != 1) {
+		dp->shadow_tx_drops++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	dp->shadow_port_tx++;
+}
 
 static void
 shadow_frame_send(struct gw_dataplane *dp, unsigned int pi,
@@ -34,6 +49,10 @@ shadow_frame_send(struct gw_dataplane *dp, unsigned int pi,
 	memcpy(eth->src_addr.addr_bytes, dp->ports[pi].iface.mac,
 	       RTE_ETHER_ADDR_LEN);
 	m->port = dp->ports[pi].port_id;
+	if (dp->shadow_owned[pi]) {
+		dataplane_shadow_port_tx(dp, pi, m);
+		return;
+	}
 	if (rte_ring_sp_enqueue(dp->shadow_tx, m) != 0) {
 		dp->shadow_tx_drops++;
 		rte_pktmbuf_free(m);
@@ -88,6 +107,8 @@ dataplane_shadow_rings_create(struct gw_dataplane *dp,
 {
 	char name[RTE_RING_NAMESIZE];
 
+	for (unsigned int i = 0; i < dp->n_ports; i++)
+		dp->shadow_owned[i] = dp->port_roles[i] == GW_ROLE_SHADOW;
 	for (unsigned int i = 0; i < cfg->n_workers; i++) {
 		int socket = (int)rte_lcore_to_socket_id(cfg->worker_lcores[i]);
 
@@ -171,16 +192,69 @@ dataplane_shadow_free(struct gw_dataplane *dp)
 	}
 }
 
+/* A frame read from a shadow-owned port: what a worker does with a frame,
+ * for the engine's own port (ARP answered and learnt, TCP to the engine). */
+static void
+shadow_port_input(struct gw_dataplane *dp, unsigned int pi, struct rte_mbuf *m,
+		  uint64_t now)
+{
+	const struct gw_net_iface *ifc = &dp->ports[pi].iface;
+	struct gw_net_result res;
+	enum gw_net_verdict v;
+
+	v = gw_net_input(ifc, rte_pktmbuf_mtod(m, uint8_t *),
+			 rte_pktmbuf_data_len(m), &res);
+	if (res.learn)
+		gw_neigh_learn(dp->neigh, (uint16_t)pi, res.learn_ip,
+			       res.learn_mac, v == GW_NET_REPLY, now);
+	switch (v) {
+	case GW_NET_TCP:
+		gw_shadow_input(dp->shadow, m);
+		return;
+	case GW_NET_REPLY:
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - res.out_len);
+		if (res.l3_offset == 0) {       /* ARP: straight back */
+			dataplane_shadow_port_tx(dp, pi, m);
+			return;
+		}
+		/* ICMP echo reply: routed like the engine's frames */
+		{
+			uint32_t dst;
+
+			memcpy(&dst, rte_pktmbuf_mtod_offset(m, uint8_t *,
+					res.l3_offset + 16), 4);
+			shadow_xmit(dp, pi, gw_net_next_hop(ifc, dst), m);
+		}
+		return;
+	default:
+		rte_pktmbuf_free(m);
+		return;
+	}
+}
+
 bool
 gw_dataplane_shadow_poll(struct gw_dataplane *dp)
 {
 	uint64_t now = rte_rdtsc();
+	bool busy = false;
 
 	if (dp->shadow == NULL)
 		return false;
+	for (unsigned int pi = 0; pi < dp->n_ports; pi++) {
+		struct rte_mbuf *pkts[32];
+		uint16_t n;
+
+		if (!dp->shadow_owned[pi])
+			continue;
+		n = rte_eth_rx_burst(dp->ports[pi].port_id, 0, pkts, 32);
+		for (uint16_t i = 0; i < n; i++)
+			shadow_port_input(dp, pi, pkts[i], now);
+		dp->shadow_port_rx += n;
+		busy |= n > 0;
+	}
 	if (gw_neigh_pending_count(dp->shadow_pending) != 0)
 		gw_neigh_pending_flush(dp->shadow_pending, dp->neigh, now,
 				       dp->pending_timeout_tsc, pending_send,
 				       pending_drop, dp);
-	return gw_shadow_poll(dp->shadow, now);
+	return gw_shadow_poll(dp->shadow, now) || busy;
 }

@@ -16,6 +16,10 @@ int dataplane_shadow_rings_create(struct gw_dataplane *dp,
 int dataplane_shadow_engine_create(struct gw_dataplane *dp,
 				   const struct gw_config *cfg,
 				   char *err, size_t err_len);
+/* Send @p m (Ethernet complete) on shadow-owned port @p pi, queue 0;
+ * control lcore only. Takes ownership. */
+void dataplane_shadow_port_tx(struct gw_dataplane *dp, unsigned int pi,
+			      struct rte_mbuf *m);
 /* Free the engine and the rings (workers stopped). */
 void dataplane_shadow_free(struct gw_dataplane *dp);
 

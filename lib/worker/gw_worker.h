@@ -144,6 +144,11 @@ struct gw_dataplane {
 	struct rte_ring *shadow_tx;           /**< engine -> worker 0: frames to send */
 	struct gw_neigh_pending *shadow_pending; /**< engine frames waiting for ARP */
 	uint64_t shadow_tx_drops;             /**< engine frames lost (ring full, no route, unresolved) */
+	/** Ports whose only role is shadow: the engine owns their queue 0
+	 * (RX, TX, ARP); workers leave them alone. */
+	bool shadow_owned[GW_CONFIG_MAX_PORTS];
+	uint64_t shadow_port_rx;              /**< frames the engine read from shadow ports */
+	uint64_t shadow_port_tx;              /**< frames it sent on them */
 	/* outlier detection (lib/outlier; docs/outlier-detection.md): the
 	 * ejection state, fed by workers' GW_EVENT_OUTLIER events */
 	struct gw_outlier *outlier;

@@ -292,9 +292,13 @@ gw_worker_main(void *arg)
 		uint64_t now;
 
 		for (unsigned int pi = 0; pi < dp->n_ports; pi++) {
-			uint16_t n = rte_eth_rx_burst(dp->ports[pi].port_id,
-						      w->id, pkts, GW_WORKER_BURST);
-			uint16_t i;
+			uint16_t n, i;
+
+			/* the shadow engine's own port (control lcore) */
+			if (GW_UNLIKELY(dp->shadow_owned[pi]))
+				continue;
+			n = rte_eth_rx_burst(dp->ports[pi].port_id, w->id, pkts,
+					     GW_WORKER_BURST);
 
 			for (i = 0; i < n && i < GW_WORKER_PREFETCH; i++)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));

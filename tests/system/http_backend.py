@@ -18,7 +18,7 @@ with the body "NAME\\n" instead (a failing endpoint, for outlier detection).
 ?close=1 instead of ?chunked=1: a close-delimited body (no Content-Length,
 no Transfer-Encoding, the connection closes after it). Chunked bodies come
 in chunks of 64 KiB (&chunk=N: N bytes) and end with the trailer
-"x-trailer: done".
+"x-trailer: done". /bytes/N?dupcl=1: "Content-Length: N, N".
 Each request is logged to --log, once its body is read, as "METHOD PATH
 end-user=... xff=... rid=... te=chunked|length|none len=N sha256=H
 trailers=name:value,..." so a test can see which version served what (like
@@ -88,7 +88,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return "length", self.rfile.read(n) if n > 0 else b"", []
         return "none", b"", []
 
-    def send_body(self, body, chunked, status=200, close=False, step=65536):
+    def send_body(self, body, chunked, status=200, close=False, step=65536,
+                  dupcl=False):
         self.send_response(status)
         self.send_header("x-backend", self.server.name)
         self.send_header("x-body-sha256", hashlib.sha256(body).hexdigest())
@@ -107,7 +108,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.command != "HEAD":
                 self.wfile.write(body)
         else:
-            self.send_header("content-length", str(len(body)))
+            n = str(len(body))
+            self.send_header("content-length", n + ", " + n if dupcl else n)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -118,6 +120,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         chunked = q.get("chunked", ["0"])[0] == "1"
         close = q.get("close", ["0"])[0] == "1"
         step = int(q.get("chunk", ["65536"])[0])
+        dupcl = q.get("dupcl", ["0"])[0] == "1"
         parts = url.path.split("/")
         if len(parts) >= 3 and parts[1] == "reject":
             # answer before reading the body, then close (unread bytes
@@ -144,7 +147,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if len(parts) >= 3 and parts[1] == "bytes":
             self.send_body(pattern(int(parts[2]), q.get("seed", ["0"])[0]),
-                           chunked, close=close, step=step)
+                           chunked, close=close, step=step, dupcl=dupcl)
         elif len(parts) >= 2 and parts[1] == "echo":
             self.send_body(body, chunked, close=close, step=step)
         elif len(parts) >= 3 and parts[1] == "status":

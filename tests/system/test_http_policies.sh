@@ -16,7 +16,10 @@
 #   - retries: a service whose first endpoint refuses connections answers
 #     every request (the access log shows attempts=2); Istio's default
 #     policy retries a GET answered 503 twice but never a POST; a
-#     perTryTimeout of 500 ms with one retry gives 504 after two tries.
+#     perTryTimeout of 500 ms with one retry gives 504 after two tries;
+#   - circuit breaking: connectionPool maxConnections 1 and
+#     http1MaxPendingRequests 1 (per worker), 10 parallel requests to a
+#     1 s backend: the excess gets 503 UO at once, the others 200.
 #
 # Usage: tests/system/test_http_policies.sh [--help]   (root; about 40 s)
 # Environment: GW_HTTP_PROFILE (1w, 2w), GWCTL (default build/app/gwctl)
@@ -160,6 +163,31 @@ else
 fi
 sleep 4 # gunicorn's sync worker finishes the abandoned /delay/2 requests
 
+# ------------------------------------------------------- circuit breaking
+NW=1; [ "$GW_HTTP_PROFILE" = 2w ] && NW=2
+CB="--resolve cb:8000:10.96.0.43"
+cb_pids=()
+for i in $(seq 1 10); do
+	ccurl $CB -o /dev/null -w '%{http_code} %{time_total}\n' \
+		http://cb:8000/delay/1 >"$GW_TMP/cb.$i" 2>&1 &
+	cb_pids+=($!)
+done
+wait "${cb_pids[@]}" || true
+uo=0 fast_uo=0 okc=0
+for i in $(seq 1 10); do
+	read -r c t <"$GW_TMP/cb.$i" || true
+	[ "$c" = 200 ] && okc=$((okc + 1))
+	if [ "$c" = 503 ]; then
+		uo=$((uo + 1))
+		awk -v t="$t" 'BEGIN { exit !(t < 0.5) }' && fast_uo=$((fast_uo + 1))
+	fi
+done
+assert_eq "$((uo + okc))" 10 "circuit breaking: every request answered 200 or 503 ($okc, $uo)"
+assert_ge "$uo" $((10 - 2 * NW)) "circuit breaking: the excess beyond 1 connection + 1 pending per worker gets 503"
+assert_eq "$fast_uo" "$uo" "circuit breaking: the 503s come at once (under 0.5 s)"
+assert_ge "$okc" "$NW" "circuit breaking: the request in flight and the pending one succeed"
+sleep 3 # gunicorn's sync worker
+
 # ------------------------------------------------------------- access log
 sleep 1
 alog=$(cat "$GW_HTTP_ACCESS_LOG")
@@ -172,6 +200,8 @@ assert_eq "$(gw_http_stat direct_responses)" 1 "gateway.http.direct_responses"
 assert_contains "$alog" 'attempts=2' "access log: a retried request shows attempts=2"
 assert_contains "$alog" '" 504 UT,URX ' "access log: the per-try timeouts end 504 UT,URX"
 assert_eq "$(gw_http_stat per_try_timeouts)" 2 "gateway.http.per_try_timeouts"
+assert_contains "$alog" '" 503 UO ' "access log: overflow with flag UO"
+assert_ge "$(gw_http_stat upstream_overflow)" $((10 - 2 * NW)) "gateway.http.upstream_overflow counts them"
 
 gw_stop 10 && ok "gatewayd stopped" || not_ok "gatewayd stopped cleanly"
 gw_finish

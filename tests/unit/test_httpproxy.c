@@ -109,6 +109,25 @@ static const char istio_yaml[] =
 	"---\n"
 	"apiVersion: networking.istio.io/v1\n"
 	"kind: ServiceEntry\n"
+	"metadata: {name: cb}\n"
+	"spec:\n"
+	"  hosts: [cb.test]\n"
+	"  resolution: STATIC\n"
+	"  ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 7000}]\n"
+	"  endpoints: [{address: 10.10.2.11}]\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: DestinationRule\n"
+	"metadata: {name: cb}\n"
+	"spec:\n"
+	"  host: cb.test\n"
+	"  trafficPolicy:\n"
+	"    connectionPool:\n"
+	"      tcp: {maxConnections: 1}\n"
+	"      http: {http1MaxPendingRequests: 1}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\n"
+	"kind: ServiceEntry\n"
 	"metadata: {name: pol}\n"
 	"spec:\n"
 	"  hosts: [pol.test]\n"
@@ -961,6 +980,31 @@ test_request_rewrite(void **state)
 	responses_free(r, 1);
 }
 
+/* Content-Length as a list of identical values, and repeated (RFC 9110
+ * §8.6): accepted, and the backend gets the value once, not the list. */
+static void
+test_content_length_once(void **state)
+{
+	struct response r[1] = {0};
+	struct app *c;
+	const char *h, *first;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "POST /cl HTTP/1.1\r\nHost: svc.test\r\n"
+		    "Content-Length: 3, 3\r\ncontent-length: 3\r\n\r\nabc");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	assert_int_equal(r[0].status, 200);
+	buf_add(&H->last_request, "", 1);
+	h = (const char *)H->last_request.p;
+	first = strstr(h, "content-length: 3\r\n");
+	assert_non_null(first);
+	assert_null(strstr(first + 1, "content-length"));
+	assert_null(strstr(h, "Content-Length"));
+	assert_null(strstr(h, "3, 3"));
+	responses_free(r, 1);
+}
+
 /* A snapshot published while a request is in flight: the response still
  * gets its route's header operations (the request holds its snapshot),
  * and every hold is released when the exchange ends. */
@@ -1208,6 +1252,45 @@ test_retry_per_try_timeout(void **state)
 	responses_free(r, 1);
 }
 
+/* connectionPool maxConnections 1, http1MaxPendingRequests 1: with one
+ * request in flight, a second waits for the connection and the excess is
+ * answered 503 UO at once; when the first ends, the second goes. */
+static void
+test_circuit_breaking(void **state)
+{
+	struct response r[1] = {0};
+	struct app *c[4];
+	char *log;
+
+	RTE_SET_USED(state);
+	c[0] = client_open();
+	client_send(c[0], "GET /slow HTTP/1.1\r\nHost: cb.test\r\n\r\n");
+	run_ms(20);
+	for (int i = 1; i < 4; i++) {
+		c[i] = client_open();
+		client_send(c[i], "GET /x HTTP/1.1\r\nHost: cb.test\r\n\r\n");
+		run_ms(5);
+	}
+	for (int i = 2; i < 4; i++) {
+		assert_int_equal(run_until_responses(c[i], r, 1, 20), 1);
+		assert_int_equal(r[0].status, 503);
+		assert_non_null(strstr((char *)r[0].body, "overflow"));
+		responses_free(r, 1);
+	}
+	/* the second waits while the first holds the only connection */
+	assert_int_equal(run_until_responses(c[1], r, 1, 200), 0);
+	assert_int_equal(pstats()->upstream_pending, 1);
+	assert_int_equal(pstats()->upstream_overflow, 2);
+	gw_tcp_abort(c[0]->c);
+	assert_int_equal(run_until_responses(c[1], r, 1, 500), 1);
+	assert_int_equal(r[0].status, 200);
+	responses_free(r, 1);
+	run_ms(50);
+	log = drain_log();
+	assert_non_null(strstr(log, "\" 503 UO "));
+	free(log);
+}
+
 static void
 test_split_80_20_exact(void **state)
 {
@@ -1433,7 +1516,9 @@ main(int argc, char **argv)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_route_by_header_keepalive),
 		T(test_request_rewrite),
+		T(test_content_length_once),
 		T(test_snapshot_held_in_flight),
+		T(test_circuit_breaking),
 		T(test_retry_5xx_other_endpoint),
 		T(test_retry_default_policy_idempotent_only),
 		T(test_retry_per_try_timeout),

@@ -441,15 +441,15 @@ stream_flush(struct gw_shadow *sh, struct sh_stream *s)
 		uint32_t space = gw_tcp_send_space(k->c), n = 0, segs = 0;
 		int rc;
 
+		/* at least one segment: a send that does not fit fails and
+		 * arms on_writable, which resumes the stream */
 		while (seg != NULL && segs < SH_MAX_SEND_SEGS &&
-		       n + seg->data_len <= space) {
+		       (segs == 0 || n + seg->data_len <= space)) {
 			n += seg->data_len;
 			segs++;
 			prev = seg;
 			seg = seg->next;
 		}
-		if (segs == 0)
-			return; /* on_writable follows */
 		prev->next = NULL;
 		head->pkt_len = n;
 		head->nb_segs = (uint16_t)segs;
@@ -457,7 +457,7 @@ stream_flush(struct gw_shadow *sh, struct sh_stream *s)
 		if (rc != 0) {
 			prev->next = seg;
 			if (rc == -ENOBUFS)
-				return;
+				return; /* on_writable follows */
 			stream_fail(sh, s, GW_SHADOW_DROP_RESET, "UC");
 			return;
 		}
@@ -882,7 +882,9 @@ gw_shadow_poll(struct gw_shadow *sh, uint64_t now_tsc)
 		sh->next_scan = sh->now + sh->tsc_hz / 100;
 		expire(sh);
 	}
-	return work > 0 || gw_tcp_next_expiry(sh->stack) <= sh->now;
+	/* data waiting for a window: ACKs arrive within the next polls */
+	return work > 0 || sh->stats.held_mbufs > 0 ||
+	       gw_tcp_next_expiry(sh->stack) <= sh->now;
 }
 
 void

@@ -40,6 +40,8 @@ PACKAGES=(
 	iptables procps psmisc
 	# lint for tools/*.sh and tests/system/*.sh
 	shellcheck
+	# test_lab_workflow.sh compares applied and printed YAML as data
+	python3-yaml
 )
 
 usage() {

@@ -848,9 +848,22 @@ request_process(struct hp_session *s)
 			rc = gw_http_chunked_feed(&s->req_chunked, data, avail,
 						  NULL, 0, &used);
 			if (rc < 0) {
-				/* the body cannot be framed: nothing more is safe */
+				/* the body cannot be framed: nothing more is
+				 * safe. Before any response, the client hears
+				 * why (400, as Envoy); the upstream, which got
+				 * a partial request, is reset. */
 				px->stats.bad_request++;
-				session_abort(s, "DPE");
+				if (s->resp_head_sent || s->conn == NULL) {
+					session_abort(s, "DPE");
+					return;
+				}
+				upstream_drop(s);
+				hp_retry_release(s);
+				if (s->n_mirrors > 0)
+					hp_mirror_finish(s, true);
+				s->req_state = HP_REQ_DEAD;
+				hp_local_reply(s, 400, "DPE",
+					       gw_http_strerror(-rc), true);
 				return;
 			}
 			n = (uint32_t)used;

@@ -1490,6 +1490,12 @@ test_smuggling_and_limits(void **state)
 	/* nothing reached a backend */
 	assert_int_equal(H->accepts[1] + H->accepts[2], 0);
 	assert_int_equal(pstats()->bad_request, 4);
+	/* a chunked body that turns invalid after the head went upstream:
+	 * 400 to the client (no response had started), then close */
+	expect_local("POST / HTTP/1.1\r\nHost: svc.test\r\n"
+		     "transfer-encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n",
+		     400, "DPE", "invalid chunk size", true);
+	assert_int_equal(pstats()->bad_request, 5);
 }
 
 static void

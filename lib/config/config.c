@@ -289,6 +289,13 @@ static const struct config_field limits_fields[] = {
 		   16, 1u << 20),
 	FIELD_UINT("neighbour_pending", false, struct gw_config,
 		   neighbour_pending, 1, 65536),
+	/* Envoy's max_request_headers_kb and max_headers_count */
+	FIELD_UINT("request_headers_kb", false, struct gw_config,
+		   request_headers_kb, 1, 1024),
+	FIELD_UINT("request_headers", false, struct gw_config,
+		   request_headers, 1, 10000),
+	FIELD_UINT("request_body", false, struct gw_config, request_body, 0,
+		   UINT32_MAX),
 	FIELD_END
 };
 
@@ -496,6 +503,9 @@ gw_config_defaults(struct gw_config *cfg)
 	cfg->mbufs = 16384;
 	cfg->neighbour_entries = 1024;
 	cfg->neighbour_pending = 256;
+	cfg->request_headers_kb = 60;
+	cfg->request_headers = 100;
+	cfg->request_body = 0;
 	cfg->shadow_host_suffix = true;
 }
 

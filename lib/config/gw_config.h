@@ -104,6 +104,9 @@ struct gw_config {
 	uint32_t mbufs;              /**< mbufs in the packet pool (all workers) */
 	uint32_t neighbour_entries;  /**< neighbour table size */
 	uint32_t neighbour_pending;  /**< packets held while resolving, per worker */
+	uint32_t request_headers_kb; /**< HTTP request head limit, KiB (431 beyond) */
+	uint32_t request_headers;    /**< HTTP header fields per head (431 beyond) */
+	uint32_t request_body;       /**< HTTP request body limit, bytes (413 beyond); 0: none */
 
 	/* paths */
 	char access_log[GW_CONFIG_PATH_LEN]; /**< "" or "-" = stdout */

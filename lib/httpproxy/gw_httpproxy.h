@@ -83,6 +83,8 @@ struct gw_http_proxy_params {
 	uint32_t max_head;
 	/** Most header fields per head (431 beyond); 0: 100. */
 	uint32_t max_headers;
+	/** Largest request body (413 beyond); 0: no limit (streamed). */
+	uint64_t max_request_body;
 	/** Upstream idle timeout when the DestinationRule sets none (ms; 0: 60 s). */
 	uint32_t idle_timeout_ms;
 	/** Upstream connect timeout when the DestinationRule sets none (ms; 0: the stack's). */
@@ -145,6 +147,7 @@ struct gw_http_proxy_stats {
 	uint64_t per_try_timeouts;     /**< tries cut by perTryTimeout */
 	uint64_t upstream_overflow;    /**< 503 UO: connectionPool limits reached */
 	uint64_t upstream_pending;     /**< requests that waited for a connection */
+	uint64_t request_too_large;    /**< 413: body beyond limits.request_body */
 	uint64_t mirror_requests;      /**< copies handed to the shadow engine */
 	uint64_t mirror_dropped;       /**< copies lost on the worker (ring full, no mbuf, no endpoint) */
 };

@@ -165,6 +165,7 @@ struct hp_session {
 	struct gw_http_chunked req_chunked;
 	struct gw_http_chunked resp_chunked;
 	uint64_t req_remaining;          /* Content-Length body bytes still to come */
+	uint64_t req_body_bytes;         /* body bytes read (chunked: with framing) */
 	uint64_t resp_remaining;
 	uint8_t req_state;               /* enum hp_req_state */
 	uint8_t resp_state;              /* enum hp_resp_state */
@@ -258,6 +259,7 @@ struct gw_http_proxy {
 	unsigned int n_upstream;
 	unsigned int upstream[GW_CONFIG_MAX_PORTS];
 	struct gw_http_limits limits;
+	uint64_t max_request_body;       /* 0: none */
 	struct rte_ring *log_ring;
 	struct gw_metrics_table *metrics;  /* NULL: no request metrics */
 	struct gw_http_proxy_stats stats;

@@ -464,6 +464,16 @@ request_begin(struct hp_session *s)
 	hp_log_begin(s, h);
 	if (h->copied)
 		px->stats.parser_copied_bytes += h->head_len;
+	s->req_body_bytes = 0;
+	if (px->max_request_body != 0 && h->body == GW_HTTP_BODY_LENGTH &&
+	    h->content_length > px->max_request_body) {
+		/* limits.request_body: refused before anything is forwarded;
+		 * the body is not read, so the connection closes */
+		px->stats.request_too_large++;
+		s->req_state = HP_REQ_DEAD;
+		hp_local_reply(s, 413, "-", "request body too large", true);
+		return;
+	}
 
 	snap = px->snapshot(px->snapshot_arg);
 	route_request_fill(s, &rq);
@@ -786,6 +796,26 @@ request_reject(struct hp_session *s)
 	s->in_off = 0;
 }
 
+/* The request body cannot go on (invalid framing, over the limit): before
+ * any response, the client hears why and the connection closes (Envoy
+ * answers so too); the upstream, which got part of the request, is reset.
+ * After a response has started, only a reset is left. */
+static void
+request_body_refused(struct hp_session *s, uint16_t status, const char *flag,
+		     const char *text)
+{
+	if (s->resp_head_sent || s->conn == NULL) {
+		session_abort(s, "DPE");
+		return;
+	}
+	upstream_drop(s);
+	hp_retry_release(s);
+	if (s->n_mirrors > 0)
+		hp_mirror_finish(s, true);
+	s->req_state = HP_REQ_DEAD;
+	hp_local_reply(s, status, flag, text, true);
+}
+
 /* Parse and forward client input as far as the state allows. */
 static void
 request_process(struct hp_session *s)
@@ -849,24 +879,21 @@ request_process(struct hp_session *s)
 						  NULL, 0, &used);
 			if (rc < 0) {
 				/* the body cannot be framed: nothing more is
-				 * safe. Before any response, the client hears
-				 * why (400, as Envoy); the upstream, which got
-				 * a partial request, is reset. */
+				 * safe */
 				px->stats.bad_request++;
-				if (s->resp_head_sent || s->conn == NULL) {
-					session_abort(s, "DPE");
-					return;
-				}
-				upstream_drop(s);
-				hp_retry_release(s);
-				if (s->n_mirrors > 0)
-					hp_mirror_finish(s, true);
-				s->req_state = HP_REQ_DEAD;
-				hp_local_reply(s, 400, "DPE",
-					       gw_http_strerror(-rc), true);
+				request_body_refused(s, 400, "DPE",
+						     gw_http_strerror(-rc));
 				return;
 			}
 			n = (uint32_t)used;
+		}
+		s->req_body_bytes += n;
+		if (px->max_request_body != 0 &&
+		    s->req_body_bytes > px->max_request_body) {
+			/* a chunked body beyond limits.request_body */
+			px->stats.request_too_large++;
+			request_body_refused(s, 413, "-", "request body too large");
+			return;
 		}
 		s->log.bytes_received += n;
 		px->stats.bytes_received += n;
@@ -1531,6 +1558,7 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 	}
 	px->limits.max_head = p->max_head != 0 ? p->max_head : 16 * 1024;
 	px->limits.max_headers = p->max_headers != 0 ? p->max_headers : 100;
+	px->max_request_body = p->max_request_body;
 	px->limits.max_target = px->limits.max_head;
 	px->sessions = rte_zmalloc_socket("gw_http_sessions",
 		(size_t)p->max_sessions * sizeof(*px->sessions),
@@ -1665,7 +1693,7 @@ const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
 	HP_COUNTER(direct_responses), HP_COUNTER(redirects),
 	HP_COUNTER(retries), HP_COUNTER(retries_exhausted),
 	HP_COUNTER(per_try_timeouts), HP_COUNTER(upstream_overflow),
-	HP_COUNTER(upstream_pending),
+	HP_COUNTER(upstream_pending), HP_COUNTER(request_too_large),
 	HP_COUNTER(mirror_requests), HP_COUNTER(mirror_dropped),
 };
 #undef HP_COUNTER

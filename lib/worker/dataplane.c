@@ -178,6 +178,9 @@ worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
 		 * connection; bounded so that head buffers stay modest. */
 		.max_sessions = sessions < 8192 ? sessions : 8192,
 		.n_workers = cfg->n_workers,
+		.max_head = cfg->request_headers_kb * 1024,
+		.max_headers = cfg->request_headers,
+		.max_request_body = cfg->request_body,
 		.n_ports = dp->n_ports,
 		.ports = dp->tcp_ports,
 		.port_roles = dp->port_roles,
@@ -474,6 +477,16 @@ gw_dataplane_launch(struct gw_dataplane *dp)
 			return rc;
 		}
 	}
+	if (dp->shadow_on_lcore) {
+		int rc = rte_eal_remote_launch(dataplane_shadow_main, dp,
+					       dp->shadow_lcore);
+
+		if (rc != 0) {
+			dp->shadow_on_lcore = false; /* nothing to wait for */
+			gw_dataplane_stop(dp);
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -483,6 +496,8 @@ gw_dataplane_stop(struct gw_dataplane *dp)
 	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		rte_eal_wait_lcore(dp->workers[i]->lcore_id);
+	if (dp->shadow_on_lcore)
+		rte_eal_wait_lcore(dp->shadow_lcore);
 }
 
 /* ARP probes leave through worker 0's TX queue: ports may offer exactly as
@@ -503,9 +518,11 @@ send_probe(void *arg, uint16_t pi, uint32_t ip)
 	gw_net_arp_request_build(&port->iface, ip, buf);
 	m->port = port->port_id;
 	if (dp->shadow_owned[pi]) {
-		/* the shadow engine's own port: this lcore sends on it */
-		dataplane_shadow_port_tx(dp, pi, m);
-		dp->arp_requests_sent++;
+		/* the shadow engine's own port: its lcore sends on it */
+		if (dataplane_shadow_probe(dp, pi, m))
+			dp->arp_requests_sent++;
+		else
+			dp->event_ring_drops++;
 		return;
 	}
 	if (rte_ring_sp_enqueue(dp->workers[0]->ctl_tx, m) != 0) {
@@ -576,6 +593,11 @@ gw_dataplane_control_poll(struct gw_dataplane *dp)
 				handle_event(dp, &evs[j], now);
 		} while (n == GW_ARRAY_SIZE(evs));
 	}
+	/* the shadow engine's, when it runs on its own lcore */
+	while (dp->shadow_events != NULL &&
+	       rte_ring_sc_dequeue_elem(dp->shadow_events, &evs[0],
+					sizeof(evs[0])) == 0)
+		handle_event(dp, &evs[0], now);
 	gw_neigh_table_tick(dp->neigh, now, send_probe, dp);
 	gw_outlier_tick(dp->outlier, gw_outlier_clock_us());
 }

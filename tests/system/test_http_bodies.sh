@@ -18,7 +18,7 @@
 #   - the proxy copies heads only: gateway.http.copied_bytes per request
 #     stays under 4 KiB while hundreds of MiB of bodies pass (and
 #     bytes_received/bytes_sent count them);
-#   - gateway responses to bad heads: 431 (101 header fields, a 20 KiB
+#   - gateway responses to bad heads: 431 (101 header fields, a 64 KiB
 #     field), 400 (Content-Length with Transfer-Encoding, two differing
 #     Content-Lengths, bare LF, whitespace before the colon, obsolete line
 #     folding, Content-Length: abc, Transfer-Encoding in HTTP/1.0, no
@@ -267,8 +267,8 @@ H='POST /echo HTTP/1.1\r\nHost: bodies.test\r\n'
 many=$(for i in $(seq 1 101); do printf 'x-h-%d: v\\r\\n' "$i"; done)
 bad_head 431 "too many header fields" "101 header fields" \
 	"GET /echo HTTP/1.1\\r\\nHost: bodies.test\\r\\n${many}\\r\\n"
-big=$(head -c 20000 /dev/zero | tr '\0' a)
-bad_head 431 "header section too large" "a 20 KiB header field" \
+big=$(head -c 65000 /dev/zero | tr "\0" a)
+bad_head 431 "header section too large" "a 64 KiB header field (limits.request_headers_kb: 60)" \
 	"GET /echo HTTP/1.1\\r\\nHost: bodies.test\\r\\nx-big: ${big}\\r\\n\\r\\n"
 bad_head 400 "Content-Length with Transfer-Encoding" "Content-Length and Transfer-Encoding" \
 	"${H}Content-Length: 5\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n"

@@ -108,6 +108,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg.mbufs, 16384);
 	assert_int_equal(cfg.neighbour_entries, 1024);
 	assert_int_equal(cfg.neighbour_pending, 256);
+	assert_int_equal(cfg.request_headers_kb, 60);
+	assert_int_equal(cfg.request_headers, 100);
+	assert_int_equal(cfg.request_body, 0);
 	assert_string_equal(cfg.access_log, "");
 	assert_int_equal(cfg.n_preload, 0);
 	assert_true(cfg.shadow_host_suffix);

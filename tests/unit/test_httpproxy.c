@@ -845,6 +845,7 @@ setup(void **state)
 	pp.ports = H->nodes[N_PROXY].ports;
 	pp.port_roles = roles;
 	pp.max_head = 8 * KiB;
+	pp.max_request_body = 4 * MiB;
 	pp.tsc_hz = HZ;
 	pp.start_tsc = H->now;
 	pp.socket_id = SOCKET_ID_ANY;
@@ -1291,6 +1292,39 @@ test_circuit_breaking(void **state)
 	free(log);
 }
 
+static void send_body_request(struct app *c, const char *path, size_t n,
+			      bool chunked);
+
+/* limits.request_body (4 MiB here): a larger Content-Length is refused
+ * 413 before anything goes upstream; a chunked body that grows beyond it
+ * is cut with 413 (no response had started) and the connection closes. */
+static void
+test_request_body_limit(void **state)
+{
+	struct response r[1] = {0};
+	uint32_t accepts;
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	send_body_request(c, "/echo", 5 * MiB, false);
+	assert_int_equal(run_until_responses(c, r, 1, 3000), 1);
+	assert_int_equal(r[0].status, 413);
+	assert_non_null(strstr((char *)r[0].body, "request body too large"));
+	assert_int_equal(H->accepts[1] + H->accepts[2], 0);
+	responses_free(r, 1);
+	run_ms(50);
+	assert_true(c->fin || c->closed);
+	accepts = H->accepts[1] + H->accepts[2];
+	c = client_open();
+	send_body_request(c, "/echo", 5 * MiB, true);
+	assert_int_equal(run_until_responses(c, r, 1, 5000), 1);
+	assert_int_equal(r[0].status, 413);
+	assert_int_equal(H->accepts[1] + H->accepts[2], accepts + 1);
+	responses_free(r, 1);
+	assert_int_equal(pstats()->request_too_large, 2);
+}
+
 static void
 test_split_80_20_exact(void **state)
 {
@@ -1525,6 +1559,7 @@ main(int argc, char **argv)
 		T(test_content_length_once),
 		T(test_snapshot_held_in_flight),
 		T(test_circuit_breaking),
+		T(test_request_body_limit),
 		T(test_retry_5xx_other_endpoint),
 		T(test_retry_default_policy_idempotent_only),
 		T(test_retry_per_try_timeout),

@@ -87,11 +87,13 @@ route_stat(struct gw_shadow *sh, const char *route, const char *cluster)
 		sh->stats.stats_full++;
 		return SH_NONE;
 	}
-	i = sh->n_routes++;
+	i = sh->n_routes;
 	memset(&sh->routes[i], 0, sizeof(sh->routes[i]));
 	snprintf(sh->routes[i].route, sizeof(sh->routes[i].route), "%s", route);
 	snprintf(sh->routes[i].cluster, sizeof(sh->routes[i].cluster), "%s",
 		 cluster);
+	/* readers on another lcore see the entry whole */
+	__atomic_store_n(&sh->n_routes, i + 1, __ATOMIC_RELEASE);
 	return i;
 }
 
@@ -101,84 +103,6 @@ count_drop(struct gw_shadow *sh, uint32_t stat, enum gw_shadow_drop why)
 	sh->stats.drops++;
 	if (stat != SH_NONE)
 		sh->routes[stat].drops[why]++;
-}
-
-static void
-log_push(struct gw_shadow *sh, const struct sh_stream *s, const char *flag)
-{
-	struct sh_log_record *r;
-	const struct gw_shadow_meta *m = &s->meta;
-	const uint8_t *ip = (const uint8_t *)&m->ip;
-
-	if (sh->log_n == sh->log_cap) {
-		sh->log_dropped++;
-		return;
-	}
-	r = &sh->log[(sh->log_head + sh->log_n) % sh->log_cap];
-	sh->log_n++;
-	memset(r, 0, sizeof(*r));
-	r->start_us = m->start_us;
-	r->bytes_received = s->req_bytes;
-	r->bytes_sent = s->resp_bytes;
-	r->duration_ms = (uint32_t)((sh->now - s->start_tsc) * 1000 / sh->tsc_hz);
-	r->status = s->shadow_status;
-	snprintf(r->flags, sizeof(r->flags), "%s", flag);
-	memcpy(r->method, m->method, sizeof(r->method));
-	memcpy(r->path, m->path, sizeof(r->path));
-	memcpy(r->authority, m->authority, sizeof(r->authority));
-	memcpy(r->request_id, m->request_id, sizeof(r->request_id));
-	memcpy(r->user_agent, m->user_agent, sizeof(r->user_agent));
-	memcpy(r->xff, m->xff, sizeof(r->xff));
-	memcpy(r->cluster, m->cluster, sizeof(r->cluster));
-	r->method[sizeof(r->method) - 1] = r->path[sizeof(r->path) - 1] = '\0';
-	r->authority[sizeof(r->authority) - 1] = '\0';
-	r->request_id[sizeof(r->request_id) - 1] = '\0';
-	r->user_agent[sizeof(r->user_agent) - 1] = r->xff[sizeof(r->xff) - 1] = '\0';
-	r->cluster[sizeof(r->cluster) - 1] = '\0';
-	snprintf(r->upstream_host, sizeof(r->upstream_host), "%u.%u.%u.%u:%u",
-		 ip[0], ip[1], ip[2], ip[3], m->port);
-}
-
-static const char *
-dash(const char *s)
-{
-	return s[0] != '\0' ? s : "-";
-}
-
-unsigned int
-gw_shadow_accesslog_drain(struct gw_shadow *sh, FILE *out)
-{
-	unsigned int n = 0;
-
-	if (sh == NULL)
-		return 0;
-	while (sh->log_n > 0) {
-		const struct sh_log_record *r = &sh->log[sh->log_head];
-		time_t sec = (time_t)(r->start_us / 1000000);
-		char when[32], status[8];
-		struct tm tm;
-
-		gmtime_r(&sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(status, sizeof(status), "%u", r->status);
-		/* The primary's line (lib/httpproxy) plus the field "shadow". */
-		fprintf(out, "[%s.%03uZ] \"%s %s HTTP/1.1\" %s %s %lu %lu %u - "
-			"\"%s\" \"%s\" \"%s\" \"%s\" \"%s\" %s shadow\n",
-			when, (unsigned int)(r->start_us / 1000 % 1000),
-			dash(r->method), dash(r->path), status, dash(r->flags),
-			(unsigned long)r->bytes_received,
-			(unsigned long)r->bytes_sent, r->duration_ms,
-			dash(r->xff), dash(r->user_agent), dash(r->request_id),
-			dash(r->authority), dash(r->upstream_host),
-			dash(r->cluster));
-		sh->log_head = (sh->log_head + 1) % sh->log_cap;
-		sh->log_n--;
-		n++;
-	}
-	if (n > 0)
-		fflush(out);
-	sh->stats.log_lines += n;
-	return n;
 }
 
 /* ---- streams ---- */
@@ -280,7 +204,7 @@ shadow_end(struct gw_shadow *sh, struct sh_stream *s, uint16_t status,
 	q_drop(sh, &s->out);
 	if (status != 0 && s->stat != SH_NONE)
 		sh->routes[s->stat].responses++;
-	log_push(sh, s, flag);
+	sh_log_push(sh, s, flag);
 	/* the primary's result may still be on its way */
 	s->deadline = sh->now + sh->timeout_tsc;
 }
@@ -935,7 +859,6 @@ gw_shadow_create(const struct gw_shadow_params *p)
 	struct gw_http_limits lim = {
 		.max_head = SH_MAX_HEAD, .max_headers = SH_MAX_HEADERS,
 	};
-	struct timespec ts;
 	size_t per;
 	uint32_t pool_size;
 
@@ -961,9 +884,6 @@ gw_shadow_create(const struct gw_shadow_params *p)
 			  sh->tsc_hz / 1000;
 	sh->idle_tsc = (uint64_t)(p->idle_timeout_ms != 0 ? p->idle_timeout_ms :
 				  30000) * sh->tsc_hz / 1000;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	sh->base_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	sh->base_tsc = sh->now;
 
 	sh->streams = calloc(sh->max_pending, sizeof(*sh->streams));
 	for (sh->n_buckets = 1; sh->n_buckets < 2 * sh->max_pending;)
@@ -974,10 +894,18 @@ gw_shadow_create(const struct gw_shadow_params *p)
 	sh->conns = calloc(sh->n_conns, sizeof(*sh->conns));
 	per = SH_MAX_HEAD + SH_MAX_HEADERS * sizeof(struct gw_http_header);
 	sh->parser_mem = calloc(sh->n_conns, per);
-	sh->log_cap = p->log_records != 0 ? p->log_records : 1024;
-	sh->log = calloc(sh->log_cap, sizeof(*sh->log));
+	{
+		static uint32_t seq;
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "gw_shlog_%u",
+			 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+		sh->log_ring = rte_ring_create_elem(name, sizeof(struct sh_log_record),
+			rte_align32pow2(p->log_records != 0 ? p->log_records : 1024),
+			SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	}
 	if (sh->streams == NULL || sh->buckets == NULL || sh->conns == NULL ||
-	    sh->parser_mem == NULL || sh->log == NULL)
+	    sh->parser_mem == NULL || sh->log_ring == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < sh->n_buckets; i++)
 		sh->buckets[i] = SH_NONE;
@@ -1056,7 +984,7 @@ gw_shadow_free(struct gw_shadow *sh)
 		while (sh->p.rx_rings[w] != NULL &&
 		       rte_ring_sc_dequeue(sh->p.rx_rings[w], (void **)&m) == 0)
 			rte_pktmbuf_free(m);
-	free(sh->log);
+	rte_ring_free(sh->log_ring);
 	free(sh->parser_mem);
 	free(sh->conns);
 	free(sh->buckets);
@@ -1079,11 +1007,11 @@ gw_shadow_tcp_stats(const struct gw_shadow *sh)
 unsigned int
 gw_shadow_route_count(const struct gw_shadow *sh)
 {
-	return sh->n_routes;
+	return __atomic_load_n(&sh->n_routes, __ATOMIC_ACQUIRE);
 }
 
 const struct gw_shadow_route_stats *
 gw_shadow_route(const struct gw_shadow *sh, unsigned int i)
 {
-	return i < sh->n_routes ? &sh->routes[i] : NULL;
+	return i < gw_shadow_route_count(sh) ? &sh->routes[i] : NULL;
 }

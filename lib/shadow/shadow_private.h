@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "gw_http.h"
 #include "gw_shadow.h"
@@ -115,8 +116,6 @@ struct gw_shadow {
 	uint64_t next_scan;
 	uint64_t timeout_tsc;
 	uint64_t idle_tsc;
-	uint64_t base_us;                /* wall clock at base_tsc */
-	uint64_t base_tsc;
 	uint32_t max_pending;
 	uint32_t max_held;
 	uint32_t min_free;
@@ -135,10 +134,14 @@ struct gw_shadow {
 	struct gw_shadow_stats stats;
 	unsigned int n_routes;
 	struct gw_shadow_route_stats routes[SH_MAX_ROUTES];
-	/* access log */
-	struct sh_log_record *log;
-	uint32_t log_cap, log_head, log_n;
+	/* access log: engine lcore -> control lcore (SP/SC) */
+	struct rte_ring *log_ring;
 	uint64_t log_dropped;
 };
+
+/* Queue the access-log record of @p s, its shadow side ended with @p flag
+ * (shadow_log.c); a full ring drops it (log_dropped). */
+void sh_log_push(struct gw_shadow *sh, const struct sh_stream *s,
+		 const char *flag);
 
 #endif /* SHADOW_PRIVATE_H */

@@ -25,7 +25,9 @@ gw_shadow_stats_text(const struct gw_shadow *sh, FILE *out)
 	T(active_opens); T(established); T(conns); T(timewait);
 	T(segs_in); T(segs_out); T(bytes_in); T(bytes_out);
 	T(retransmits); T(rto_timeouts); T(resets_in); T(resets_out);
-	for (unsigned int i = 0; i < sh->n_routes; i++) {
+	unsigned int n_routes = gw_shadow_route_count(sh);
+
+	for (unsigned int i = 0; i < n_routes; i++) {
 		const struct gw_shadow_route_stats *r = &sh->routes[i];
 		char pfx[256];
 
@@ -86,17 +88,17 @@ prom_hist(FILE *out, const struct gw_shadow_route_stats *r, const char *side,
 int
 gw_shadow_stats_prometheus(const struct gw_shadow *sh, FILE *out)
 {
-	unsigned int i;
+	unsigned int i, n_routes = gw_shadow_route_count(sh);
 
 	fprintf(out, "# HELP gateway_mirror_requests_total Requests copied to a mirror destination.\n"
 		"# TYPE gateway_mirror_requests_total counter\n");
-	for (i = 0; i < sh->n_routes; i++)
+	for (i = 0; i < n_routes; i++)
 		fprintf(out, "gateway_mirror_requests_total{route=\"%s\",mirror=\"%s\"} %lu\n",
 			sh->routes[i].route, sh->routes[i].cluster,
 			(unsigned long)sh->routes[i].requests);
 	fprintf(out, "# HELP gateway_mirror_drops_total Mirror copies dropped, by reason.\n"
 		"# TYPE gateway_mirror_drops_total counter\n");
-	for (i = 0; i < sh->n_routes; i++)
+	for (i = 0; i < n_routes; i++)
 		for (unsigned int d = 0; d < GW_SHADOW_DROP_MAX; d++)
 			fprintf(out, "gateway_mirror_drops_total{route=\"%s\",mirror=\"%s\",reason=\"%s\"} %lu\n",
 				sh->routes[i].route, sh->routes[i].cluster,
@@ -104,7 +106,7 @@ gw_shadow_stats_prometheus(const struct gw_shadow *sh, FILE *out)
 				(unsigned long)sh->routes[i].drops[d]);
 	fprintf(out, "# HELP gateway_mirror_responses_total Responses of requests whose primary and shadow both ended, by side and status class.\n"
 		"# TYPE gateway_mirror_responses_total counter\n");
-	for (i = 0; i < sh->n_routes; i++)
+	for (i = 0; i < n_routes; i++)
 		for (unsigned int c = 0; c < GW_SHADOW_CLASS_MAX; c++) {
 			fprintf(out, "gateway_mirror_responses_total{route=\"%s\",mirror=\"%s\",side=\"primary\",class=\"%s\"} %lu\n",
 				sh->routes[i].route, sh->routes[i].cluster,
@@ -117,13 +119,13 @@ gw_shadow_stats_prometheus(const struct gw_shadow *sh, FILE *out)
 		}
 	fprintf(out, "# HELP gateway_mirror_mismatch_total Requests whose shadow status class differs from the primary's.\n"
 		"# TYPE gateway_mirror_mismatch_total counter\n");
-	for (i = 0; i < sh->n_routes; i++)
+	for (i = 0; i < n_routes; i++)
 		fprintf(out, "gateway_mirror_mismatch_total{route=\"%s\",mirror=\"%s\"} %lu\n",
 			sh->routes[i].route, sh->routes[i].cluster,
 			(unsigned long)sh->routes[i].mismatches);
 	fprintf(out, "# HELP gateway_mirror_latency_milliseconds Latency of the primary and of the shadow for mirrored requests.\n"
 		"# TYPE gateway_mirror_latency_milliseconds histogram\n");
-	for (i = 0; i < sh->n_routes; i++) {
+	for (i = 0; i < n_routes; i++) {
 		prom_hist(out, &sh->routes[i], "primary", sh->routes[i].primary_hist,
 			  sh->routes[i].primary_us_sum);
 		prom_hist(out, &sh->routes[i], "shadow", sh->routes[i].shadow_hist,

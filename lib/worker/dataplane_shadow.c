@@ -8,6 +8,12 @@
  * has a single queue, so the engine cannot have its own): it resolves
  * the next hop itself (the control lcore writes the neighbour table) and
  * hands worker 0 frames ready to send.
+ *
+ * With lcores.shadow the engine runs on that lcore instead: it still reads
+ * the neighbour table (as workers do) but asks the control lcore to
+ * resolve or learn through an event ring, and the control lcore's ARP
+ * probes for a shadow-owned port reach it through a ring, so that each
+ * queue keeps one user.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,12 +24,29 @@
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
+#include <unistd.h>
+
 #include "gw_common.h"
 #include "dataplane_shadow.h"
 
 #define SHADOW_ITEM_RING  2048   /* items per worker: ~3 MB of body in flight */
 #define SHADOW_SEG_RING   1024
 #define SHADOW_PENDING    256
+
+/* Neighbour work for the control lcore (the table's only writer). */
+static void
+shadow_post(struct gw_dataplane *dp, uint8_t type, unsigned int pi,
+	    uint32_t ip, const uint8_t *mac)
+{
+	struct gw_worker_event ev = {
+		.type = type, .port_index = (uint8_t)pi, .ip = ip,
+	};
+
+	if (mac != NULL)
+		memcpy(ev.mac, mac, 6);
+	if (rte_ring_sp_enqueue_elem(dp->shadow_events, &ev, sizeof(ev)) != 0)
+		dp->shadow_tx_drops++;
+}
 
 void
 dataplane_shadow_port_tx(struct gw_dataplane *dp, unsigned int pi,
@@ -97,7 +120,10 @@ shadow_xmit(void *arg, unsigned int pi, uint32_t next_hop, struct rte_mbuf *m)
 		pending_drop(dp, m);
 		return;
 	}
-	gw_dataplane_neigh_resolve(dp, pi, next_hop);
+	if (dp->shadow_on_lcore)
+		shadow_post(dp, GW_EVENT_NEIGH_RESOLVE, pi, next_hop, NULL);
+	else
+		gw_dataplane_neigh_resolve(dp, pi, next_hop);
 }
 
 int
@@ -130,7 +156,36 @@ dataplane_shadow_rings_create(struct gw_dataplane *dp,
 	if (dp->shadow_tx == NULL || dp->shadow_pending == NULL)
 		return gw_err(err, err_len, "cannot create the shadow TX ring: %s",
 			      rte_strerror(rte_errno));
+	if (cfg->has_shadow_lcore) {
+		dp->shadow_on_lcore = true;
+		dp->shadow_lcore = cfg->shadow_lcore;
+		dp->shadow_events = rte_ring_create_elem("gw_shev",
+			sizeof(struct gw_worker_event), GW_WORKER_RING_SIZE,
+			SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		dp->shadow_ctl_tx = rte_ring_create("gw_shctltx",
+			GW_WORKER_RING_SIZE, SOCKET_ID_ANY,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (dp->shadow_events == NULL || dp->shadow_ctl_tx == NULL)
+			return gw_err(err, err_len,
+				      "cannot create the shadow lcore's rings: %s",
+				      rte_strerror(rte_errno));
+	}
 	return 0;
+}
+
+bool
+dataplane_shadow_probe(struct gw_dataplane *dp, unsigned int pi,
+		       struct rte_mbuf *m)
+{
+	if (!dp->shadow_on_lcore) {
+		dataplane_shadow_port_tx(dp, pi, m);
+		return true;
+	}
+	if (rte_ring_sp_enqueue(dp->shadow_ctl_tx, m) != 0) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	return true;
 }
 
 int
@@ -184,6 +239,10 @@ dataplane_shadow_free(struct gw_dataplane *dp)
 	}
 	ring_drain_free(dp->shadow_tx);
 	dp->shadow_tx = NULL;
+	ring_drain_free(dp->shadow_ctl_tx);
+	dp->shadow_ctl_tx = NULL;
+	rte_ring_free(dp->shadow_events);
+	dp->shadow_events = NULL;
 	if (dp->shadow_pending != NULL) {
 		gw_neigh_pending_flush(dp->shadow_pending, dp->neigh, UINT64_MAX, 0,
 				       pending_send, pending_drop, dp);
@@ -204,7 +263,10 @@ shadow_port_input(struct gw_dataplane *dp, unsigned int pi, struct rte_mbuf *m,
 
 	v = gw_net_input(ifc, rte_pktmbuf_mtod(m, uint8_t *),
 			 rte_pktmbuf_data_len(m), &res);
-	if (res.learn)
+	if (res.learn && dp->shadow_on_lcore)
+		shadow_post(dp, v == GW_NET_REPLY ? GW_EVENT_NEIGH_ASKED_US :
+			    GW_EVENT_NEIGH_SEEN, pi, res.learn_ip, res.learn_mac);
+	else if (res.learn)
 		gw_neigh_learn(dp->neigh, (uint16_t)pi, res.learn_ip,
 			       res.learn_mac, v == GW_NET_REPLY, now);
 	switch (v) {
@@ -232,14 +294,19 @@ shadow_port_input(struct gw_dataplane *dp, unsigned int pi, struct rte_mbuf *m,
 	}
 }
 
-bool
-gw_dataplane_shadow_poll(struct gw_dataplane *dp)
+/* One round of the engine, on whichever lcore runs it. */
+static bool
+shadow_step(struct gw_dataplane *dp)
 {
 	uint64_t now = rte_rdtsc();
 	bool busy = false;
 
-	if (dp->shadow == NULL)
-		return false;
+	if (dp->shadow_ctl_tx != NULL && !rte_ring_empty(dp->shadow_ctl_tx)) {
+		struct rte_mbuf *m;
+
+		while (rte_ring_sc_dequeue(dp->shadow_ctl_tx, (void **)&m) == 0)
+			dataplane_shadow_port_tx(dp, dp->port_index[m->port], m);
+	}
 	for (unsigned int pi = 0; pi < dp->n_ports; pi++) {
 		struct rte_mbuf *pkts[32];
 		uint16_t n;
@@ -257,4 +324,35 @@ gw_dataplane_shadow_poll(struct gw_dataplane *dp)
 				       dp->pending_timeout_tsc, pending_send,
 				       pending_drop, dp);
 	return gw_shadow_poll(dp->shadow, now) || busy;
+}
+
+bool
+gw_dataplane_shadow_poll(struct gw_dataplane *dp)
+{
+	if (dp->shadow == NULL || dp->shadow_on_lcore)
+		return false;
+	return shadow_step(dp);
+}
+
+int
+dataplane_shadow_main(void *arg)
+{
+	struct gw_dataplane *dp = arg;
+	uint32_t idle = 0, sleep_us = 0;
+
+	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
+		if (shadow_step(dp)) {
+			idle = 0;
+			sleep_us = 0;
+			continue;
+		}
+		/* the workers' idle back-off, when the bootstrap asks for it */
+		if (!dp->idle_backoff || ++idle < 256)
+			continue;
+		sleep_us = sleep_us == 0 ? 1 : sleep_us * 2;
+		if (sleep_us > dp->idle_sleep_max_us)
+			sleep_us = dp->idle_sleep_max_us;
+		usleep(sleep_us);
+	}
+	return 0;
 }

@@ -17,9 +17,15 @@ int dataplane_shadow_engine_create(struct gw_dataplane *dp,
 				   const struct gw_config *cfg,
 				   char *err, size_t err_len);
 /* Send @p m (Ethernet complete) on shadow-owned port @p pi, queue 0;
- * control lcore only. Takes ownership. */
+ * the engine's lcore only. Takes ownership. */
 void dataplane_shadow_port_tx(struct gw_dataplane *dp, unsigned int pi,
 			      struct rte_mbuf *m);
+/* Control lcore: an ARP probe for shadow-owned port @p pi (sent at once,
+ * or handed to the engine's lcore). Takes ownership; false if dropped. */
+bool dataplane_shadow_probe(struct gw_dataplane *dp, unsigned int pi,
+			    struct rte_mbuf *m);
+/* The engine's lcore loop (lcores.shadow), for rte_eal_remote_launch(). */
+int dataplane_shadow_main(void *arg);
 /* Free the engine and the rings (workers stopped). */
 void dataplane_shadow_free(struct gw_dataplane *dp);
 

@@ -149,6 +149,12 @@ struct gw_dataplane {
 	bool shadow_owned[GW_CONFIG_MAX_PORTS];
 	uint64_t shadow_port_rx;              /**< frames the engine read from shadow ports */
 	uint64_t shadow_port_tx;              /**< frames it sent on them */
+	/** The engine runs on its own lcore (lcores.shadow) rather than in
+	 * the control loop; it then reaches the control lcore by rings. */
+	bool shadow_on_lcore;
+	unsigned int shadow_lcore;
+	struct rte_ring *shadow_events;       /**< engine lcore -> control: neighbour events */
+	struct rte_ring *shadow_ctl_tx;       /**< control -> engine lcore: ARP probes of shadow ports */
 	/* outlier detection (lib/outlier; docs/outlier-detection.md): the
 	 * ejection state, fed by workers' GW_EVENT_OUTLIER events */
 	struct gw_outlier *outlier;

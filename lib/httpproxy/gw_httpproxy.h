@@ -148,6 +148,7 @@ struct gw_http_proxy_stats {
 	uint64_t upstream_overflow;    /**< 503 UO: connectionPool limits reached */
 	uint64_t upstream_pending;     /**< requests that waited for a connection */
 	uint64_t request_too_large;    /**< 413: body beyond limits.request_body */
+	uint64_t rewrite_too_long;     /**< uriRegexRewrite results over 8 KiB (path kept) */
 	uint64_t mirror_requests;      /**< copies handed to the shadow engine */
 	uint64_t mirror_dropped;       /**< copies lost on the worker (ring full, no mbuf, no endpoint) */
 };

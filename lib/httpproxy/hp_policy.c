@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "gw_regex.h"
 #include "hp_private.h"
 
 /* ---- small helpers ---- */
@@ -259,7 +260,27 @@ hp_policy_rewrite(const struct hp_session *s, struct hp_request_rewrite *rw)
 		rw->host = spec->rewrite.authority;
 		rw->host_len = (uint32_t)strlen(spec->rewrite.authority);
 	}
-	if (spec->rewrite.uri != NULL) {
+	if (s->route.route->uri_regex != NULL) {
+		/* uriRegexRewrite: every match in the path (not the query,
+		 * which follows unchanged, as Envoy) replaced; the result
+		 * lives in the proxy's buffer until the head is written */
+		struct gw_http_proxy *px = s->px;
+		size_t outlen = 0;
+		int rc = gw_regex_replace_all(s->route.route->uri_regex,
+			gw_route_regex_scratch(s->snap, px->worker_id,
+					       s->route.route),
+			h->path.ptr, h->path.len, spec->rewrite.uri_regex_rewrite,
+			px->rewrite_path, sizeof(px->rewrite_path), &outlen);
+
+		if (rc > 0) {
+			rw->path_prefix = px->rewrite_path;
+			rw->path_prefix_len = outlen;
+			rw->path_skip = (uint32_t)path_len;
+			rw->rewrite_path = true;
+		} else if (rc < 0) {
+			px->stats.rewrite_too_long++;
+		}
+	} else if (spec->rewrite.uri != NULL) {
 		/* Istio: the matched prefix is replaced; with an exact or
 		 * regex match (or none), the whole path */
 		size_t skip = path_len;

@@ -260,6 +260,8 @@ struct gw_http_proxy {
 	unsigned int upstream[GW_CONFIG_MAX_PORTS];
 	struct gw_http_limits limits;
 	uint64_t max_request_body;       /* 0: none */
+	/* the path rewritten by uriRegexRewrite, until the head is written */
+	char rewrite_path[8192];
 	struct rte_ring *log_ring;
 	struct gw_metrics_table *metrics;  /* NULL: no request metrics */
 	struct gw_http_proxy_stats stats;

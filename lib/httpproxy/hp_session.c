@@ -1694,6 +1694,7 @@ const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
 	HP_COUNTER(retries), HP_COUNTER(retries_exhausted),
 	HP_COUNTER(per_try_timeouts), HP_COUNTER(upstream_overflow),
 	HP_COUNTER(upstream_pending), HP_COUNTER(request_too_large),
+	HP_COUNTER(rewrite_too_long),
 	HP_COUNTER(mirror_requests), HP_COUNTER(mirror_dropped),
 };
 #undef HP_COUNTER

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_regex.h"
 #include "model_private.h"
 
 /* Istio refuses direct response bodies above 1 MB. */
@@ -231,6 +232,21 @@ rewrite_field(struct decoder *d, void *obj, const char *key,
 		if (strlen(r->uri_regex_match) > 1024)
 			dec_fail(d, v, "regex is too large, max length "
 				 "allowed is 1024");
+		/* the gateway's own engine (lib/regex) must take both */
+		{
+			char err[256];
+			struct gw_regex *re = gw_regex_compile(r->uri_regex_match,
+							       err, sizeof(err));
+			int rc;
+
+			if (re == NULL)
+				dec_fail_field(d, v, "match", "%s", err);
+			rc = gw_regex_check_rewrite(re, r->uri_regex_rewrite,
+						    err, sizeof(err));
+			gw_regex_free(re);
+			if (rc != 0)
+				dec_fail_field(d, v, "rewrite", "%s", err);
+		}
 	}
 }
 

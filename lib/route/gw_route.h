@@ -52,6 +52,8 @@
 #include "gw_match.h"
 #include "gw_model.h"
 
+struct gw_regex;
+
 /** Mirrors per route that a lookup can report. */
 #define GW_ROUTE_MAX_MIRRORS 8
 /** "No cluster": routes that redirect or answer directly. */
@@ -173,7 +175,11 @@ struct gw_route {
 	const struct gw_route_destination *destinations;
 	uint32_t n_mirrors;
 	const struct gw_route_mirror *mirrors;
+	/** rewrite.uriRegexRewrite compiled (NULL without); its per-worker
+	 * scratch: gw_route_regex_scratch() */
+	const struct gw_regex *uri_regex;
 	/* private */
+	uint32_t regex_scratch_off;
 	const uint32_t *weights;    /* destinations' weights, for the choice */
 	uint32_t state_off;         /* of this route's state in a worker block */
 };
@@ -252,6 +258,10 @@ int gw_route_pick_endpoint(const struct gw_route_snapshot *snap,
 			   unsigned int worker_id, uint32_t cluster,
 			   const struct gw_route_request *req,
 			   const uint64_t *healthy, const uint32_t *active);
+
+/** Worker @p worker_id's scratch for @p route's uri_regex (gw_regex_match()). */
+void *gw_route_regex_scratch(const struct gw_route_snapshot *snap,
+			     unsigned int worker_id, const struct gw_route *route);
 
 /* ---- outlier detection (lib/outlier, docs/outlier-detection.md) ---- */
 

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "gw_regex.h"
 #include "gw_common.h"
 #include "route_private.h"
 
@@ -613,6 +614,8 @@ gw_route_snapshot_free(struct gw_route_snapshot *snap)
 	rt_tcp_free(snap);
 	for (i = 0; i < snap->n_vhosts; i++)
 		gw_match_set_free(snap->vhosts[i].match);
+	for (i = 0; snap->routes != NULL && i < snap->n_routes; i++)
+		gw_regex_free((struct gw_regex *)(uintptr_t)snap->routes[i].uri_regex);
 	for (i = 0; i < snap->n_clusters; i++)
 		gw_lb_set_free(snap->clusters[i].lb);
 	for (i = 0; i < snap->n_tables; i++) {

@@ -422,3 +422,12 @@ gw_route_status_name(enum gw_route_status status)
 	}
 	return "?";
 }
+
+void *
+gw_route_regex_scratch(const struct gw_route_snapshot *snap,
+		       unsigned int worker_id, const struct gw_route *route)
+{
+	if (route->uri_regex == NULL)
+		return NULL;
+	return worker_state(snap, worker_id, route->regex_scratch_off);
+}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_regex.h"
 #include "gw_common.h"
 #include "route_private.h"
 
@@ -225,6 +226,18 @@ fill_route(struct rt_build *b, uint32_t id, const struct gw_http_route *hr,
 	snap->routes[id].mirrors = mirrors;
 	snap->routes[id].n_mirrors = hr->n_mirrors;
 	snap->routes[id].state_off = state ? rt_state_reserve(b, state) : 0;
+	if (hr->has_rewrite && hr->rewrite.uri_regex_match != NULL) {
+		char err[256];
+		struct gw_regex *re = gw_regex_compile(hr->rewrite.uri_regex_match,
+						       err, sizeof(err));
+
+		if (re == NULL)
+			return gw_err(b->err, b->errlen, "%s: uriRegexRewrite: %s",
+				      where, err);
+		snap->routes[id].uri_regex = re;
+		snap->routes[id].regex_scratch_off =
+			rt_state_reserve(b, gw_regex_scratch_size(re));
+	}
 	return 0;
 }
 

@@ -159,6 +159,10 @@ static const char istio_yaml[] =
 	"    directResponse: {status: 503, body: {string: down for maintenance}}\n"
 	"  - match: [{uri: {prefix: /old}}]\n"
 	"    redirect: {uri: /new, authority: new.test, redirectCode: 302}\n"
+	"  - match: [{uri: {prefix: /service}}]\n"
+	"    rewrite:\n"
+	"      uriRegexRewrite: {match: '^/service/([^/]+)(/.*)$', rewrite: '\\2/instance/\\1'}\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
 	"  - match: [{uri: {prefix: /api/v1}}]\n"
 	"    rewrite: {uri: /v2, authority: backend.test}\n"
 	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
@@ -1124,6 +1128,25 @@ test_rewrite_uri_and_authority(void **state)
 	responses_free(r, 1);
 }
 
+/* uriRegexRewrite (Envoy's documented example): groups moved around in
+ * the path, the query kept. */
+static void
+test_rewrite_uri_regex(void **state)
+{
+	struct response r[1] = {0};
+	struct app *c;
+	const char *h;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /service/foo/v1/api?x=1 HTTP/1.1\r\nHost: pol.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	buf_add(&H->last_request, "", 1);
+	h = (const char *)H->last_request.p;
+	assert_true(strncmp(h, "GET /v1/api/instance/foo?x=1 HTTP/1.1\r\n", 39) == 0);
+	responses_free(r, 1);
+}
+
 /* corsPolicy: a preflight is answered by the gateway; an allowed origin
  * gets the CORS fields on the backend's response, another gets none. */
 static void
@@ -1567,6 +1590,7 @@ main(int argc, char **argv)
 		T(test_fault_delay_holds_only_its_request),
 		T(test_direct_response_and_redirect),
 		T(test_rewrite_uri_and_authority),
+		T(test_rewrite_uri_regex),
 		T(test_cors),
 		T(test_split_80_20_exact),
 		T(test_pipelined_in_order),

@@ -742,6 +742,15 @@ static const struct invalid_case invalid_cases[] = {
 	  "      uriRegexRewrite: {match: a, rewrite: b}\n",
 	  "t.yaml:13:7: spec.http[0].rewrite: rewrite may only contain one of "
 	  "URI or UriRegexRewrite" },
+	{ "vs rewrite regex invalid", VS_HTTP "    rewrite:\n"
+	  "      uriRegexRewrite: {match: 'a(b', rewrite: x}\n",
+	  "t.yaml:13:24: spec.http[0].rewrite.uriRegexRewrite.match: regex "
+	  "'a(b': missing ) at offset 3" },
+	{ "vs rewrite regex group", VS_HTTP "    rewrite:\n"
+	  "      uriRegexRewrite: {match: '^/(a)', rewrite: '\\2'}\n",
+	  "t.yaml:13:24: spec.http[0].rewrite.uriRegexRewrite.rewrite: "
+	  "rewrite '\\2': \\2 at offset 0 refers to group 2 but the regex "
+	  "has 1 group" },
 	{ "vs cors method", VS_HTTP
 	  "    corsPolicy: {allowMethods: [GET, FETCH]}\n",
 	  "t.yaml:12:38: spec.http[0].corsPolicy.allowMethods: \"FETCH\" is "

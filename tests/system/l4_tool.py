@@ -38,6 +38,7 @@ Subcommands (each bounded by --timeout; exit status 0 on success):
 Only the standard library; Debian's /usr/bin/python3.
 """
 
+import errno
 import argparse
 import hashlib
 import heapq
@@ -198,7 +199,13 @@ def cmd_probe(a):
         print("timeout", flush=True)
         return 0
     except OSError as e:
-        print("error %s" % e.__class__.__name__, flush=True)
+        # a reset that lands before shutdown() makes it fail with
+        # ENOTCONN: the connection was reset all the same
+        if e.errno in (errno.ENOTCONN, errno.ECONNRESET, errno.EPIPE,
+                       errno.ECONNABORTED):
+            print("reset", flush=True)
+        else:
+            print("error %s" % e.__class__.__name__, flush=True)
         return 0
     finally:
         s.close()

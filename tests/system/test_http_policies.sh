@@ -118,6 +118,9 @@ assert_eq "$(cat "$GW_TMP/direct.txt")" '{"error": "unknown error"}' "directResp
 out=$(ccurl $POL 'http://policies:8000/ratings?x=1' || true)
 assert_contains "$out" '"url":"http://ratings.internal/anything/v1/bookRatings?x=1"' \
 	"rewrite: httpbin sees the new path (query kept) and authority"
+out=$(ccurl $POL 'http://policies:8000/service/foo/v1/api?x=1' || true)
+assert_contains "$out" '"url":"http://policies:8000/anything/v1/api/instance/foo?x=1"' \
+	"uriRegexRewrite: httpbin sees the groups moved (query kept)"
 
 # -------------------------------------------------------------------- CORS
 hdr=$(ccurl $POL -o /dev/null -D - -X OPTIONS -H 'Origin: https://example.com' \
@@ -130,8 +133,8 @@ assert_contains "$hdr" "access-control-max-age: 86400" "CORS preflight: max age 
 assert_contains "$hdr" "server: gatewayd" "CORS preflight: answered by the gateway"
 sleep 1
 v1_after=$(log_lines "$v1_log")
-# the rewrite request is the only one of this section httpbin saw
-assert_eq "$((v1_after - v1_before))" 1 "directResponse and the preflight never reached httpbin"
+# the two rewrite requests are the only ones of this section httpbin saw
+assert_eq "$((v1_after - v1_before))" 2 "directResponse and the preflight never reached httpbin"
 
 # ----------------------------------------------------------------- retries
 FL="--resolve flaky:8000:10.96.0.42"

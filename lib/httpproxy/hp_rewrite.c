@@ -110,6 +110,17 @@ hop_by_hop(const struct gw_http_header *f)
 	       name_is(f, "proxy-connection") || name_is(f, "upgrade");
 }
 
+/* Does any operation remove or replace fields? Checked once per head, so
+ * that the usual head (no such operation) costs nothing per field. */
+static bool
+ops_drop_any(const struct gw_header_ops *const *ops)
+{
+	for (unsigned int k = 0; k < HP_HEADER_OPS; k++)
+		if (ops[k] != NULL && (ops[k]->n_remove != 0 || ops[k]->n_set != 0))
+			return true;
+	return false;
+}
+
 /* Removed or replaced by a VirtualService header operation. */
 static bool
 op_drops(const struct gw_header_ops *const *ops, const struct gw_http_header *f)
@@ -180,6 +191,7 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 		   const struct hp_request_rewrite *rw)
 {
 	bool cl_done = false;
+	bool drops = ops_drop_any(rw->ops);
 
 	hp_write(w, h->method_name.ptr, h->method_name.len);
 	hp_write(w, " ", 1);
@@ -213,7 +225,7 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 		const struct gw_http_header *f = &h->headers[i];
 
 		if (hop_by_hop(f) || name_is(f, "x-forwarded-proto") ||
-		    name_is(f, "x-forwarded-for") || op_drops(rw->ops, f) ||
+		    name_is(f, "x-forwarded-for") || (drops && op_drops(rw->ops, f)) ||
 		    write_content_length(w, h, f, &cl_done))
 			continue;
 		/* a mirror's copy names the shadow host */
@@ -248,6 +260,7 @@ hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 		    bool close, bool http10_keep_alive, int32_t upstream_ms,
 		    const struct hp_session *s)
 {
+	bool drops = ops_drop_any(ops);
 	bool cl_done = false;
 
 	hp_write_str(w, "HTTP/1.1 ");
@@ -258,7 +271,7 @@ hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 	for (uint32_t i = 0; i < h->n_headers; i++) {
 		const struct gw_http_header *f = &h->headers[i];
 
-		if (hop_by_hop(f) || op_drops(ops, f) ||
+		if (hop_by_hop(f) || (drops && op_drops(ops, f)) ||
 		    name_is(f, "x-envoy-upstream-service-time") ||
 		    (dechunk && name_is(f, "transfer-encoding")) ||
 		    write_content_length(w, h, f, &cl_done))

@@ -387,12 +387,38 @@ request_complete(struct hp_session *s)
 	}
 }
 
-static void
+/* Decimal digits of @p v (< 100000) at @p p; returns the end. The worker
+ * formats addresses per request: no snprintf on the fast path. */
+static char *
+put_uint(char *p, uint32_t v)
+{
+	char tmp[10];
+	unsigned int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 && n < sizeof(tmp));
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* "a.b.c.d" of @p ip_be into @p buf (at least 16 bytes); returns its length. */
+static size_t
 format_ip(char *buf, size_t len, uint32_t ip_be)
 {
 	const uint8_t *b = (const uint8_t *)&ip_be;
+	char *p = buf;
 
-	snprintf(buf, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	RTE_SET_USED(len);
+	for (unsigned int i = 0; i < 4; i++) {
+		if (i != 0)
+			*p++ = '.';
+		p = put_uint(p, b[i]);
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
 }
 
 static void request_forward(struct hp_session *s);
@@ -609,9 +635,15 @@ try_send(struct hp_session *s, struct hp_queue *head)
 		goto done;
 	}
 	ep = &cl->endpoints[e];
-	format_ip(ip, sizeof(ip), ep->addr.v4);
-	snprintf(s->log.upstream_host, sizeof(s->log.upstream_host), "%s:%u",
-		 ip, ep->port);
+	{
+		/* "a.b.c.d:port": 21 bytes at most, the field has 24 */
+		char *p = s->log.upstream_host;
+
+		p += format_ip(p, sizeof(ip), ep->addr.v4);
+		*p++ = ':';
+		p = put_uint(p, ep->port);
+		*p = '\0';
+	}
 
 	u = hp_upstream_pool_get(px, ep->addr.v4, ep->port);
 	if (u == NULL && slot != HP_NONE &&
@@ -752,10 +784,19 @@ request_forward(struct hp_session *s)
 	}
 	/* the log shows x-forwarded-for as forwarded: with the client added */
 	{
-		size_t l = strlen(s->log.xff);
+		size_t l = strlen(s->log.xff), n = strlen(client_ip);
 
-		snprintf(s->log.xff + l, sizeof(s->log.xff) - l, "%s%s",
-			 l != 0 ? ", " : "", client_ip);
+		if (l != 0 && l + 2 < sizeof(s->log.xff)) {
+			memcpy(s->log.xff + l, ", ", 2);
+			l += 2;
+		}
+		if (l + n < sizeof(s->log.xff)) {
+			memcpy(s->log.xff + l, client_ip, n + 1);
+		} else {
+			/* truncated, as snprintf would */
+			memcpy(s->log.xff + l, client_ip, sizeof(s->log.xff) - l - 1);
+			s->log.xff[sizeof(s->log.xff) - 1] = '\0';
+		}
 	}
 	hp_writer_init(&w, px->pool);
 	hp_rewrite_request(&w, h, &rw);

@@ -453,7 +453,8 @@ print_howto() {
 
 $PROG: gatewayd is serving. From another terminal:
   ip netns exec $NS_CLIENT ping $GW_DOWN_IP            # ICMP echo, answered by the gateway
-  ip netns exec $NS_CLIENT curl -s http://httpbin:8000/headers   # once routes are applied
+  ip netns exec $NS_CLIENT curl -s http://httpbin:8000/headers   # the lab: v1 and v2 in turn
+  build/app/gwctl apply -f tests/fixtures/istio/seed/httpbin-all-v1.yaml  # then v1 only
   curl http://127.0.0.1:15000/stats                   # counters
   curl http://127.0.0.1:15000/ports                   # ports, MACs, addresses
   curl http://127.0.0.1:15000/neighbours              # ARP table
@@ -476,6 +477,9 @@ cmd_run() {
 	fi
 	trap 'forward_signal INT' INT
 	trap 'forward_signal TERM' TERM
+	# the demo profiles preload drivers-config/demo-services.yaml by a
+	# path relative to the repository root
+	cd "$ROOT"
 
 	if ! start_gatewayd "$cfg_xdp" "${extra[@]}"; then
 		warn "net_af_xdp did not start; retrying with net_af_packet ($cfg_pkt)"

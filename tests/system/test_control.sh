@@ -26,7 +26,11 @@ esac
 . "$(dirname "$0")/lib.sh"
 gw_require_root
 
-CONFIG=${GW_CONFIG:-drivers-config/demo-af_xdp.yaml}
+# The profile without its preloaded demo services: this test creates
+# them itself.
+sed '/^istio:/d; /^  preload:/d' "${GW_CONFIG:-drivers-config/demo-af_xdp.yaml}" \
+	>"$GW_TMP/bootstrap-nopreload.yaml"
+CONFIG=$GW_TMP/bootstrap-nopreload.yaml
 GWCTL=${GWCTL:-$GW_ROOT/build/app/gwctl}
 SEED=tests/fixtures/istio/seed
 STATE_DIR=$GW_TMP/state

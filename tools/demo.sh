@@ -477,7 +477,7 @@ cmd_run() {
 	fi
 	trap 'forward_signal INT' INT
 	trap 'forward_signal TERM' TERM
-	# the demo profiles preload drivers-config/demo-services.yaml by a
+	# the demo profiles preload drivers-config/istio/demo-services.yaml by a
 	# path relative to the repository root
 	cd "$ROOT"
 

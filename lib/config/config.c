@@ -326,6 +326,14 @@ static const struct config_field istio_fields[] = {
 
 static const struct config_field mirror_fields[] = {
 	FIELD_BOOL("shadow_host_suffix", struct gw_config, shadow_host_suffix),
+	FIELD_UINT("max_pending", false, struct gw_config, mirror_max_pending,
+		   1, 65536),
+	FIELD_UINT("timeout_ms", false, struct gw_config, mirror_timeout_ms,
+		   1, 600000),
+	FIELD_UINT("connect_timeout_ms", false, struct gw_config,
+		   mirror_connect_timeout_ms, 1, 60000),
+	FIELD_UINT("unavailable_ms", false, struct gw_config,
+		   mirror_unavailable_ms, 0, GW_CONFIG_MIRROR_DOWN_MAX_MS),
 	FIELD_END
 };
 
@@ -507,6 +515,10 @@ gw_config_defaults(struct gw_config *cfg)
 	cfg->request_headers = 100;
 	cfg->request_body = 0;
 	cfg->shadow_host_suffix = true;
+	cfg->mirror_max_pending = 128;
+	cfg->mirror_timeout_ms = 10000;
+	cfg->mirror_connect_timeout_ms = 3000;
+	cfg->mirror_unavailable_ms = 1000;
 }
 
 void

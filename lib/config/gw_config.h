@@ -115,7 +115,14 @@ struct gw_config {
 
 	/* mirroring */
 	bool shadow_host_suffix;     /**< append "-shadow" to mirrored Host */
+	uint32_t mirror_max_pending; /**< shadow requests in flight (beyond: dropped) */
+	uint32_t mirror_timeout_ms;  /**< a shadow response must be whole by then */
+	uint32_t mirror_connect_timeout_ms;
+	uint32_t mirror_unavailable_ms; /**< skip an endpoint after a failed connect (0: never) */
 };
+
+/** Upper bound of mirror.unavailable_ms (lib/shadow's back-off cap). */
+#define GW_CONFIG_MIRROR_DOWN_MAX_MS 30000u
 
 /** Fill @p cfg with the defaults documented in the README. */
 void gw_config_defaults(struct gw_config *cfg);

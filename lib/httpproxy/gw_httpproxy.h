@@ -50,6 +50,8 @@
 #include "gw_route.h"
 #include "gw_tcp.h"
 
+struct gw_shadow_health;
+
 struct gw_http_proxy;
 
 /** The snapshot the worker uses now (valid during one callback). May return NULL. */
@@ -97,6 +99,9 @@ struct gw_http_proxy_params {
 	/** Mirror items for the shadow engine (lib/shadow; single producer:
 	 * this proxy). NULL: routes' mirrors are dropped and counted. */
 	struct rte_ring *shadow_ring;
+	/** Shadow endpoints the engine found down (lib/shadow; may be NULL):
+	 * copies to them are counted, not written. */
+	const struct gw_shadow_health *shadow_health;
 	/** Keep mirrored hosts as they are (Envoy's
 	 * disable_shadow_host_suffix_append); default: "-shadow" appended. */
 	bool shadow_no_host_suffix;
@@ -151,6 +156,7 @@ struct gw_http_proxy_stats {
 	uint64_t rewrite_too_long;     /**< uriRegexRewrite results over 8 KiB (path kept) */
 	uint64_t mirror_requests;      /**< copies handed to the shadow engine */
 	uint64_t mirror_dropped;       /**< copies lost on the worker (ring full, no mbuf, no endpoint) */
+	uint64_t mirror_unavailable;   /**< copies not written: the engine found their endpoint down */
 };
 
 /**

@@ -58,17 +58,42 @@ mirror_retry_abort(struct hp_session *s, unsigned int k)
 		s->mirror_state[k] = HP_MIRROR_GONE;
 }
 
+/* Append @p src (NUL-terminated) at *pos; stops at size - 1. */
+static void
+key_put(char *out, size_t size, size_t *pos, const char *src)
+{
+	while (*src != '\0' && *pos + 1 < size)
+		out[(*pos)++] = *src++;
+}
+
+/* "NAMESPACE/VIRTUALSERVICE/NAME-OR-INDEX", by hand (no snprintf on the
+ * worker); @p out is zeroed by the caller. */
 static void
 route_key(const struct gw_route *r, char *out, size_t size)
 {
-	if (r->vs_name == NULL)
-		snprintf(out, size, "%s", r->vhost != NULL ? r->vhost : "-");
-	else if (r->name != NULL)
-		snprintf(out, size, "%s/%s/%s", r->vs_namespace ? r->vs_namespace :
-			 "default", r->vs_name, r->name);
-	else
-		snprintf(out, size, "%s/%s/%u", r->vs_namespace ? r->vs_namespace :
-			 "default", r->vs_name, r->http_index);
+	char num[12];
+	size_t pos = 0;
+	unsigned int i = sizeof(num) - 1;
+	uint32_t v = r->http_index;
+
+	if (r->vs_name == NULL) {
+		key_put(out, size, &pos, r->vhost != NULL ? r->vhost : "-");
+		return;
+	}
+	key_put(out, size, &pos, r->vs_namespace ? r->vs_namespace : "default");
+	key_put(out, size, &pos, "/");
+	key_put(out, size, &pos, r->vs_name);
+	key_put(out, size, &pos, "/");
+	if (r->name != NULL) {
+		key_put(out, size, &pos, r->name);
+		return;
+	}
+	num[i] = '\0';
+	do {
+		num[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	key_put(out, size, &pos, &num[i]);
 }
 
 /* The first segment of a HEAD item: where to, and what to log. */
@@ -166,6 +191,20 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		meta = meta_build(s, res->route, cl, &cl->endpoints[e], authority);
 		if (meta == NULL) {
 			px->stats.mirror_dropped++;
+			continue;
+		}
+		/* the engine saw this endpoint fail: no head, no body, no
+		 * connection; only the count for its route */
+		if (gw_shadow_endpoint_down(px->shadow_health,
+					    cl->endpoints[e].addr.v4,
+					    cl->endpoints[e].port, px->now)) {
+			if (item_put(px, GW_SHADOW_ITEM_DROPPED, 0,
+				     GW_SHADOW_DROP_UNAVAILABLE, 0, meta))
+				px->stats.mirror_unavailable++;
+			else {
+				rte_pktmbuf_free(meta);
+				px->stats.mirror_dropped++;
+			}
 			continue;
 		}
 		hp_writer_init(&w, px->pool);

@@ -251,6 +251,7 @@ struct gw_http_proxy {
 	uint32_t n_sessions;
 	uint32_t up_free_head;
 	struct rte_ring *shadow_ring;    /* mirror items (NULL: mirroring off) */
+	const struct gw_shadow_health *shadow_health; /* endpoints down (engine's) */
 	uint32_t mirror_seq;             /* stream ids on shadow_ring */
 	bool shadow_suffix;              /* "-shadow" in mirrored hosts */
 	uint32_t n_idle;

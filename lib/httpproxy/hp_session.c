@@ -1634,6 +1634,7 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 	px->pool = p->pool;
 	px->metrics = p->metrics;
 	px->shadow_ring = p->shadow_ring;
+	px->shadow_health = p->shadow_health;
 	px->shadow_suffix = !p->shadow_no_host_suffix;
 	px->tsc_hz = p->tsc_hz != 0 ? p->tsc_hz : rte_get_tsc_hz();
 	px->now = p->start_tsc != 0 ? p->start_tsc : rte_rdtsc();
@@ -1737,6 +1738,7 @@ const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
 	HP_COUNTER(upstream_pending), HP_COUNTER(request_too_large),
 	HP_COUNTER(rewrite_too_long),
 	HP_COUNTER(mirror_requests), HP_COUNTER(mirror_dropped),
+	HP_COUNTER(mirror_unavailable),
 };
 #undef HP_COUNTER
 const unsigned int gw_http_proxy_n_counters = RTE_DIM(gw_http_proxy_counters);

@@ -57,6 +57,10 @@ enum gw_shadow_item_type {
 	GW_SHADOW_ITEM_END,          /**< the request is complete */
 	GW_SHADOW_ITEM_ABORT,        /**< the copy is abandoned; status = enum gw_shadow_drop */
 	GW_SHADOW_ITEM_PRIMARY_DONE, /**< status, latency_us of the primary */
+	GW_SHADOW_ITEM_DROPPED,      /**< m: a gw_shadow_meta segment alone; status =
+				      *   enum gw_shadow_drop: the worker dropped
+				      *   this copy before writing it (counted per
+				      *   route; no other item follows) */
 };
 
 /** One ring element (rte_ring elem of 24 bytes). */
@@ -101,6 +105,8 @@ enum gw_shadow_drop {
 	GW_SHADOW_DROP_RESET,         /**< shadow reset or closed mid-exchange */
 	GW_SHADOW_DROP_TIMEOUT,       /**< no complete response in time */
 	GW_SHADOW_DROP_BAD_RESPONSE,  /**< unparsable response */
+	GW_SHADOW_DROP_UNAVAILABLE,   /**< the endpoint failed its last connect:
+				       *   not tried again until its back-off ends */
 	GW_SHADOW_DROP_MAX
 };
 
@@ -133,6 +139,66 @@ const char *gw_shadow_class_name(enum gw_shadow_class c);
  *         (nothing useful written).
  */
 int gw_shadow_host(const char *host, size_t len, char *out, size_t size);
+
+/**
+ * Shadow endpoints known to be down, shared by the engine (the only
+ * writer) and the workers (readers), so that a worker spends nothing on a
+ * copy whose endpoint refused or ignored its last connection: no head is
+ * written, no body referenced, no connection tried. After a failed
+ * connect the engine marks the endpoint down for `unavailable_ms`,
+ * doubled with each further failure (up to GW_SHADOW_DOWN_MAX_MS); the
+ * first copy after that probes it again; an established connection
+ * clears it. Slots are open-addressed by endpoint; each holds the key
+ * (valid bit | ip << 16 | port) and the TSC until which the endpoint is
+ * down. Plain 64-bit atomic loads and stores: a reader racing an update
+ * sends or drops one copy more, nothing worse.
+ */
+#define GW_SHADOW_HEALTH_SLOTS 256u  /* power of two */
+#define GW_SHADOW_HEALTH_PROBE 8u
+#define GW_SHADOW_DOWN_MAX_MS  30000u
+
+struct gw_shadow_health {
+	struct {
+		uint64_t key;
+		uint64_t until_tsc;
+	} slot[GW_SHADOW_HEALTH_SLOTS];
+};
+
+static inline uint64_t
+gw_shadow_health_key(uint32_t ip, uint16_t port)
+{
+	return 1ull << 63 | (uint64_t)ip << 16 | port;
+}
+
+static inline uint32_t
+gw_shadow_health_home(uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 40) &
+	       (GW_SHADOW_HEALTH_SLOTS - 1);
+}
+
+/** Is the shadow endpoint @p ip (network order) : @p port down at @p now_tsc? */
+static inline bool
+gw_shadow_endpoint_down(const struct gw_shadow_health *h, uint32_t ip,
+			uint16_t port, uint64_t now_tsc)
+{
+	uint64_t key = gw_shadow_health_key(ip, port);
+	uint32_t i = gw_shadow_health_home(key);
+
+	if (h == NULL)
+		return false;
+	for (uint32_t n = 0; n < GW_SHADOW_HEALTH_PROBE; n++) {
+		uint32_t j = (i + n) & (GW_SHADOW_HEALTH_SLOTS - 1);
+		uint64_t k = __atomic_load_n(&h->slot[j].key, __ATOMIC_ACQUIRE);
+
+		if (k == key)
+			return now_tsc < __atomic_load_n(&h->slot[j].until_tsc,
+							 __ATOMIC_RELAXED);
+		if (k == 0)
+			return false;
+	}
+	return false;
+}
 
 /** Upper bounds (ms) of the latency histogram buckets; the last is +Inf. */
 #define GW_SHADOW_HIST_BUCKETS 13
@@ -170,6 +236,8 @@ struct gw_shadow_stats {
 	uint64_t rx_segments;        /**< segments handed over by workers */
 	uint64_t tx_frames;          /**< frames handed to the TX path */
 	uint64_t log_lines;          /**< access-log lines written */
+	uint64_t endpoints_down;     /**< gauge: endpoints in their back-off */
+	uint64_t endpoint_failures;  /**< connects that marked an endpoint down */
 };
 
 struct gw_shadow;
@@ -199,6 +267,11 @@ struct gw_shadow_params {
 	uint32_t timeout_ms;          /**< a shadow response must be complete by then (0: 10 s) */
 	uint32_t connect_timeout_ms;  /**< (0: 3 s) */
 	uint32_t idle_timeout_ms;     /**< pooled connections (0: 30 s) */
+	uint32_t unavailable_ms;      /**< an endpoint that failed a connect is
+				       *   skipped this long, doubled per further
+				       *   failure (0: 1 s; UINT32_MAX: never) */
+	struct gw_shadow_health *health; /**< shared with the workers (NULL: the
+					   *   engine keeps its own) */
 	uint32_t log_records;         /**< access-log records kept until drained (0: 1024) */
 	uint64_t tsc_hz;              /**< 0: rte_get_tsc_hz() */
 	uint64_t start_tsc;           /**< the poll clock at create (0: rte_rdtsc()) */

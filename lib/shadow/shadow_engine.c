@@ -227,6 +227,93 @@ stream_fail(struct gw_shadow *sh, struct sh_stream *s, enum gw_shadow_drop why,
 	stream_try_finish(sh, s);
 }
 
+/* ---- endpoint health (gw_shadow_health) ---- */
+
+/* The slot of @p ip:@p port, or a free one to claim (@p claim), or -1. */
+static int
+health_slot(struct gw_shadow *sh, uint32_t ip, uint16_t port, bool claim)
+{
+	struct gw_shadow_health *h = sh->health;
+	uint64_t key = gw_shadow_health_key(ip, port);
+	uint32_t home = gw_shadow_health_home(key);
+	int reuse = -1;
+
+	for (uint32_t n = 0; n < GW_SHADOW_HEALTH_PROBE; n++) {
+		uint32_t j = (home + n) & (GW_SHADOW_HEALTH_SLOTS - 1);
+		uint64_t k = h->slot[j].key;
+
+		if (k == key)
+			return (int)j;
+		if (k == 0)
+			return claim ? (reuse >= 0 ? reuse : (int)j) : -1;
+		/* an endpoint healthy again: its slot may be taken over */
+		if (reuse < 0 && sh->health_fails[j] == 0 &&
+		    h->slot[j].until_tsc <= sh->now)
+			reuse = (int)j;
+	}
+	return claim ? reuse : -1;
+}
+
+static void
+endpoint_failed(struct gw_shadow *sh, uint32_t ip, uint16_t port)
+{
+	struct gw_shadow_health *h = sh->health;
+	uint64_t back;
+	int j;
+
+	if (sh->unavailable_tsc == 0)
+		return;
+	j = health_slot(sh, ip, port, true);
+	if (j < 0)
+		return;  /* table crowded: that endpoint is simply tried each time */
+	if (h->slot[j].key != gw_shadow_health_key(ip, port)) {
+		sh->health_fails[j] = 0;
+		__atomic_store_n(&h->slot[j].until_tsc, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->slot[j].key, gw_shadow_health_key(ip, port),
+				 __ATOMIC_RELEASE);
+	}
+	/* copies already in flight fail too: one back-off per round */
+	if (h->slot[j].until_tsc > sh->now)
+		return;
+	back = sh->unavailable_tsc << RTE_MIN(sh->health_fails[j], 15);
+	if (back > sh->down_max_tsc)
+		back = sh->down_max_tsc;
+	if (sh->health_fails[j] < UINT8_MAX)
+		sh->health_fails[j]++;
+	sh->stats.endpoint_failures++;
+	__atomic_store_n(&h->slot[j].until_tsc, sh->now + back, __ATOMIC_RELEASE);
+}
+
+static void
+endpoint_ok(struct gw_shadow *sh, uint32_t ip, uint16_t port)
+{
+	int j = health_slot(sh, ip, port, false);
+
+	if (j < 0 || sh->health_fails[j] == 0)
+		return;
+	sh->health_fails[j] = 0;
+	__atomic_store_n(&sh->health->slot[j].until_tsc, 0, __ATOMIC_RELEASE);
+}
+
+static bool
+endpoint_down(struct gw_shadow *sh, uint32_t ip, uint16_t port)
+{
+	return gw_shadow_endpoint_down(sh->health, ip, port, sh->now);
+}
+
+/* Gauge for the stats: endpoints whose back-off has not ended. */
+static void
+endpoints_down_count(struct gw_shadow *sh)
+{
+	uint64_t n = 0;
+
+	for (uint32_t j = 0; j < GW_SHADOW_HEALTH_SLOTS; j++)
+		if (sh->health->slot[j].key != 0 &&
+		    sh->health->slot[j].until_tsc > sh->now)
+			n++;
+	sh->stats.endpoints_down = n;
+}
+
 /* ---- connections ---- */
 
 static void
@@ -494,6 +581,7 @@ c_on_established(struct gw_tcp_conn *c, void *ctx)
 
 	RTE_SET_USED(c);
 	k->established = true;
+	endpoint_ok(k->sh, k->ip, k->port);
 	if (k->s != NULL)
 		stream_flush(k->sh, k->s);
 }
@@ -570,6 +658,10 @@ c_on_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason)
 	k->c = NULL;
 	if (k->state == SH_CONN_IDLE)
 		idle_unlink(k);
+	if (reason == GW_TCP_CLOSED_REFUSED ||
+	    reason == GW_TCP_CLOSED_CONNECT_TIMEOUT ||
+	    (!k->established && reason == GW_TCP_CLOSED_RESET))
+		endpoint_failed(sh, k->ip, k->port);
 	if (s != NULL) {
 		if (k->phase == SH_RESP_BODY && k->body == GW_HTTP_BODY_CLOSE &&
 		    reason == GW_TCP_CLOSED_NORMAL) {
@@ -626,6 +718,11 @@ item_head(struct gw_shadow *sh, uint64_t key, struct rte_mbuf *m)
 		sh->stats.unknown_items++;
 		return;
 	}
+	if (endpoint_down(sh, meta.ip, meta.port)) {
+		count_drop(sh, stat, GW_SHADOW_DROP_UNAVAILABLE);
+		rte_pktmbuf_free(head);
+		return;
+	}
 	if (sh->stats.streams >= sh->max_pending) {
 		count_drop(sh, stat, GW_SHADOW_DROP_PENDING);
 		rte_pktmbuf_free(head);
@@ -657,6 +754,33 @@ item_head(struct gw_shadow *sh, uint64_t key, struct rte_mbuf *m)
 	stream_flush(sh, s);
 }
 
+/* A copy the worker dropped before writing it: count it for its route. */
+static void
+item_dropped(struct gw_shadow *sh, const struct gw_shadow_item *it)
+{
+	const struct gw_shadow_meta *meta;
+	char route[sizeof(meta->route)], cluster[sizeof(meta->cluster)];
+	uint32_t stat;
+
+	if (it->m == NULL || it->m->data_len < sizeof(*meta)) {
+		if (it->m != NULL)
+			rte_pktmbuf_free(it->m);
+		sh->stats.unknown_items++;
+		return;
+	}
+	meta = rte_pktmbuf_mtod(it->m, const struct gw_shadow_meta *);
+	memcpy(route, meta->route, sizeof(route));
+	memcpy(cluster, meta->cluster, sizeof(cluster));
+	route[sizeof(route) - 1] = '\0';
+	cluster[sizeof(cluster) - 1] = '\0';
+	rte_pktmbuf_free(it->m);
+	stat = route_stat(sh, route, cluster);
+	if (stat != SH_NONE)
+		sh->routes[stat].requests++;
+	count_drop(sh, stat, it->status < GW_SHADOW_DROP_MAX ?
+		   (enum gw_shadow_drop)it->status : GW_SHADOW_DROP_UNAVAILABLE);
+}
+
 static void
 item_body(struct gw_shadow *sh, struct sh_stream *s, struct rte_mbuf *m)
 {
@@ -683,6 +807,10 @@ item_process(struct gw_shadow *sh, unsigned int worker,
 	struct sh_stream *s;
 
 	sh->stats.items++;
+	if (it->type == GW_SHADOW_ITEM_DROPPED) {
+		item_dropped(sh, it);
+		return;
+	}
 	if (it->type == GW_SHADOW_ITEM_HEAD) {
 		s = stream_find(sh, key);
 		if (s != NULL)          /* a worker reused an id: forget the old */
@@ -805,6 +933,7 @@ gw_shadow_poll(struct gw_shadow *sh, uint64_t now_tsc)
 	if (sh->now >= sh->next_scan) {
 		sh->next_scan = sh->now + sh->tsc_hz / 100;
 		expire(sh);
+		endpoints_down_count(sh);
 	}
 	/* data waiting for a window: ACKs arrive within the next polls */
 	return work > 0 || sh->stats.held_mbufs > 0 ||
@@ -884,6 +1013,19 @@ gw_shadow_create(const struct gw_shadow_params *p)
 			  sh->tsc_hz / 1000;
 	sh->idle_tsc = (uint64_t)(p->idle_timeout_ms != 0 ? p->idle_timeout_ms :
 				  30000) * sh->tsc_hz / 1000;
+	sh->unavailable_tsc = p->unavailable_ms == UINT32_MAX ? 0 :
+		(uint64_t)(p->unavailable_ms != 0 ? p->unavailable_ms : 1000) *
+		sh->tsc_hz / 1000;
+	sh->down_max_tsc = (uint64_t)GW_SHADOW_DOWN_MAX_MS * sh->tsc_hz / 1000;
+	if (sh->unavailable_tsc > sh->down_max_tsc)
+		sh->down_max_tsc = sh->unavailable_tsc;
+	sh->health = p->health;
+	if (sh->health == NULL) {
+		sh->health = calloc(1, sizeof(*sh->health));
+		sh->own_health = true;
+	} else {
+		memset(sh->health, 0, sizeof(*sh->health));
+	}
 
 	sh->streams = calloc(sh->max_pending, sizeof(*sh->streams));
 	for (sh->n_buckets = 1; sh->n_buckets < 2 * sh->max_pending;)
@@ -905,7 +1047,7 @@ gw_shadow_create(const struct gw_shadow_params *p)
 			SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	}
 	if (sh->streams == NULL || sh->buckets == NULL || sh->conns == NULL ||
-	    sh->parser_mem == NULL || sh->log_ring == NULL)
+	    sh->parser_mem == NULL || sh->log_ring == NULL || sh->health == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < sh->n_buckets; i++)
 		sh->buckets[i] = SH_NONE;
@@ -985,6 +1127,8 @@ gw_shadow_free(struct gw_shadow *sh)
 		       rte_ring_sc_dequeue(sh->p.rx_rings[w], (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 	rte_ring_free(sh->log_ring);
+	if (sh->own_health)
+		free(sh->health);
 	free(sh->parser_mem);
 	free(sh->conns);
 	free(sh->buckets);

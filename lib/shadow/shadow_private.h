@@ -130,6 +130,12 @@ struct gw_shadow {
 	uint32_t free_conn;
 	uint32_t idle_head;
 	void *parser_mem;
+	/* endpoints down (shared with the workers; the engine writes) */
+	struct gw_shadow_health *health;
+	bool own_health;
+	uint64_t unavailable_tsc;        /* first back-off; 0: never mark down */
+	uint64_t down_max_tsc;
+	uint8_t health_fails[GW_SHADOW_HEALTH_SLOTS];
 	/* counters */
 	struct gw_shadow_stats stats;
 	unsigned int n_routes;

@@ -20,6 +20,7 @@ gw_shadow_stats_text(const struct gw_shadow *sh, FILE *out)
 	S(items); S(streams); S(held_mbufs); S(connects); S(reused);
 	S(conns_idle); S(unknown_items); S(drops); S(stats_full);
 	S(rx_segments); S(tx_frames); S(log_lines);
+	S(endpoints_down); S(endpoint_failures);
 	fprintf(out, "gateway.shadow.log_dropped %lu\n",
 		(unsigned long)sh->log_dropped);
 	T(active_opens); T(established); T(conns); T(timewait);

@@ -18,6 +18,7 @@ static const char *const drop_names[GW_SHADOW_DROP_MAX] = {
 	[GW_SHADOW_DROP_RESET] = "reset",
 	[GW_SHADOW_DROP_TIMEOUT] = "timeout",
 	[GW_SHADOW_DROP_BAD_RESPONSE] = "bad_response",
+	[GW_SHADOW_DROP_UNAVAILABLE] = "unavailable",
 };
 
 static const char *const class_names[GW_SHADOW_CLASS_MAX] = {

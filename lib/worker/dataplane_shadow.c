@@ -23,6 +23,7 @@
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include <unistd.h>
 
@@ -150,6 +151,11 @@ dataplane_shadow_rings_create(struct gw_dataplane *dp,
 				"worker %u: cannot create the mirror rings: %s", i,
 				rte_strerror(rte_errno));
 	}
+	/* read by every worker, written by the engine */
+	dp->shadow_health = rte_zmalloc("gw_shhealth", sizeof(*dp->shadow_health),
+					RTE_CACHE_LINE_SIZE);
+	if (dp->shadow_health == NULL)
+		return gw_err(err, err_len, "cannot allocate the shadow health table");
 	dp->shadow_tx = rte_ring_create("gw_shtx", SHADOW_SEG_RING,
 		(int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	dp->shadow_pending = gw_neigh_pending_create(SHADOW_PENDING);
@@ -205,6 +211,12 @@ dataplane_shadow_engine_create(struct gw_dataplane *dp,
 		.xmit = shadow_xmit,
 		.xmit_arg = dp,
 		.tsc_hz = dp->tsc_hz,
+		.max_pending = cfg->mirror_max_pending,
+		.timeout_ms = cfg->mirror_timeout_ms,
+		.connect_timeout_ms = cfg->mirror_connect_timeout_ms,
+		.unavailable_ms = cfg->mirror_unavailable_ms != 0 ?
+				  cfg->mirror_unavailable_ms : UINT32_MAX,
+		.health = dp->shadow_health,
 	};
 
 	dp->shadow = gw_shadow_create(&p);
@@ -232,6 +244,8 @@ dataplane_shadow_free(struct gw_dataplane *dp)
 	/* the engine frees what its rings still hold */
 	gw_shadow_free(dp->shadow);
 	dp->shadow = NULL;
+	rte_free(dp->shadow_health);
+	dp->shadow_health = NULL;
 	for (unsigned int i = 0; i < GW_CONFIG_MAX_WORKERS; i++) {
 		rte_ring_free(dp->shadow_items[i]);
 		ring_drain_free(dp->shadow_rx[i]);

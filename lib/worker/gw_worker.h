@@ -139,6 +139,7 @@ struct gw_dataplane {
 	/* mirroring (lib/shadow; docs/mirroring.md): the engine runs on the
 	 * control lcore and reaches the wire through worker 0 */
 	struct gw_shadow *shadow;
+	struct gw_shadow_health *shadow_health; /**< endpoints down: engine -> workers */
 	struct rte_ring *shadow_items[GW_CONFIG_MAX_WORKERS]; /**< worker -> engine: mirror items */
 	struct rte_ring *shadow_rx[GW_CONFIG_MAX_WORKERS];    /**< worker -> engine: shadow connections' segments */
 	struct rte_ring *shadow_tx;           /**< engine -> worker 0: frames to send */

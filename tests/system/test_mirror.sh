@@ -192,16 +192,30 @@ diag "200 requests with a healthy shadow: ${base}s"
 
 mirror_backend_stop m-v2
 drops0=$(mirror_stat "v2|mirrortest.drop.connect")
+unav0=$(mirror_stat "v2|mirrortest.drop.unavailable")
 read -r t st <<<"$(timed_client /dead)"
 assert_eq "$st" "statuses 200:200" "dead shadow: the primary answered all 200"
 diag "200 requests with a dead shadow: ${t}s"
 if within "$t" "$base"; then ok "dead shadow: primary time ${t}s within noise of ${base}s"
 else not_ok "dead shadow: primary time ${t}s within noise of ${base}s"; fi
-wait_until 10 test "$(mirror_stat "v2|mirrortest.drop.connect")" -ge $((drops0 + 200)) || true
+dead_total() {
+	echo $(( $(mirror_stat "v2|mirrortest.drop.connect") - drops0 +
+		 $(mirror_stat "v2|mirrortest.drop.unavailable") - unav0 ))
+}
+wait_until 10 test "$(dead_total)" -ge 200 || true
 drops=$(mirror_stat "v2|mirrortest.drop.connect")
-assert_eq "$((drops - drops0))" 200 "dead shadow: 200 copies dropped, counted as connect failures"
+unav=$(mirror_stat "v2|mirrortest.drop.unavailable")
+diag "dead shadow: $((drops - drops0)) refused connects, $((unav - unav0)) copies skipped while it was known down"
+assert_eq "$(dead_total)" 200 "dead shadow: 200 copies dropped, counted as connect failures or unavailable"
+assert_ge "$((drops - drops0))" 1 "dead shadow: its refusal was seen (connect)"
+assert_ge "$((unav - unav0))" 1 "dead shadow: later copies not tried while it is down (unavailable)"
+assert_ge "$(gw_stat gateway.http.mirror_unavailable)" 1 "dead shadow: workers wrote no copy for a known-down endpoint"
+assert_ge "$(shadow_stat endpoint_failures)" 1 "dead shadow: the endpoint was marked down"
 
 mirror_backend gw-httpbin-v2 m-v2 9090 --delay 5
+# the back-off of the dead endpoint (1 s, doubling) ends before it is tried again
+wait_until 40 test "$(shadow_stat endpoints_down)" -eq 0 || true
+assert_eq "$(shadow_stat endpoints_down)" 0 "the restarted shadow's back-off ended"
 pend0=$(mirror_stat "v2|mirrortest.drop.pending")
 read -r t st <<<"$(timed_client /slow)"
 assert_eq "$st" "statuses 200:200" "slow shadow (5 s): the primary answered all 200"
@@ -231,7 +245,7 @@ diag "parity v2: pairs $pairs primary.2xx $p2 shadow.2xx $s2 shadow.error $se mi
 assert_eq "$p2" "$pairs" "parity: every pair's primary answered 2xx"
 assert_eq "$((s2 + se))" "$pairs" "parity: each pair's shadow is 2xx or an error"
 assert_eq "$mm" "$se" "parity: mismatches are the shadow's errors"
-assert_ge "$se" 200 "parity: the dead shadow's 200 connect failures count as errors"
+assert_ge "$se" "$((drops - drops0))" "parity: the dead shadow's refused connects count as errors"
 out=$("$GWCTL" -s "$GW_SOCKET" stats 2>&1 || true)
 assert_contains "$out" "$R.mismatches $mm" "gwctl stats shows the parity counters"
 prom=$(gw_admin /stats/prometheus || true)

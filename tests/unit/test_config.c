@@ -114,6 +114,10 @@ test_defaults(void **state)
 	assert_string_equal(cfg.access_log, "");
 	assert_int_equal(cfg.n_preload, 0);
 	assert_true(cfg.shadow_host_suffix);
+	assert_int_equal(cfg.mirror_max_pending, 128);
+	assert_int_equal(cfg.mirror_timeout_ms, 10000);
+	assert_int_equal(cfg.mirror_connect_timeout_ms, 3000);
+	assert_int_equal(cfg.mirror_unavailable_ms, 1000);
 	gw_config_free(&cfg);   /* safe on a defaulted config */
 	gw_config_free(&cfg);
 }
@@ -197,6 +201,10 @@ test_full_file(void **state)
 	assert_string_equal(cfg.preload[0], "/etc/gatewayd/istio/httpbin.yaml");
 	assert_string_equal(cfg.preload[1], "/etc/gatewayd/istio/mirror.yaml");
 	assert_false(cfg.shadow_host_suffix);
+	assert_int_equal(cfg.mirror_max_pending, 512);
+	assert_int_equal(cfg.mirror_timeout_ms, 2000);
+	assert_int_equal(cfg.mirror_connect_timeout_ms, 500);
+	assert_int_equal(cfg.mirror_unavailable_ms, 0);
 
 	assert_int_equal(gw_config_port_with_role(&cfg, GW_ROLE_DOWNSTREAM), 0);
 	assert_int_equal(gw_config_port_with_role(&cfg, GW_ROLE_SHADOW), 1);
@@ -601,6 +609,10 @@ static const struct invalid_case invalid_cases[] = {
 	  "t.yaml:4:13: istio.preload[0]: expected a string" },
 	{ "shadow_host_suffix not a bool", P0 "mirror:\n  shadow_host_suffix: 1\n",
 	  "t.yaml:4:23: mirror.shadow_host_suffix: expected true or false" },
+	{ "mirror back-off beyond its cap", P0 "mirror:\n  unavailable_ms: 30001\n",
+	  "t.yaml:4:19: mirror.unavailable_ms: must be between 0 and 30000" },
+	{ "no shadow request in flight", P0 "mirror:\n  max_pending: 0\n",
+	  "t.yaml:4:16: mirror.max_pending: must be between 1 and 65536" },
 };
 
 static void

@@ -36,6 +36,7 @@
 #include "gw_config.h"
 #include "gw_http.h"
 #include "gw_httpproxy.h"
+#include "gw_shadow.h"
 #include "gw_model.h"
 #include "gw_net.h"
 #include "gw_route.h"
@@ -102,6 +103,9 @@ static const char istio_yaml[] =
 	"    route: [{destination: {host: svc.test, subset: empty}}]\n"
 	"  - match: [{uri: {prefix: /uf}}]\n"
 	"    route: [{destination: {host: dead.test}}]\n"
+	"  - match: [{uri: {prefix: /mirror}}]\n"
+	"    route: [{destination: {host: svc.test, subset: v1}}]\n"
+	"    mirror: {host: svc.test, subset: v2}\n"
 	"  - headers:\n"
 	"      request: {add: {x-added: yes}, remove: [x-secret]}\n"
 	"      response: {set: {x-route: default}}\n"
@@ -230,6 +234,8 @@ struct harness {
 	uint32_t n_apps;
 	uint32_t accepts[3];         /* by backend version */
 	struct buf last_request;     /* the last request head a backend got */
+	struct rte_ring *shadow_ring;        /* mirror items (no engine here) */
+	struct gw_shadow_health health;      /* what the engine would publish */
 };
 
 static struct harness *H;
@@ -853,6 +859,12 @@ setup(void **state)
 	pp.tsc_hz = HZ;
 	pp.start_tsc = H->now;
 	pp.socket_id = SOCKET_ID_ANY;
+	H->shadow_ring = rte_ring_create_elem("t_hp_shadow",
+		sizeof(struct gw_shadow_item), 256, SOCKET_ID_ANY,
+		RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(H->shadow_ring);
+	pp.shadow_ring = H->shadow_ring;
+	pp.shadow_health = &H->health;
 	H->px = gw_http_proxy_create(&pp);
 	assert_non_null(H->px);
 	assert_int_equal(gw_http_proxy_listen(H->px, 0, 8000), 0);
@@ -873,6 +885,15 @@ teardown(void **state)
 		buf_free(&H->apps[i].tx);
 	}
 	buf_free(&H->last_request);
+	{
+		struct gw_shadow_item it;
+
+		while (rte_ring_sc_dequeue_elem(H->shadow_ring, &it,
+						sizeof(it)) == 0)
+			if (it.m != NULL)
+				rte_pktmbuf_free(it.m);
+		rte_ring_free(H->shadow_ring);
+	}
 	gw_route_snapshot_free(H->snap);
 	gw_route_snapshot_free(H->retired);
 	gw_model_store_free(H->store);
@@ -1348,6 +1369,90 @@ test_request_body_limit(void **state)
 	assert_int_equal(pstats()->request_too_large, 2);
 }
 
+
+/* Mirroring, the worker's side: a copy is a HEAD item (meta + a head
+ * naming the shadow host), END, then PRIMARY_DONE with the primary's
+ * status; when the engine has published the endpoint as down, the worker
+ * writes nothing but a DROPPED item for the route's count. */
+static void
+test_mirror_items(void **state)
+{
+	struct response r[1] = {0};
+	struct gw_shadow_item it[8];
+	const struct gw_shadow_meta *meta;
+	unsigned int n;
+	struct app *c;
+	char head[512];
+	const struct rte_mbuf *m;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /mirror/a HTTP/1.1\r\nHost: svc.test:8000\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	assert_int_equal(r[0].status, 200);
+	responses_free(r, 1);
+	n = rte_ring_sc_dequeue_burst_elem(H->shadow_ring, it, sizeof(it[0]), 8,
+					   NULL);
+	assert_int_equal(n, 3);
+	assert_int_equal(it[0].type, GW_SHADOW_ITEM_HEAD);
+	assert_int_equal(it[1].type, GW_SHADOW_ITEM_END);
+	assert_int_equal(it[2].type, GW_SHADOW_ITEM_PRIMARY_DONE);
+	assert_int_equal(it[2].status, 200);
+	assert_int_equal(it[0].stream, it[2].stream);
+	meta = rte_pktmbuf_mtod(it[0].m, const struct gw_shadow_meta *);
+	assert_int_equal(meta->ip, IP4(10, 10, 2, 12));
+	assert_int_equal(meta->port, 7000);
+	assert_string_equal(meta->route, "default/svc/5");
+	assert_string_equal(meta->authority, "svc.test-shadow:8000");
+	m = it[0].m->next;
+	assert_non_null(m);
+	assert_true(rte_pktmbuf_data_len(m) < sizeof(head));
+	memcpy(head, rte_pktmbuf_mtod(m, const char *), rte_pktmbuf_data_len(m));
+	head[rte_pktmbuf_data_len(m)] = '\0';
+	assert_non_null(strstr(head, "GET /mirror/a HTTP/1.1\r\n"));
+	assert_non_null(strcasestr(head, "host: svc.test-shadow:8000\r\n"));
+	rte_pktmbuf_free(it[0].m);
+	assert_int_equal(pstats()->mirror_requests, 1);
+
+	/* the engine marks 10.10.2.12:7000 down for a while */
+	H->health.slot[gw_shadow_health_home(gw_shadow_health_key(
+		IP4(10, 10, 2, 12), 7000))].until_tsc = H->now + MS(5000);
+	H->health.slot[gw_shadow_health_home(gw_shadow_health_key(
+		IP4(10, 10, 2, 12), 7000))].key =
+		gw_shadow_health_key(IP4(10, 10, 2, 12), 7000);
+	c->rx.len = 0;
+	client_send(c, "POST /mirror/b HTTP/1.1\r\nHost: svc.test\r\n"
+		       "Content-Length: 5\r\n\r\nhello");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	assert_int_equal(r[0].status, 200);
+	responses_free(r, 1);
+	n = rte_ring_sc_dequeue_burst_elem(H->shadow_ring, it, sizeof(it[0]), 8,
+					   NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(it[0].type, GW_SHADOW_ITEM_DROPPED);
+	assert_int_equal(it[0].status, GW_SHADOW_DROP_UNAVAILABLE);
+	meta = rte_pktmbuf_mtod(it[0].m, const struct gw_shadow_meta *);
+	assert_string_equal(meta->route, "default/svc/5");
+	assert_null(it[0].m->next);
+	rte_pktmbuf_free(it[0].m);
+	assert_int_equal(pstats()->mirror_requests, 1);
+	assert_int_equal(pstats()->mirror_unavailable, 1);
+	assert_int_equal(pstats()->mirror_dropped, 0);
+
+	/* once the back-off is over, copies flow again */
+	H->now += MS(6000);
+	c->rx.len = 0;
+	client_send(c, "GET /mirror/c HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	responses_free(r, 1);
+	n = rte_ring_sc_dequeue_burst_elem(H->shadow_ring, it, sizeof(it[0]), 8,
+					   NULL);
+	assert_int_equal(n, 3);
+	assert_int_equal(it[0].type, GW_SHADOW_ITEM_HEAD);
+	rte_pktmbuf_free(it[0].m);
+	assert_int_equal(pstats()->mirror_requests, 2);
+}
+
 static void
 test_split_80_20_exact(void **state)
 {
@@ -1592,6 +1697,7 @@ main(int argc, char **argv)
 		T(test_rewrite_uri_and_authority),
 		T(test_rewrite_uri_regex),
 		T(test_cors),
+		T(test_mirror_items),
 		T(test_split_80_20_exact),
 		T(test_pipelined_in_order),
 		T(test_bodies_zero_copy),

@@ -131,6 +131,7 @@ struct harness {
 	uint32_t roles;
 	uint8_t port_index[RTE_MAX_ETHPORTS];
 	uint64_t now;
+	struct gw_shadow_health health; /* shared with "workers" */
 	struct rte_mbuf *to_peer[WIRE_MAX], *to_sh[WIRE_MAX];
 	unsigned int n_to_peer, n_to_sh;
 	struct backend be;
@@ -332,9 +333,9 @@ put(uint8_t type, uint32_t stream, uint16_t status, struct rte_mbuf *m)
 	assert_int_equal(rte_ring_sp_enqueue_elem(H->ring, &it, sizeof(it)), 0);
 }
 
-/* A HEAD item: meta segment, then the head. Returns the stream id. */
-static uint32_t
-put_head(const char *route, const char *head)
+/* The meta segment of a copy of @p route to SHADOW_IP:80. */
+static struct rte_mbuf *
+meta_mbuf(const char *route)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	struct gw_shadow_meta *meta;
@@ -350,6 +351,15 @@ put_head(const char *route, const char *head)
 	snprintf(meta->method, sizeof(meta->method), "POST");
 	snprintf(meta->path, sizeof(meta->path), "/x");
 	snprintf(meta->authority, sizeof(meta->authority), "svc-shadow");
+	return m;
+}
+
+/* A HEAD item: meta segment, then the head. Returns the stream id. */
+static uint32_t
+put_head(const char *route, const char *head)
+{
+	struct rte_mbuf *m = meta_mbuf(route);
+
 	m->next = data_mbuf(head, strlen(head));
 	m->nb_segs = 2;
 	m->pkt_len += m->next->pkt_len;
@@ -420,6 +430,7 @@ harness_up(uint32_t max_pending, uint32_t max_held, uint32_t min_free,
 	p.timeout_ms = timeout_ms;
 	p.tsc_hz = TSC_HZ;
 	p.start_tsc = H->now;
+	p.health = &H->health;
 	H->sh = gw_shadow_create(&p);
 	assert_non_null(H->sh);
 
@@ -610,6 +621,45 @@ test_dead_and_timeout(void **state)
 	assert_int_equal(rs->mismatches, 1);
 	assert_int_equal(rs->shadow_class[GW_SHADOW_CLASS_ERROR], 1);
 	assert_int_equal(st->streams, 0);
+
+	/* the endpoint is down for 1 s: a worker sees it and the engine
+	 * drops the next copy without a connection (no parity for it) */
+	assert_int_equal(st->endpoint_failures, 1);
+	assert_true(gw_shadow_endpoint_down(&H->health, SHADOW_IP, 80, H->now));
+	assert_false(gw_shadow_endpoint_down(&H->health, SHADOW_IP, 81, H->now));
+	assert_false(gw_shadow_endpoint_down(&H->health, SHADOW_IP, 80,
+					     H->now + 1000000000ULL));
+	{
+		uint64_t connects = st->connects;
+
+		id = put_head("ns/vs/3", "GET / HTTP/1.1\r\nhost: s\r\n\r\n");
+		put(GW_SHADOW_ITEM_END, id, 0, NULL);
+		put(GW_SHADOW_ITEM_PRIMARY_DONE, id, 200, NULL);
+		run(10);
+		assert_int_equal(rs->drops[GW_SHADOW_DROP_UNAVAILABLE], 1);
+		assert_int_equal(st->connects, connects);
+		assert_int_equal(rs->pairs, 1);
+		assert_int_equal(st->streams, 0);
+		/* a worker's own drop (DROPPED item) is counted for the route */
+		put(GW_SHADOW_ITEM_DROPPED, 0, GW_SHADOW_DROP_UNAVAILABLE,
+		    meta_mbuf("ns/vs/3"));
+		run(2);
+		assert_int_equal(rs->drops[GW_SHADOW_DROP_UNAVAILABLE], 2);
+		assert_int_equal(rs->requests, 3);
+	}
+	/* after the back-off the endpoint is tried again; refused once more,
+	 * it is skipped for twice as long */
+	H->now += 1100000000ULL;
+	id = put_head("ns/vs/3", "GET / HTTP/1.1\r\nhost: s\r\n\r\n");
+	put(GW_SHADOW_ITEM_END, id, 0, NULL);
+	run(10);
+	assert_int_equal(rs->drops[GW_SHADOW_DROP_CONNECT], 2);
+	assert_int_equal(st->endpoint_failures, 2);
+	assert_true(gw_shadow_endpoint_down(&H->health, SHADOW_IP, 80,
+					    H->now + 1500000000ULL));
+	assert_false(gw_shadow_endpoint_down(&H->health, SHADOW_IP, 80,
+					     H->now + 2000000000ULL));
+	H->now += 2100000000ULL;
 
 	/* listening but never delivering: the 50 ms deadline cuts it */
 	id = put_head("ns/vs/3", "GET / HTTP/1.1\r\nhost: s\r\n\r\n");

@@ -58,7 +58,7 @@ static const struct counter_def tcp_counters[] = {
 	T(syncookies_sent), T(syncookies_ok), T(syncookies_failed),
 	T(resets_in), T(resets_out), T(challenge_acks),
 	T(bad_checksum), T(bad_segment), T(no_listener),
-	T(zero_window_probes), T(copied_bytes),
+	T(zero_window_probes), T(copied_bytes), T(no_mbuf),
 };
 #undef T
 #undef TG

@@ -154,6 +154,7 @@ struct gw_tcp_stats {
 	uint64_t bad_checksum, bad_segment, no_listener;
 	uint64_t zero_window_probes;
 	uint64_t copied_bytes;           /**< payload bytes copied (target: 0) */
+	uint64_t no_mbuf;                /**< data segments not sent for want of mbufs (retried) */
 };
 
 /** Create a worker's stack (called on the control lcore at start). NULL on failure. */

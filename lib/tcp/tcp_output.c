@@ -748,8 +748,15 @@ tcp_output(struct gw_tcp_conn *c)
 		    len < c->max_sndwnd / 2)
 			break;
 		n = send_data_segment(c, c->snd_nxt, len, &fin);
-		if (n < 0)
+		if (n < 0) {
+			/* Out of mbufs. With nothing in flight no ACK would
+			 * bring another try: the retransmission timer does. */
+			if (n == -ENOMEM)
+				c->s->stats.no_mbuf++;
+			if (!gw_timer_is_armed(&c->t_rtx))
+				tcp_rtx_arm(c);
 			break;
+		}
 		sent_bookkeeping(c, c->snd_nxt, (uint32_t)n, fin);
 		c->snd_nxt += (uint32_t)n + (fin ? 1 : 0);
 		if (fin)

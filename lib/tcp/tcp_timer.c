@@ -81,8 +81,14 @@ rtx_expire(struct gw_timer_wheel *w __rte_unused, struct gw_timer *t __rte_unuse
 	default:
 		return;
 	}
-	if (c->snd_una == c->snd_max)
-		return;              /* everything was acknowledged meanwhile */
+	if (c->snd_una == c->snd_max) {
+		/* Nothing in flight: armed because a send found no mbufs
+		 * (tcp_output()); try again. Else all was acknowledged. */
+		if (gw_seq_lt(c->snd_nxt, tcp_sq_end(c)) ||
+		    ((c->flags & TCP_CF_FIN_QUEUED) && !(c->flags & TCP_CF_FIN_SENT)))
+			tcp_conn_pend(c);
+		return;
+	}
 	if (c->rtx_count >= s->p.max_retransmits) {
 		timeout_reset(c);
 		return;

@@ -891,6 +891,48 @@ test_data_out_segments(void **state)
 	fix_free(f);
 }
 
+/* A send that finds the pool empty, with nothing in flight to bring an
+ * ACK, is tried again by the retransmission timer (it used to wait for
+ * the peer forever). */
+static void
+test_data_out_no_mbuf(void **state)
+{
+	static struct rte_mbuf *held[32768];
+	struct fix *f = fix_new(NULL);
+	const struct gw_tcp_stats *st = gw_tcp_stack_stats(f->s);
+	struct gw_tcp_conn *c;
+	uint8_t data[1000];
+	unsigned int n = 0;
+	struct oseg o;
+
+	(void)state;
+	c = establish_passive(f);
+	fill(data, sizeof(data), 9);
+	assert_int_equal(gw_tcp_send(c, chain_of(data, sizeof(data), 1000)), 0);
+	while (n < GW_ARRAY_SIZE(held) && (held[n] = rte_pktmbuf_alloc(pool)) != NULL)
+		n++;
+	assert_true(n < GW_ARRAY_SIZE(held));
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 0);
+	assert_true(st->no_mbuf >= 1);
+	while (n > 0)
+		rte_pktmbuf_free(held[--n]);
+	/* Nothing arrives from the peer: the timer sends it. */
+	for (unsigned int i = 0; i < 1000 && f->cap.n == 0; i++)
+		advance(f, 1 * MS);
+	assert_int_equal(f->cap.n, 1);
+	out(f, 0, &o);
+	assert_int_equal(o.seq, f->our_iss + 1);
+	assert_int_equal(o.len, 1000);
+	assert_memory_equal(o.data, data, 1000);
+	assert_int_equal(st->rto_timeouts, 0);
+	cap_clear(&f->cap);
+	inject(f, f->peer_seq, f->our_iss + 1001, TCP_ACK, PEER_WND, NULL, 0);
+	advance(f, 10 * SEC);
+	assert_int_equal(f->cap.n, 0);
+	fix_free(f);
+}
+
 static void
 no_multiseg(struct gw_tcp_stack_params *p)
 {
@@ -2568,6 +2610,7 @@ main(void)
 		cmocka_unit_test(test_data_in_delayed_ack),
 		cmocka_unit_test(test_data_in_two_segments_ack_now),
 		cmocka_unit_test(test_data_out_segments),
+		cmocka_unit_test(test_data_out_no_mbuf),
 		cmocka_unit_test(test_data_out_linearised),
 		cmocka_unit_test(test_checksum_offload_flags),
 		cmocka_unit_test(test_retransmit_backoff),

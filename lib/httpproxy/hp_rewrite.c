@@ -10,6 +10,8 @@
 
 #include "hp_private.h"
 
+static void hp_write_slow(struct hp_writer *w, const void *data, size_t len);
+
 void
 hp_writer_init(struct hp_writer *w, struct rte_mempool *pool)
 {
@@ -22,6 +24,20 @@ hp_writer_init(struct hp_writer *w, struct rte_mempool *pool)
 
 void
 hp_write(struct hp_writer *w, const void *data, size_t len)
+{
+	/* the usual case: it fits the current mbuf */
+	if (likely(w->tail != NULL && len <= rte_pktmbuf_tailroom(w->tail))) {
+		memcpy(rte_pktmbuf_mtod_offset(w->tail, uint8_t *,
+					       w->tail->data_len), data, len);
+		w->tail->data_len = (uint16_t)(w->tail->data_len + len);
+		w->len += (uint32_t)len;
+		return;
+	}
+	hp_write_slow(w, data, len);
+}
+
+static void
+hp_write_slow(struct hp_writer *w, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
@@ -99,15 +115,72 @@ hp_writer_finish(struct hp_writer *w, struct hp_queue *q)
 static inline bool
 name_is(const struct gw_http_header *f, const char *name)
 {
-	return gw_http_name_eq(f->name, f->name_len, name, strlen(name));
+	size_t len = strlen(name);   /* a literal: folded */
+
+	return f->name_len == len && gw_http_name_eq(f->name, f->name_len, name,
+						     len);
 }
 
-/* Hop-by-hop fields (RFC 9110 §7.6.1) that a proxy does not forward. */
-static bool
-hop_by_hop(const struct gw_http_header *f)
+/* The fields a rewrite treats specially, told apart by length first so
+ * that the usual field costs one switch. */
+enum field_kind {
+	FK_OTHER = 0,
+	FK_HOP,         /* hop-by-hop (RFC 9110 §7.6.1): not forwarded */
+	FK_HOST,
+	FK_CONTENT_LENGTH,
+	FK_TRANSFER_ENCODING,
+	FK_XFF,         /* x-forwarded-for */
+	FK_XFP,         /* x-forwarded-proto */
+	FK_XEUST,       /* x-envoy-upstream-service-time */
+};
+
+static enum field_kind
+field_kind(const struct gw_http_header *f)
 {
-	return name_is(f, "connection") || name_is(f, "keep-alive") ||
-	       name_is(f, "proxy-connection") || name_is(f, "upgrade");
+	switch (f->name_len) {
+	case 4:
+		return name_is(f, "host") ? FK_HOST : FK_OTHER;
+	case 7:
+		return name_is(f, "upgrade") ? FK_HOP : FK_OTHER;
+	case 10:
+		return name_is(f, "connection") || name_is(f, "keep-alive") ?
+		       FK_HOP : FK_OTHER;
+	case 14:
+		return name_is(f, "content-length") ? FK_CONTENT_LENGTH : FK_OTHER;
+	case 15:
+		return name_is(f, "x-forwarded-for") ? FK_XFF : FK_OTHER;
+	case 16:
+		return name_is(f, "proxy-connection") ? FK_HOP : FK_OTHER;
+	case 17:
+		if (name_is(f, "x-forwarded-proto"))
+			return FK_XFP;
+		return name_is(f, "transfer-encoding") ? FK_TRANSFER_ENCODING :
+							 FK_OTHER;
+	case 29:
+		return name_is(f, "x-envoy-upstream-service-time") ? FK_XEUST :
+								     FK_OTHER;
+	default:
+		return FK_OTHER;
+	}
+}
+
+/*
+ * Fields kept as received are copied as received: a field whose line is
+ * exactly "name: value\r\n" joins the run of such lines that precede it
+ * in the received head, and each run goes out in one copy. The bytes
+ * after a value are always there: a head ends with an empty line.
+ */
+struct field_run {
+	const char *p;
+	size_t len;
+};
+
+static inline void
+run_flush(struct hp_writer *w, struct field_run *r)
+{
+	if (r->len != 0)
+		hp_write(w, r->p, r->len);
+	r->len = 0;
 }
 
 /* Does any operation remove or replace fields? Checked once per head, so
@@ -150,23 +223,44 @@ write_field(struct hp_writer *w, const char *name, size_t nlen,
 	hp_write(w, "\r\n", 2);
 }
 
+static void
+keep_field(struct hp_writer *w, struct field_run *r,
+	   const struct gw_http_header *f)
+{
+	const char *end = f->value + f->value_len;
+
+	if (f->value == f->name + f->name_len + 2 &&
+	    f->name[f->name_len] == ':' && f->name[f->name_len + 1] == ' ' &&
+	    end[0] == '\r' && end[1] == '\n') {
+		size_t n = (size_t)(end + 2 - f->name);
+
+		if (r->len != 0 && r->p + r->len == f->name) {
+			r->len += n;
+			return;
+		}
+		run_flush(w, r);
+		r->p = f->name;
+		r->len = n;
+		return;
+	}
+	run_flush(w, r);
+	write_field(w, f->name, f->name_len, f->value, f->value_len);
+}
+
 /* The parser takes a list of identical Content-Length values, or the
  * field repeated with the same value (RFC 9110 §8.6); the next hop gets
  * that value once, as the RFC asks, and no list for it to read otherwise.
  * Returns true when @p f was a Content-Length field (written or skipped). */
-static bool
+static void
 write_content_length(struct hp_writer *w, const struct gw_http_head *h,
-		     const struct gw_http_header *f, bool *done)
+		     bool *done)
 {
-	if (!name_is(f, "content-length"))
-		return false;
 	if (!*done) {
 		hp_write_str(w, "content-length: ");
 		hp_write_uint(w, h->content_length);
 		hp_write(w, "\r\n", 2);
 		*done = true;
 	}
-	return true;
 }
 
 static void
@@ -190,8 +284,9 @@ void
 hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 		   const struct hp_request_rewrite *rw)
 {
-	bool cl_done = false;
+	bool cl_done = false, has_xff = false;
 	bool drops = ops_drop_any(rw->ops);
+	struct field_run run = {0};
 
 	hp_write(w, h->method_name.ptr, h->method_name.len);
 	hp_write(w, " ", 1);
@@ -223,21 +318,29 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 		write_field(w, "host", 4, h->authority.ptr, h->authority.len);
 	for (uint32_t i = 0; i < h->n_headers; i++) {
 		const struct gw_http_header *f = &h->headers[i];
+		enum field_kind k = field_kind(f);
 
-		if (hop_by_hop(f) || name_is(f, "x-forwarded-proto") ||
-		    name_is(f, "x-forwarded-for") || (drops && op_drops(rw->ops, f)) ||
-		    write_content_length(w, h, f, &cl_done))
+		if (k == FK_HOP || k == FK_XFP || k == FK_XFF ||
+		    (drops && op_drops(rw->ops, f))) {
+			if (k == FK_XFF)
+				has_xff = true;
 			continue;
-		/* a mirror's copy names the shadow host */
-		if (rw->host != NULL && name_is(f, "host"))
+		}
+		if (k == FK_CONTENT_LENGTH) {
+			run_flush(w, &run);
+			write_content_length(w, h, &cl_done);
+		} else if (k == FK_HOST && rw->host != NULL) {
+			/* a mirror's copy names the shadow host */
+			run_flush(w, &run);
 			write_field(w, f->name, f->name_len, rw->host, rw->host_len);
-		else
-			write_field(w, f->name, f->name_len, f->value,
-				    f->value_len);
+		} else {
+			keep_field(w, &run, f);
+		}
 	}
+	run_flush(w, &run);
 	/* x-forwarded-for: the values received, then the client (Envoy appends). */
 	hp_write_str(w, "x-forwarded-for: ");
-	for (uint32_t i = 0; i < h->n_headers; i++) {
+	for (uint32_t i = 0; has_xff && i < h->n_headers; i++) {
 		const struct gw_http_header *f = &h->headers[i];
 
 		if (!name_is(f, "x-forwarded-for") || f->value_len == 0)
@@ -262,6 +365,7 @@ hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 {
 	bool drops = ops_drop_any(ops);
 	bool cl_done = false;
+	struct field_run run = {0};
 
 	hp_write_str(w, "HTTP/1.1 ");
 	hp_write_uint(w, h->status);
@@ -270,14 +374,20 @@ hp_rewrite_response(struct hp_writer *w, const struct gw_http_head *h,
 	hp_write(w, "\r\n", 2);
 	for (uint32_t i = 0; i < h->n_headers; i++) {
 		const struct gw_http_header *f = &h->headers[i];
+		enum field_kind k = field_kind(f);
 
-		if (hop_by_hop(f) || (drops && op_drops(ops, f)) ||
-		    name_is(f, "x-envoy-upstream-service-time") ||
-		    (dechunk && name_is(f, "transfer-encoding")) ||
-		    write_content_length(w, h, f, &cl_done))
+		if (k == FK_HOP || k == FK_XEUST ||
+		    (dechunk && k == FK_TRANSFER_ENCODING) ||
+		    (drops && op_drops(ops, f)))
 			continue;
-		write_field(w, f->name, f->name_len, f->value, f->value_len);
+		if (k == FK_CONTENT_LENGTH) {
+			run_flush(w, &run);
+			write_content_length(w, h, &cl_done);
+		} else {
+			keep_field(w, &run, f);
+		}
 	}
+	run_flush(w, &run);
 	if (upstream_ms >= 0 && !h->informational) {
 		hp_write_str(w, "x-envoy-upstream-service-time: ");
 		hp_write_uint(w, (uint64_t)upstream_ms);

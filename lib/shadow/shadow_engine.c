@@ -1092,6 +1092,8 @@ gw_shadow_create(const struct gw_shadow_params *p)
 	tp.xmit_arg = sh;
 	tp.start_tsc = sh->now;
 	tp.src_port_ok = shadow_src_port_ok;
+	tp.src_port_first = GW_SHADOW_PORT_FIRST;
+	tp.src_port_last = GW_SHADOW_PORT_LAST;
 	sh->stack = gw_tcp_stack_create(&tp);
 	if (sh->stack == NULL)
 		goto nomem;

@@ -135,6 +135,10 @@ struct gw_tcp_stack_params {
 			    uint32_t local_ip, uint16_t local_port,
 			    uint32_t remote_ip, uint16_t remote_port);
 	void *src_port_arg;
+	/** Source ports gw_tcp_connect() picks from (0: 32768..60999); a
+	 * stack confined to a sub-range (the shadow engine's) says so here
+	 * rather than refusing most ports one by one in src_port_ok. */
+	uint16_t src_port_first, src_port_last;
 };
 
 /** Counters of one stack. */

@@ -616,17 +616,23 @@ static int
 pick_src_port(struct gw_tcp_stack *s, unsigned int pi, uint32_t lip,
 	      uint32_t rip, uint16_t rport, uint16_t *out)
 {
-	const uint32_t n_range = TCP_EPHEMERAL_LAST - TCP_EPHEMERAL_FIRST + 1;
+	const uint32_t lo = s->p.src_port_first != 0 ? s->p.src_port_first :
+			    TCP_EPHEMERAL_FIRST;
+	const uint32_t hi = s->p.src_port_last != 0 ? s->p.src_port_last :
+			    TCP_EPHEMERAL_LAST;
+	const uint32_t n_range = hi >= lo ? hi - lo + 1 : 0;
 	uint32_t step = s->p.src_port_ok != NULL ? 1 : s->p.n_workers;
-	uint32_t first = TCP_EPHEMERAL_FIRST;
+	uint32_t first = lo;
 	uint32_t n, start;
 
 	if (step > 1) {
 		/* The first port of the range in our class. */
 		first += (s->p.worker_id + step - first % step) % step;
 	}
-	n = (TCP_EPHEMERAL_LAST - first) / step + 1;
-	if (first > TCP_EPHEMERAL_LAST || n == 0 || n > n_range)
+	if (first > hi || n_range == 0)
+		return -EADDRINUSE;
+	n = (hi - first) / step + 1;
+	if (n == 0 || n > n_range)
 		return -EADDRINUSE;
 	start = (uint32_t)(rte_rand() % n);
 	for (uint32_t k = 0; k < n; k++) {

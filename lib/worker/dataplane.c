@@ -303,6 +303,8 @@ worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 
 	/* always: the shadow's source ports are reserved (lib/shadow) */
 	p.src_port_ok = tcp_src_port_ok;
+	/* below the shadow engine's range: no port of it is ever scanned */
+	p.src_port_last = GW_SHADOW_PORT_FIRST - 1;
 	p.src_port_arg = w;
 	w->tcp = gw_tcp_stack_create(&p);
 	if (w->tcp == NULL)

@@ -634,6 +634,41 @@ two_workers(struct gw_tcp_stack_params *p)
 	p->worker_id = 3;
 }
 
+
+/* A stack confined to a source-port range (the shadow engine's) picks
+ * only from it; a full range refuses the connect. */
+static void
+narrow_ports(struct gw_tcp_stack_params *p)
+{
+	p->src_port_first = 56000;
+	p->src_port_last = 56003;
+}
+
+static void
+test_source_port_range(void **state)
+{
+	struct fix *f = fix_new(narrow_ports);
+	bool seen[4] = { false };
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct gw_tcp_conn *c = gw_tcp_connect(f->s, 0, PEER_IP, 9000,
+						       &app_cb, &f->app);
+		uint16_t lport;
+
+		assert_non_null(c);
+		gw_tcp_conn_tuple(c, NULL, &lport, NULL, NULL);
+		assert_true(lport >= 56000 && lport <= 56003);
+		assert_false(seen[lport - 56000]);
+		seen[lport - 56000] = true;
+	}
+	/* the four ports to PEER_IP:9000 are taken */
+	assert_null(gw_tcp_connect(f->s, 0, PEER_IP, 9000, &app_cb, &f->app));
+	/* another destination may reuse them */
+	assert_non_null(gw_tcp_connect(f->s, 0, PEER_IP, 9001, &app_cb, &f->app));
+	fix_free(f);
+}
+
 static void
 test_source_port_and_owner(void **state)
 {
@@ -2604,6 +2639,7 @@ main(void)
 		cmocka_unit_test(test_peer_without_options),
 		cmocka_unit_test(test_active_open),
 		cmocka_unit_test(test_source_port_and_owner),
+		cmocka_unit_test(test_source_port_range),
 		cmocka_unit_test(test_active_open_refused),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_simultaneous_open),

@@ -4,7 +4,8 @@
 
 /**
  * @file
- * Request match conditions compiled into Hyperscan databases.
+ * Request match conditions compiled into hash tables (exact and prefix
+ * literals) and Hyperscan databases (regexes).
  *
  * A match set holds every condition of every route of one virtual host
  * (uri, scheme, method, authority, headers, withoutHeaders, queryParams,
@@ -12,11 +13,16 @@
  * is the first route whose conditions all hold?" for a request.
  *
  * How: identical conditions are merged; the patterns on each request field
- * (the path, the method, one set per referenced header name, ...) are
- * compiled into Hyperscan block-mode databases for that field, one for
- * literals (exact, prefix) and one for regexes. A lookup scans each field
- * the rules reference once, whatever the number of routes, and stamps the
- * conditions reported. Each clause (AND of conditions) is indexed under
+ * (the path, the method, one set per referenced header name, ...) go to
+ * that field's literal tables (exact and prefix, hashed by value: one
+ * case-sensitive, one for ignore_case) and its Hyperscan block-mode
+ * database of regexes. A lookup hashes each field the rules reference
+ * once, probing the table at the prefix lengths it holds (only where the
+ * value's byte ends some literal of that length) and at the value's end,
+ * scans the field with the regex database when there is one, whatever the
+ * number of routes, and stamps the conditions found. A literal that is
+ * all one route tests, and that no other route tests, names its route
+ * directly. Each clause (AND of conditions) is indexed under
  * one of its conditions, the one fewest clauses share; the clauses of the
  * reported conditions are then checked in route order, and the first that
  * holds (all its conditions reported, none of its negated ones) gives the
@@ -183,7 +189,10 @@ size_t gw_match_set_memory(const struct gw_match_set *set);
 /** Distinct conditions (after merging identical ones). */
 uint32_t gw_match_set_condition_count(const struct gw_match_set *set);
 
-/** Hyperscan databases in the set (one per field with patterns). */
+/**
+ * Indexes in the set: per field, one for its exact and prefix literals
+ * (its literal tables) and one Hyperscan database for its regexes.
+ */
 uint32_t gw_match_set_database_count(const struct gw_match_set *set);
 
 #endif /* GW_MATCH_H */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Compile a builder into an immutable match set: drop clauses that can
- * never win, index clauses by their trigger atom, compile Hyperscan
- * database per field and allocate each worker's area (scratch included),
- * so that a lookup never allocates.
+ * never win, index clauses by their trigger atom, hash each field's exact
+ * and prefix literals into tables, compile a Hyperscan database of each
+ * field's regexes and allocate each worker's area (scratch included), so
+ * that a lookup never allocates.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -59,19 +60,14 @@ field_describe(const struct match_bfield *f, char *buf, size_t len)
 			 f->name);
 }
 
-/*
- * Compile atoms @p ids of field @p fi into one database: literals (exact
- * and prefix) with the literal API, which compiles thousands of patterns
- * in milliseconds, or regexes.
- */
+/* Compile regex atoms @p ids of field @p fi into one database. */
 static int
 compile_field(const struct gw_match_set_builder *b, uint32_t fi,
-	      const uint32_t *ids, uint32_t n, bool literal,
-	      hs_database_t **db, char *err, size_t errlen)
+	      const uint32_t *ids, uint32_t n, hs_database_t **db,
+	      char *err, size_t errlen)
 {
 	char **exprs = calloc(n, sizeof(*exprs));
 	unsigned int *flags = calloc(n, sizeof(*flags));
-	size_t *lens = calloc(n, sizeof(*lens));
 	hs_compile_error_t *cerr = NULL;
 	char fname[160];
 	hs_error_t hrc;
@@ -79,7 +75,7 @@ compile_field(const struct gw_match_set_builder *b, uint32_t fi,
 	int rc = 0;
 
 	field_describe(&b->fields[fi], fname, sizeof(fname));
-	if (exprs == NULL || flags == NULL || lens == NULL) {
+	if (exprs == NULL || flags == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -87,16 +83,6 @@ compile_field(const struct gw_match_set_builder *b, uint32_t fi,
 		const struct match_atom *a = &b->atoms[ids[i]];
 
 		flags[i] = a->caseless ? HS_FLAG_CASELESS : 0;
-		if (literal) {
-			/*
-			 * No SINGLEMATCH: the callback keeps only the
-			 * occurrence ending at the literal's length, i.e. at
-			 * the start of the value, whatever the report order.
-			 */
-			exprs[i] = a->value;
-			lens[i] = strlen(a->value);
-			continue;
-		}
 		/* each regex atom is reported once per scan */
 		flags[i] |= HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
 		exprs[i] = regex_expression(a);
@@ -105,12 +91,8 @@ compile_field(const struct gw_match_set_builder *b, uint32_t fi,
 			goto out;
 		}
 	}
-	if (literal)
-		hrc = hs_compile_lit_multi((const char *const *)exprs, flags, ids,
-					   lens, n, HS_MODE_BLOCK, NULL, db, &cerr);
-	else
-		hrc = hs_compile_multi((const char *const *)exprs, flags, ids, n,
-				       HS_MODE_BLOCK, NULL, db, &cerr);
+	hrc = hs_compile_multi((const char *const *)exprs, flags, ids, n,
+			       HS_MODE_BLOCK, NULL, db, &cerr);
 	if (hrc != HS_SUCCESS) {
 		if (cerr != NULL && cerr->expression >= 0 &&
 		    (uint32_t)cerr->expression < n) {
@@ -129,11 +111,10 @@ compile_field(const struct gw_match_set_builder *b, uint32_t fi,
 		rc = -EINVAL;
 	}
 out:
-	for (i = 0; !literal && exprs != NULL && i < n; i++)
+	for (i = 0; exprs != NULL && i < n; i++)
 		free(exprs[i]);
 	free(exprs);
 	free(flags);
-	free(lens);
 	if (rc == -ENOMEM)
 		gw_err(err, errlen, "out of memory compiling the %s patterns", fname);
 	return rc;
@@ -188,7 +169,7 @@ clause_conditions(const struct gw_match_set_builder *b,
 static int
 index_clauses(struct gw_match_set *s, const struct gw_match_set_builder *b)
 {
-	uint32_t *shared = NULL, *trig_of = NULL, *fill = NULL;
+	uint32_t *shared = NULL, *trig_of = NULL, *fill = NULL, *uses = NULL;
 	uint64_t *order = NULL;
 	uint32_t c, i, k, n_ids = 0, n_kept = 0, n_trig = 0;
 	int rc = -ENOMEM;
@@ -201,6 +182,8 @@ index_clauses(struct gw_match_set *s, const struct gw_match_set_builder *b)
 	order = malloc((b->n_clauses + 1) * sizeof(*order));
 	shared = calloc(b->n_atoms + 1, sizeof(*shared));
 	fill = calloc(b->n_atoms + 1, sizeof(*fill));
+	uses = calloc(b->n_atoms + 1, sizeof(*uses));
+	s->atom_route = malloc((b->n_atoms + 1) * sizeof(*s->atom_route));
 	trig_of = malloc((b->n_clauses + 1) * sizeof(*trig_of));
 	s->atom_used = calloc(b->n_atoms + 1, sizeof(*s->atom_used));
 	s->clause_route = malloc((b->n_clauses + 1) * sizeof(*s->clause_route));
@@ -208,7 +191,8 @@ index_clauses(struct gw_match_set *s, const struct gw_match_set_builder *b)
 	s->clause_conds = malloc((b->n_cond_ids + 1) * sizeof(*s->clause_conds));
 	s->negonly = malloc((b->n_clauses + 1) * sizeof(*s->negonly));
 	s->trig_first = calloc(b->n_atoms + 2, sizeof(*s->trig_first));
-	if (order == NULL || shared == NULL || fill == NULL ||
+	if (order == NULL || shared == NULL || fill == NULL || uses == NULL ||
+	    s->atom_route == NULL ||
 	    trig_of == NULL || s->atom_used == NULL || s->clause_route == NULL ||
 	    s->clause_first == NULL || s->clause_conds == NULL ||
 	    s->negonly == NULL || s->trig_first == NULL)
@@ -232,6 +216,7 @@ index_clauses(struct gw_match_set *s, const struct gw_match_set_builder *b)
 			uint32_t id = s->clause_conds[n_ids + i];
 
 			s->atom_used[id >> 1] = 1;
+			uses[id >> 1]++;
 			if (!(id & MATCH_COND_NEG))
 				shared[id >> 1]++;
 		}
@@ -269,17 +254,34 @@ index_clauses(struct gw_match_set *s, const struct gw_match_set_builder *b)
 	s->trig = malloc((n_trig + 1) * sizeof(*s->trig));
 	if (s->trig == NULL)
 		goto out;
-	for (c = 0; c < n_kept; c++)
-		if (trig_of[c] != MATCH_NO_ROUTE)
-			s->trig[s->trig_first[trig_of[c]] + fill[trig_of[c]]++] = c;
+	for (c = 0; c < n_kept; c++) {
+		struct match_trig *t;
 
-	s->memory += (size_t)(b->n_atoms + 1) * (1 + sizeof(uint32_t)) +
-		     (size_t)(3 * n_kept + 2 + n_ids + n_trig) * sizeof(uint32_t);
+		if (trig_of[c] == MATCH_NO_ROUTE)
+			continue;
+		t = &s->trig[s->trig_first[trig_of[c]] + fill[trig_of[c]]++];
+		t->route = s->clause_route[c];
+		/* one condition, positive: it is the trigger */
+		t->clause = c | (s->clause_first[c + 1] - s->clause_first[c] == 1 ?
+				 MATCH_TRIG_ALONE : 0);
+	}
+	/* atoms that decide one route alone, for the literal tables */
+	for (i = 0; i <= b->n_atoms; i++)
+		s->atom_route[i] = MATCH_NO_ROUTE;
+	for (c = 0; c < n_kept; c++)
+		if (trig_of[c] != MATCH_NO_ROUTE && uses[trig_of[c]] == 1 &&
+		    s->clause_first[c + 1] - s->clause_first[c] == 1)
+			s->atom_route[trig_of[c]] = s->clause_route[c];
+
+	s->memory += (size_t)(b->n_atoms + 1) * (1 + 2 * sizeof(uint32_t)) +
+		     (size_t)(3 * n_kept + 2 + n_ids) * sizeof(uint32_t) +
+		     (size_t)n_trig * sizeof(*s->trig);
 	rc = 0;
 out:
 	free(order);
 	free(shared);
 	free(fill);
+	free(uses);
 	free(trig_of);
 	return rc;
 }
@@ -329,7 +331,7 @@ build_name_table(struct gw_match_set *s, uint8_t type,
 enum atom_group {
 	GROUP_PRESENT = 0, /* presence */
 	GROUP_EMPTY,       /* exact "": holds when the value is empty */
-	GROUP_LITERAL,     /* exact or prefix literal: literal database */
+	GROUP_LITERAL,     /* exact or prefix literal: literal tables */
 	GROUP_REGEX,       /* regex database */
 	GROUP_COUNT,
 };
@@ -345,6 +347,130 @@ atom_group(const struct match_atom *a)
 	default:
 		return a->value[0] == '\0' ? GROUP_EMPTY : GROUP_LITERAL;
 	}
+}
+
+static int
+len_cmp(const void *a, const void *b)
+{
+	return u32_cmp(&((const struct match_lit_len *)a)->len,
+		       &((const struct match_lit_len *)b)->len);
+}
+
+/*
+ * Hash the literal atoms @p ids (all caseless, or none) into table @p t;
+ * their first bytes go to the slot, the rest to s->lit_values at
+ * *@p voff. Open addressing at a load of at most 3/4.
+ */
+static int
+build_lit_table(struct gw_match_set *s, const struct gw_match_set_builder *b,
+		struct match_lit_table *t, const uint32_t *ids, uint32_t n,
+		bool fold, uint32_t *voff)
+{
+	uint32_t cap = 16, i, k, n_lens = 0;
+	uint32_t flags;
+	unsigned char last;
+
+	if (n == 0)
+		return 0;
+	while (cap * 3 < n * 4)
+		cap *= 2;
+	t->slots = calloc(cap, sizeof(*t->slots));
+	t->lens = malloc(n * sizeof(*t->lens));
+	if (t->slots == NULL || t->lens == NULL)
+		return -ENOMEM;
+	t->mask = cap - 1;
+	for (i = 0; i < n; i++) {
+		const struct match_atom *a = &b->atoms[ids[i]];
+		uint32_t len = (uint32_t)strlen(a->value), h = MATCH_LIT_BASIS;
+		char *v = s->lit_values + *voff;
+
+		for (k = 0; k < len; k++) {
+			unsigned char c = (unsigned char)a->value[k];
+
+			if (fold)
+				c = match_lower(c);
+			v[k] = (char)c;
+			h = match_lit_step(h, c);
+		}
+		v[len] = '\0';
+		for (k = match_lit_mix(h) & t->mask; t->slots[k].len != 0;
+		     k = (k + 1) & t->mask)
+			;
+		t->slots[k].hash = h;
+		t->slots[k].value = *voff;
+		if (s->atom_route[ids[i]] != MATCH_NO_ROUTE) {
+			t->slots[k].target = s->atom_route[ids[i]];
+			flags = MATCH_LIT_ROUTE;
+		} else {
+			t->slots[k].target = ids[i];
+			flags = 0;
+		}
+		*voff += len + 1;
+		memcpy(t->slots[k].head, v,
+		       len < MATCH_LIT_INLINE ? len : MATCH_LIT_INLINE);
+		last = (unsigned char)v[len - 1];
+		if (a->kind == GW_MATCH_EXACT) {
+			t->slots[k].len = len | MATCH_LIT_EXACT | flags;
+			if (len > t->max_exact)
+				t->max_exact = len;
+			t->exact_last[last >> 6] |= 1ULL << (last & 63);
+		} else {
+			struct match_lit_len *ll = &t->lens[n_lens++];
+
+			t->slots[k].len = len | flags;
+			memset(ll, 0, sizeof(*ll));
+			ll->len = len;
+			ll->last[last >> 6] |= 1ULL << (last & 63);
+		}
+	}
+	/* distinct prefix lengths, ascending, with all their last bytes */
+	qsort(t->lens, n_lens, sizeof(*t->lens), len_cmp);
+	for (i = 0, k = 0; i < n_lens; i++) {
+		uint32_t j;
+
+		if (k > 0 && t->lens[k - 1].len == t->lens[i].len) {
+			for (j = 0; j < 4; j++)
+				t->lens[k - 1].last[j] |= t->lens[i].last[j];
+			continue;
+		}
+		t->lens[k++] = t->lens[i];
+	}
+	t->n_lens = k;
+	if (k > 0 && k < n) {
+		/* a few distinct lengths: give the rest back */
+		struct match_lit_len *shrunk = realloc(t->lens, k * sizeof(*t->lens));
+
+		if (shrunk != NULL)
+			t->lens = shrunk;
+	}
+	s->memory += cap * sizeof(*t->slots) +
+		     (k > 0 && k < n ? k : n) * sizeof(*t->lens);
+	return 0;
+}
+
+/* Literal atoms @p ids of one field into its two tables. */
+static int
+build_lit_tables(struct gw_match_set *s, const struct gw_match_set_builder *b,
+		 struct match_field *mf, uint32_t *ids, uint32_t n,
+		 uint32_t *voff)
+{
+	uint32_t i, n_fold = 0;
+	int rc;
+
+	/* caseless atoms first */
+	for (i = 0; i < n; i++)
+		if (b->atoms[ids[i]].caseless) {
+			uint32_t x = ids[n_fold];
+
+			ids[n_fold++] = ids[i];
+			ids[i] = x;
+		}
+	rc = build_lit_table(s, b, &mf->lit[MATCH_LIT_FOLD], ids, n_fold, true,
+			     voff);
+	if (rc == 0)
+		rc = build_lit_table(s, b, &mf->lit[MATCH_LIT_CASE], ids + n_fold,
+				     n - n_fold, false, voff);
+	return rc;
 }
 
 /* Copy header/query names into one block the fields point into. */
@@ -372,8 +498,8 @@ copy_names(struct gw_match_set *s, const struct gw_match_set_builder *b)
 }
 
 /*
- * Fields: names, presence and empty-value lists, and per field one literal
- * and one regex database when it has such atoms.
+ * Fields: names, presence and empty-value lists, and per field literal
+ * tables and one regex database when it has such atoms.
  */
 static int
 build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
@@ -381,7 +507,8 @@ build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
 {
 	/* count[f * GROUP_COUNT + g], then the start offset of each group */
 	uint32_t *count = NULL, *first = NULL, *ids = NULL;
-	uint32_t a, f, g, o, n_list = 0;
+	uint32_t a, f, g, o, n_list = 0, voff = 0;
+	size_t values_len = 1;
 	int rc = -ENOMEM;
 
 	s->n_fields = b->n_fields;
@@ -389,12 +516,9 @@ build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
 	count = calloc((size_t)b->n_fields * GROUP_COUNT, sizeof(*count));
 	first = calloc((size_t)b->n_fields * GROUP_COUNT, sizeof(*first));
 	ids = malloc((b->n_atoms + 1) * sizeof(*ids));
-	s->lit_info = calloc(b->n_atoms + 1, sizeof(*s->lit_info));
-	if (s->fields == NULL || count == NULL || first == NULL || ids == NULL ||
-	    s->lit_info == NULL)
+	if (s->fields == NULL || count == NULL || first == NULL || ids == NULL)
 		goto out;
-	s->memory += b->n_fields * sizeof(*s->fields) +
-		     (b->n_atoms + 1) * sizeof(*s->lit_info);
+	s->memory += b->n_fields * sizeof(*s->fields);
 	if (copy_names(s, b) < 0)
 		goto out;
 
@@ -427,9 +551,12 @@ build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
 		k = at->field * GROUP_COUNT + atom_group(at);
 		ids[first[k] + count[k]++] = a;
 		if (atom_group(at) == GROUP_LITERAL)
-			s->lit_info[a] = (uint32_t)strlen(at->value) |
-				(at->kind == GW_MATCH_EXACT ? MATCH_LIT_EXACT : 0);
+			values_len += strlen(at->value) + 1;
 	}
+	s->lit_values = malloc(values_len);
+	if (s->lit_values == NULL)
+		goto out;
+	s->memory += values_len;
 
 	/* presence and empty-value atoms: one list, two ranges per field */
 	s->list_atoms = malloc((n_list + 1) * sizeof(*s->list_atoms));
@@ -456,14 +583,14 @@ build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
 		uint32_t kr = f * GROUP_COUNT + GROUP_REGEX;
 
 		if (count[kl] > 0) {
-			rc = compile_field(b, f, ids + first[kl], count[kl], true,
-					   &s->fields[f].lit_db, err, errlen);
+			rc = build_lit_tables(s, b, &s->fields[f], ids + first[kl],
+					      count[kl], &voff);
 			if (rc < 0)
-				goto out_msg;
+				goto out;
 			s->n_databases++;
 		}
 		if (count[kr] > 0) {
-			rc = compile_field(b, f, ids + first[kr], count[kr], false,
+			rc = compile_field(b, f, ids + first[kr], count[kr],
 					   &s->fields[f].re_db, err, errlen);
 			if (rc < 0)
 				goto out_msg;
@@ -548,10 +675,8 @@ build_workers(struct gw_match_set *s, char *err, size_t errlen)
 
 	/* one scratch big enough for every database of the set */
 	for (f = 0; f < s->n_fields; f++)
-		if ((s->fields[f].lit_db != NULL &&
-		     hs_alloc_scratch(s->fields[f].lit_db, &proto) != HS_SUCCESS) ||
-		    (s->fields[f].re_db != NULL &&
-		     hs_alloc_scratch(s->fields[f].re_db, &proto) != HS_SUCCESS)) {
+		if (s->fields[f].re_db != NULL &&
+		    hs_alloc_scratch(s->fields[f].re_db, &proto) != HS_SUCCESS) {
 			hs_free_scratch(proto);
 			return gw_err(err, errlen,
 				      "out of memory for Hyperscan scratch");
@@ -635,9 +760,6 @@ gw_match_set_build(const struct gw_match_set_builder *b,
 	for (f = 0; f < s->n_fields; f++) {
 		size_t sz = 0;
 
-		if (s->fields[f].lit_db != NULL &&
-		    hs_database_size(s->fields[f].lit_db, &sz) == HS_SUCCESS)
-			s->memory += sz;
 		if (s->fields[f].re_db != NULL &&
 		    hs_database_size(s->fields[f].re_db, &sz) == HS_SUCCESS)
 			s->memory += sz;
@@ -662,19 +784,25 @@ gw_match_set_free(struct gw_match_set *s)
 		free(s->workers[i]);
 	}
 	for (i = 0; s->fields != NULL && i < s->n_fields; i++) {
-		hs_free_database(s->fields[i].lit_db);
+		uint32_t t;
+
+		for (t = 0; t < MATCH_LIT_TABLES; t++) {
+			free(s->fields[i].lit[t].slots);
+			free(s->fields[i].lit[t].lens);
+		}
 		hs_free_database(s->fields[i].re_db);
 	}
 	free(s->workers);
 	free(s->fields);
 	free(s->list_atoms);
-	free(s->lit_info);
+	free(s->lit_values);
 	free(s->header_index);
 	free(s->query_index);
 	free(s->ports);
 	free(s->port_first);
 	free(s->port_atoms);
 	free(s->atom_used);
+	free(s->atom_route);
 	free(s->clause_route);
 	free(s->clause_first);
 	free(s->clause_conds);

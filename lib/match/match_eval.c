@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The per-request lookup: scan each referenced field once, stamping every
- * reported atom with the worker's epoch (so nothing is cleared between
- * requests), then verify the clauses the reported atoms trigger, in route
- * order, and keep the lowest route that holds. The cost follows what the
- * request satisfies, not the size of the rule set.
+ * The per-request lookup: test each referenced field once (literal tables,
+ * then the regex database), stamping every satisfied atom with the
+ * worker's epoch (so nothing is cleared between requests), then verify the
+ * clauses the satisfied atoms trigger, in route order, and keep the lowest
+ * route that holds. The cost follows what the request satisfies, not the
+ * size of the rule set.
  */
 #include <string.h>
 #include <strings.h>
@@ -55,24 +56,93 @@ on_regex(unsigned int id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
-/*
- * Literal atoms are unanchored in the database: keep the occurrence that
- * ends at the literal's length (it starts the value), and for exact ones
- * only when it also ends the value.
- */
-static int
-on_literal(unsigned int id, unsigned long long from, unsigned long long to,
-	   unsigned int flags, void *ctx)
+static inline bool
+bytes_equal(const char *lit, const char *value, uint32_t len, bool fold)
 {
-	struct match_worker *w = ctx;
-	uint32_t info = w->set->lit_info[id];
+	uint32_t i;
 
-	(void)from;
-	(void)flags;
-	if (to == (info & ~MATCH_LIT_EXACT) &&
-	    (!(info & MATCH_LIT_EXACT) || to == w->value_len))
-		atom_hit(w, id);
-	return 0;
+	if (!fold)
+		return memcmp(lit, value, len) == 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)lit[i] != match_lower((unsigned char)value[i]))
+			return false;
+	return true;
+}
+
+/* The slot's literal (@p len bytes) equals the start of @p value. */
+static inline bool
+lit_equal(const struct gw_match_set *s, const struct match_lit_slot *sl,
+	  const char *value, uint32_t len, bool fold)
+{
+	if (len <= MATCH_LIT_INLINE)
+		return bytes_equal(sl->head, value, len, fold);
+	return bytes_equal(sl->head, value, MATCH_LIT_INLINE, fold) &&
+	       bytes_equal(s->lit_values + sl->value + MATCH_LIT_INLINE,
+			   value + MATCH_LIT_INLINE, len - MATCH_LIT_INLINE, fold);
+}
+
+/*
+ * The literals of table @p t equal to the first @p len bytes of @p value
+ * (hash @p h): prefix ones, and exact ones when @p len is the whole value.
+ */
+static inline void
+lit_probe(struct match_worker *w, const struct match_lit_table *t,
+	  uint32_t h, const char *value, uint32_t len, bool whole, bool fold)
+{
+	uint32_t k;
+
+	for (k = match_lit_mix(h) & t->mask; t->slots[k].len != 0;
+	     k = (k + 1) & t->mask) {
+		const struct match_lit_slot *sl = &t->slots[k];
+
+		if (sl->hash != h || MATCH_LIT_LEN(sl->len) != len ||
+		    ((sl->len & MATCH_LIT_EXACT) && !whole) ||
+		    !lit_equal(w->set, sl, value, len, fold))
+			continue;
+		if (!(sl->len & MATCH_LIT_ROUTE))
+			atom_hit(w, sl->target);
+		else if (sl->target < w->direct_best)
+			w->direct_best = sl->target;
+	}
+}
+
+static inline unsigned char
+lit_byte(const char *value, uint32_t i, bool fold)
+{
+	unsigned char c = (unsigned char)value[i];
+
+	return fold ? match_lower(c) : c;
+}
+
+/*
+ * Every literal of @p t that starts @p value (prefix) or equals it
+ * (exact): one pass of the hash over the value, a probe at each distinct
+ * prefix length where the value's byte ends some literal of that length,
+ * and one at the end for exact literals.
+ */
+static void
+lit_scan(struct match_worker *w, const struct match_lit_table *t,
+	 const char *value, uint32_t len, bool fold)
+{
+	uint32_t h = MATCH_LIT_BASIS, pos = 0, i;
+	bool at_end = false;
+
+	for (i = 0; i < t->n_lens && t->lens[i].len <= len; i++) {
+		uint32_t l = t->lens[i].len;
+
+		if (!match_byte_in(t->lens[i].last, lit_byte(value, l - 1, fold)))
+			continue;
+		for (; pos < l; pos++)
+			h = match_lit_step(h, lit_byte(value, pos, fold));
+		at_end = l == len;
+		lit_probe(w, t, h, value, l, at_end, fold);
+	}
+	if (at_end || len > t->max_exact ||
+	    !match_byte_in(t->exact_last, lit_byte(value, len - 1, fold)))
+		return;
+	for (; pos < len; pos++)
+		h = match_lit_step(h, lit_byte(value, pos, fold));
+	lit_probe(w, t, h, value, len, true, fold);
 }
 
 /* Field @p f is present with @p value: run every test of the field. */
@@ -91,11 +161,10 @@ scan_field(struct match_worker *w, const struct match_field *f,
 		for (i = 0; i < f->empty_n; i++)
 			atom_hit(w, s->list_atoms[f->empty_first + i]);
 	}
-	w->value_len = len;
-	if (f->lit_db != NULL && len > 0 &&
-	    hs_scan(f->lit_db, value, len, 0, w->scratch, on_literal, w) !=
-	    HS_SUCCESS)
-		w->scan_errors++;
+	if (len > 0 && f->lit[MATCH_LIT_CASE].slots != NULL)
+		lit_scan(w, &f->lit[MATCH_LIT_CASE], value, len, false);
+	if (len > 0 && f->lit[MATCH_LIT_FOLD].slots != NULL)
+		lit_scan(w, &f->lit[MATCH_LIT_FOLD], value, len, true);
 	if (f->re_db != NULL &&
 	    hs_scan(f->re_db, value, len, 0, w->scratch, on_regex, w) !=
 	    HS_SUCCESS)
@@ -319,6 +388,7 @@ gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
 		w->epoch = 1;
 	}
 	w->n_hits = 0;
+	w->direct_best = MATCH_NO_ROUTE;
 
 	if (req->path != NULL) {
 		q = memchr(req->path, '?', req->path_len);
@@ -337,17 +407,20 @@ gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
 	if (s->n_ports > 0 && req->port != 0)
 		scan_port(w, req->port);
 
+	if (w->direct_best < best)
+		best = w->direct_best;
 	/* each trigger's clauses in route order: the first that holds */
 	for (i = 0; i < w->n_hits; i++) {
 		uint32_t a = w->hits[i], t;
 
 		for (t = s->trig_first[a]; t < s->trig_first[a + 1]; t++) {
-			uint32_t c = s->trig[t];
+			const struct match_trig *e = &s->trig[t];
 
-			if (s->clause_route[c] >= best)
+			if (e->route >= best)
 				break;
-			if (clause_holds(w, c)) {
-				best = s->clause_route[c];
+			if ((e->clause & MATCH_TRIG_ALONE) ||
+			    clause_holds(w, e->clause)) {
+				best = e->route;
 				break;
 			}
 		}

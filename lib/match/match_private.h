@@ -43,10 +43,49 @@ enum match_field_type {
 #define MATCH_FIELD_NONE UINT32_MAX
 /* "no route" inside the set */
 #define MATCH_NO_ROUTE UINT32_MAX
-/* lit_info flag: an exact literal must also end the value. */
+/* match_lit_slot.len flag: an exact literal must also end the value. */
 #define MATCH_LIT_EXACT (1u << 31)
+/*
+ * match_lit_slot.len flag: the literal's atom is all that one route's
+ * clause tests and no other clause tests it (`uri: {prefix: /a/}`), so
+ * the slot names the route and a lookup takes it without stamping.
+ */
+#define MATCH_LIT_ROUTE (1u << 30)
+#define MATCH_LIT_LEN(x) ((x) & ~(MATCH_LIT_EXACT | MATCH_LIT_ROUTE))
 /* Condition id bit: negated. */
 #define MATCH_COND_NEG 1u
+/* match_trig.clause flag: the trigger is the clause's only condition. */
+#define MATCH_TRIG_ALONE (1u << 31)
+
+struct match_trig {
+	uint32_t route;
+	uint32_t clause;   /* | MATCH_TRIG_ALONE */
+};
+
+/* FNV-1a, 32 bits, one byte at a time: literal tables hash prefixes. */
+#define MATCH_LIT_BASIS 2166136261u
+
+static inline uint32_t
+match_lit_step(uint32_t h, unsigned char c)
+{
+	return (h ^ c) * 16777619u;
+}
+
+/* Slot of a literal hash. */
+static inline uint32_t
+match_lit_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x45d9f3bu;
+	h ^= h >> 16;
+	return h;
+}
+
+static inline unsigned char
+match_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
 
 /* ---- builder ---- */
 
@@ -100,8 +139,57 @@ struct gw_match_set_builder {
 
 /* ---- compiled set ---- */
 
+/*
+ * Exact and prefix literals of one field, hashed by value: a lookup
+ * hashes the value once, byte by byte, and probes the table at each
+ * distinct prefix length and at the value's end, so that its cost follows
+ * the value's length and the number of distinct lengths, not the number
+ * of literals (a Hyperscan literal database of 10,000 patterns costs a
+ * thousand cycles of cache misses per scan on a busy worker).
+ */
+/* Literal bytes kept in the slot: most literals compare without a miss. */
+#define MATCH_LIT_INLINE 16
+
+struct match_lit_slot {
+	uint32_t hash;    /* FNV-1a of the literal (lower-cased when caseless) */
+	uint32_t target;  /* atom, or route with MATCH_LIT_ROUTE */
+	/* literal length (> 0; 0 when free) | MATCH_LIT_EXACT, MATCH_LIT_ROUTE */
+	uint32_t len;
+	uint32_t value;   /* offset of the whole literal in set->lit_values */
+	char head[MATCH_LIT_INLINE]; /* the literal's first bytes */
+};
+
+/*
+ * A length some prefix literals have, with the set of their last bytes:
+ * "/api/", "/r1/", "/r2/" all end with '/', so a value is probed only at
+ * the lengths where it has a byte that some literal of that length ends
+ * with.
+ */
+struct match_lit_len {
+	uint32_t len;
+	uint64_t last[4];   /* bitmap of bytes (lower-cased when caseless) */
+};
+
+static inline bool
+match_byte_in(const uint64_t set[4], unsigned char c)
+{
+	return (set[c >> 6] >> (c & 63)) & 1;
+}
+
+struct match_lit_table {
+	struct match_lit_slot *slots; /* NULL when the field has none */
+	uint32_t mask;
+	uint32_t n_lens;    /* distinct prefix lengths, ascending */
+	struct match_lit_len *lens;
+	uint32_t max_exact; /* longest exact literal, 0 when none */
+	uint64_t exact_last[4]; /* last bytes of the exact literals */
+};
+
+/* Literal tables of a field: case-sensitive, caseless (ignoreUriCase). */
+enum { MATCH_LIT_CASE = 0, MATCH_LIT_FOLD, MATCH_LIT_TABLES };
+
 struct match_field {
-	hs_database_t *lit_db;  /* exact and prefix literals, or NULL */
+	struct match_lit_table lit[MATCH_LIT_TABLES];
 	hs_database_t *re_db;   /* regexes, or NULL */
 	uint32_t present_first; /* presence atoms, into set->list_atoms */
 	uint32_t present_n;
@@ -128,8 +216,8 @@ struct match_worker {
 	hs_scratch_t *scratch;
 	uint32_t epoch;
 	uint32_t n_hits;
+	uint32_t direct_best;               /* lowest MATCH_LIT_ROUTE route */
 	uint64_t scan_errors;
-	uint32_t value_len;                 /* of the value being scanned */
 	uint32_t *atom_epoch;               /* n_atoms: reported in this epoch */
 	uint32_t *hits;                     /* reported atoms that trigger */
 	struct match_field_state *fields;   /* n_fields */
@@ -146,8 +234,7 @@ struct gw_match_set {
 	uint32_t n_fields;
 	struct match_field *fields;
 	uint32_t *list_atoms;   /* presence and empty-value atoms by field */
-	/* literal atoms: length, | MATCH_LIT_EXACT for exact ones */
-	uint32_t *lit_info;
+	char *lit_values;       /* literals of the literal tables */
 	/* header and query fields by name */
 	struct match_name_slot *header_index;
 	uint32_t header_mask;
@@ -162,6 +249,8 @@ struct gw_match_set {
 	uint32_t *port_atoms;
 	uint32_t n_atoms;
 	uint8_t *atom_used;     /* some kept clause tests it */
+	/* per atom: the route it decides alone (MATCH_LIT_ROUTE), or none */
+	uint32_t *atom_route;
 	/* clauses that can win, by increasing route, with their conditions */
 	uint32_t n_clauses;
 	uint32_t *clause_route;
@@ -170,10 +259,11 @@ struct gw_match_set {
 	/*
 	 * Each clause with a positive condition is triggered by one of its
 	 * atoms, the one fewest clauses share: atom -> its clauses (CSR, by
-	 * increasing route).
+	 * increasing route). An entry holds the route, so that a clause whose
+	 * only condition is its trigger is decided without reading it.
 	 */
 	uint32_t *trig_first;   /* n_atoms + 1 */
-	uint32_t *trig;
+	struct match_trig *trig;
 	/* clauses with only negated conditions, by increasing route */
 	uint32_t *negonly;
 	uint32_t n_negonly;

@@ -531,6 +531,31 @@ hold_resources(struct rt_build *b)
 	return 0;
 }
 
+/* The lookup's compact copy of each route, once the routes are final. */
+static int
+build_route_hot(struct gw_route_snapshot *snap)
+{
+	uint32_t i;
+
+	snap->route_hot = calloc(snap->n_routes + 1, sizeof(*snap->route_hot));
+	if (snap->route_hot == NULL)
+		return -ENOMEM;
+	for (i = 0; i < snap->n_routes; i++) {
+		const struct gw_route *r = &snap->routes[i];
+		struct rt_route_hot *h = &snap->route_hot[i];
+
+		h->spec = r->spec;
+		h->destinations = r->destinations;
+		h->n_destinations = r->n_destinations;
+		h->cluster0 = r->n_destinations > 0 ? r->destinations[0].cluster :
+			GW_ROUTE_NO_CLUSTER;
+		h->state_off = r->state_off;
+		h->n_mirrors = (uint16_t)r->n_mirrors;
+		h->has_fault = r->spec != NULL && r->spec->has_fault;
+	}
+	return 0;
+}
+
 struct gw_route_snapshot *
 gw_route_snapshot_build(const struct gw_model_store *store,
 			const struct gw_route_build_params *params,
@@ -572,6 +597,8 @@ gw_route_snapshot_build(const struct gw_model_store *store,
 		rc = rt_clusters_finish(&b);
 	if (rc == 0)
 		rc = build_workers(&b);
+	if (rc == 0)
+		rc = build_route_hot(b.snap);
 	if (rc == 0) {
 		if (b.snap->n_listeners > 1)
 			qsort(b.snap->listeners, b.snap->n_listeners,
@@ -581,6 +608,7 @@ gw_route_snapshot_build(const struct gw_model_store *store,
 			b.snap->cap_tables * sizeof(*b.snap->tables) +
 			b.snap->cap_vhosts * sizeof(*b.snap->vhosts) +
 			b.snap->cap_routes * sizeof(*b.snap->routes) +
+			b.snap->n_routes * sizeof(*b.snap->route_hot) +
 			b.snap->cap_clusters * sizeof(*b.snap->clusters) +
 			(b.snap->cluster_index.mask + 1) * sizeof(struct rt_hslot);
 		for (i = 0; i < b.snap->n_tables; i++)
@@ -629,6 +657,7 @@ gw_route_snapshot_free(struct gw_route_snapshot *snap)
 	free(snap->tables);
 	free(snap->vhosts);
 	free(snap->routes);
+	free(snap->route_hot);
 	free(snap->clusters);
 	rt_hindex_free(&snap->cluster_index);
 	rt_arena_free(&snap->arena);

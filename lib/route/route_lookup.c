@@ -88,9 +88,10 @@ gw_route_lookup(const struct gw_route_snapshot *snap, unsigned int worker_id,
 {
 	const struct rt_listener *l;
 	const struct rt_vhost *vh;
+	const struct rt_route_hot *h;
 	const struct gw_route *r;
 	struct rt_worker *w = snap->workers[worker_id];
-	uint32_t v = RT_NONE, t, i;
+	uint32_t v = RT_NONE, t, i, id;
 	unsigned char *state;
 	char host[256];
 	int len, local;
@@ -134,28 +135,44 @@ gw_route_lookup(const struct gw_route_snapshot *snap, unsigned int worker_id,
 		out->status = GW_ROUTE_NO_MATCH;
 		return -ENOENT;
 	}
-	r = &snap->routes[vh->first_route + (uint32_t)local];
+	id = vh->first_route + (uint32_t)local;
+	h = &snap->route_hot[id];
+	r = &snap->routes[id];
 	out->route = r;
-	state = worker_state(snap, worker_id, r->state_off);
-	if (r->n_destinations == 1) {
+	/*
+	 * The caller reads the route, its destination and its policy next:
+	 * start those loads together now rather than one after another.
+	 */
+	__builtin_prefetch(r);
+	__builtin_prefetch((const char *)r + sizeof(*r) - 1);
+	__builtin_prefetch(h->destinations);
+	if (h->spec != NULL) {
+		__builtin_prefetch(&h->spec->has_redirect);
+		__builtin_prefetch(&h->spec->timeout_us);
+		__builtin_prefetch(&h->spec->headers);
+	}
+	state = worker_state(snap, worker_id, h->state_off);
+	if (h->n_destinations == 1) {
 		out->destination = 0;
-	} else if (r->n_destinations > 1) {
+	} else if (h->n_destinations > 1) {
 		out->destination = snap->weighted_mode == GW_LB_WEIGHTED_RANDOM ?
-			gw_lb_weighted_random_pick(r->weights, r->n_destinations,
+			gw_lb_weighted_random_pick(r->weights, h->n_destinations,
 						   &w->rng) :
 			gw_lb_swrr_pick(r->weights, (int64_t *)state,
-					r->n_destinations);
-		state += r->n_destinations * sizeof(int64_t);
+					h->n_destinations);
+		state += h->n_destinations * sizeof(int64_t);
 	}
-	if (out->destination >= 0)
-		out->cluster = r->destinations[out->destination].cluster;
-	for (i = 0; i < r->n_mirrors; i++) {
+	if (out->destination == 0)
+		out->cluster = h->cluster0;
+	else if (out->destination > 0)
+		out->cluster = h->destinations[out->destination].cluster;
+	for (i = 0; i < h->n_mirrors; i++) {
 		uint32_t *acc = (uint32_t *)state + i;
 
 		if (gw_lb_percent_sample(r->mirrors[i].ppm, acc))
 			out->mirror_clusters[out->n_mirrors++] = r->mirrors[i].cluster;
 	}
-	if (r->spec != NULL && r->spec->has_fault) {
+	if (h->has_fault) {
 		/* exact shares, like the weights: 10% is every 10th request */
 		uint32_t *acc = (uint32_t *)state + r->n_mirrors;
 		const struct gw_fault *f = &r->spec->fault;

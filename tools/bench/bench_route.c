@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bench-route: cost of one route lookup (listener, virtual host, Hyperscan
- * match set, weighted destination) for virtual hosts of 10, 1,000 and
+ * bench-route: cost of one route lookup (listener, virtual host, match
+ * set, weighted destination) for virtual hosts of 10, 1,000 and
  * 10,000 routes mixing exact/prefix/regex URI and header matches, for a
  * request matching the first route, the last route and none; plus the
  * snapshot build time and memory for each size. A second table repeats
- * the run with a condition every route shares (method GET).
+ * the run with a condition every route shares (method GET). A third
+ * table uses only `uri: {prefix: /rK/}` routes (tools/bench/fastpath's
+ * table) and spreads the requests over all of them (route K = i * 7919
+ * mod N), so that each lookup touches another route's data, as a worker
+ * serving many clients does.
  *
- * Usage: bench-route [-n ROUTES[,ROUTES...]] [-r ROUNDS]
+ * Usage: bench-route [-n ROUTES[,ROUTES...]] [-r ROUNDS] [-p]
+ * (-p: the prefix table only, which builds in milliseconds)
  *
  * Each figure is the median over ROUNDS batches of 1,000 lookups on one
  * worker, in nanoseconds per lookup.
@@ -287,6 +292,125 @@ run(uint32_t n, bool shared, uint32_t rounds, struct result *out)
 	return 0;
 }
 
+/* One VirtualService of @p n `uri: {prefix: /rK/}` routes (fastpath's). */
+static char *
+make_prefix_yaml(uint32_t n, size_t *len)
+{
+	size_t cap = 1 << 16;
+	char *y = malloc(cap);
+	uint32_t i;
+
+	*len = 0;
+	if (y == NULL)
+		exit(1);
+	emit(&y, len, &cap,
+	     "apiVersion: networking.istio.io/v1\n"
+	     "kind: ServiceEntry\n"
+	     "metadata: {name: svc}\n"
+	     "spec:\n"
+	     "  hosts: [svc]\n"
+	     "  resolution: STATIC\n"
+	     "  ports: [{number: 8000, name: http, protocol: HTTP}]\n"
+	     "  endpoints: [{address: 10.0.0.1}]\n"
+	     "---\n"
+	     "apiVersion: networking.istio.io/v1\n"
+	     "kind: VirtualService\n"
+	     "metadata: {name: bench}\n"
+	     "spec:\n"
+	     "  hosts: [bench.example.com]\n"
+	     "  http:\n");
+	for (i = 0; i < n; i++)
+		emit(&y, len, &cap,
+		     "  - match: [{uri: {prefix: /r%u/}}]\n"
+		     "    route: [{destination: {host: svc}}]\n", i);
+	return y;
+}
+
+/* Distinct requests the spread run cycles through. */
+#define SPREAD 4096
+
+struct spread_result {
+	uint32_t routes;
+	double build_ms;
+	size_t memory;
+	double spread, one;
+};
+
+/*
+ * Median ns per lookup over requests for routes i * 7919 mod @p n
+ * ("spread"), and for route 0 only ("one"), each checked once.
+ */
+static int
+run_spread(uint32_t n, uint32_t rounds, struct spread_result *out)
+{
+	static const uint16_t ports[] = {8000};
+	struct gw_route_build_params p = {
+		.listener_ports = ports, .n_listener_ports = 1, .n_workers = 1,
+	};
+	struct gw_model_store *store = gw_model_store_create();
+	struct gw_model_set *set = gw_model_set_create();
+	struct gw_route_snapshot *snap;
+	struct gw_route_result res;
+	struct request *reqs = calloc(SPREAD, sizeof(*reqs));
+	char (*paths)[32] = calloc(SPREAD, sizeof(*paths));
+	uint32_t *want = calloc(SPREAD, sizeof(*want));
+	char err[GW_ERR_LEN];
+	double *samples = malloc(rounds * sizeof(*samples)), t0;
+	uint32_t i, r, k = 0;
+	size_t len;
+	char *yaml;
+
+	if (store == NULL || set == NULL || reqs == NULL || paths == NULL ||
+	    want == NULL || samples == NULL)
+		return -ENOMEM;
+	yaml = make_prefix_yaml(n, &len);
+	if (gw_model_set_load_buffer(set, yaml, len, "bench.yaml", err, sizeof(err)) < 0 ||
+	    gw_model_store_apply(store, set, err, sizeof(err)) < 0) {
+		fprintf(stderr, "load: %s\n", err);
+		return -EINVAL;
+	}
+	free(yaml);
+	gw_model_set_free(set);
+	t0 = now_ns();
+	snap = gw_route_snapshot_build(store, &p, err, sizeof(err));
+	out->build_ms = (now_ns() - t0) / 1e6;
+	if (snap == NULL) {
+		fprintf(stderr, "build: %s\n", err);
+		return -EINVAL;
+	}
+	out->routes = n;
+	out->memory = gw_route_snapshot_memory(snap);
+	for (i = 0; i < SPREAD; i++) {
+		want[i] = (uint32_t)(((uint64_t)i * 7919u) % n);
+		snprintf(paths[i], sizeof(paths[i]), "/r%u/item", want[i]);
+		request_init(&reqs[i], paths[i], "tenant-none");
+		if (gw_route_lookup(snap, 0, &reqs[i].r, &res) != 0 ||
+		    res.route->http_index != want[i]) {
+			fprintf(stderr, "%s: wrong route\n", paths[i]);
+			return -EINVAL;
+		}
+	}
+	for (r = 0; r < rounds; r++) {
+		t0 = now_ns();
+		for (i = 0; i < BATCH; i++) {
+			gw_route_lookup(snap, 0, &reqs[k].r, &res);
+			k = (k + 1) % SPREAD;
+		}
+		samples[r] = (now_ns() - t0) / BATCH;
+	}
+	qsort(samples, rounds, sizeof(*samples), cmp_double);
+	out->spread = samples[rounds / 2];
+	out->one = time_lookup(snap, &reqs[0].r, 0, rounds, samples);
+
+	gw_route_snapshot_free(snap);
+	gw_model_store_free(store);
+	free(samples);
+	free(reqs);
+	free(paths);
+	free(want);
+	return 0;
+}
+
 static void
 print_table(const char *title, const struct result *res, uint32_t n,
 	    uint32_t rounds)
@@ -311,9 +435,10 @@ main(int argc, char **argv)
 {
 	uint32_t sizes[MAX_SIZES] = {10, 1000, 10000}, n_sizes = 3, rounds = 201, i;
 	struct result res[MAX_SIZES];
+	bool prefix_only = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:r:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:ph")) != -1) {
 		char *s, *tok, *save = NULL;
 
 		switch (opt) {
@@ -336,25 +461,45 @@ main(int argc, char **argv)
 			if (rounds == 0)
 				rounds = 1;
 			break;
+		case 'p':
+			prefix_only = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n ROUTES[,ROUTES...]] [-r ROUNDS]\n",
+			fprintf(stderr, "usage: %s [-n ROUTES[,ROUTES...]] [-r ROUNDS] [-p]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	for (i = 0; i < n_sizes; i++) {
+	for (i = 0; i < n_sizes && !prefix_only; i++) {
 		fprintf(stderr, "building %u routes...\n", sizes[i]);
 		if (run(sizes[i], false, rounds, &res[i]) < 0)
 			return 1;
 	}
-	print_table("route lookup", res, n_sizes, rounds);
-	for (i = 0; i < n_sizes; i++) {
+	if (!prefix_only)
+		print_table("route lookup", res, n_sizes, rounds);
+	for (i = 0; i < n_sizes && !prefix_only; i++) {
 		fprintf(stderr, "building %u routes sharing method GET...\n",
 			sizes[i]);
 		if (run(sizes[i], true, rounds, &res[i]) < 0)
 			return 1;
 	}
-	print_table("every route also matching method GET", res, n_sizes, rounds);
+	if (!prefix_only)
+		print_table("every route also matching method GET", res, n_sizes,
+			    rounds);
+	printf("uri prefix routes (fastpath's table): ns per request, median of "
+	       "%u batches of %d lookups\n", rounds, BATCH);
+	printf("%8s | %8s %8s | %10s %10s\n", "routes", "spread", "one",
+	       "build ms", "memory KiB");
+	for (i = 0; i < n_sizes; i++) {
+		struct spread_result sr;
+
+		fprintf(stderr, "building %u prefix routes...\n", sizes[i]);
+		if (run_spread(sizes[i], rounds, &sr) < 0)
+			return 1;
+		printf("%8u | %8.0f %8.0f | %10.1f %10zu\n", sr.routes, sr.spread,
+		       sr.one, sr.build_ms, sr.memory / 1024);
+	}
+	printf("\n");
 	printf("Envoy (linear scan): 83 us per match at 1,024 prefix routes, "
 	       "3.2 ms at 16,384\n");
 	return 0;

@@ -75,14 +75,34 @@ q_drop(struct gw_shadow *sh, struct sh_queue *q)
 /* ---- counters and the access log ---- */
 
 static uint32_t
+route_hash(const char *route, const char *cluster)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *c = route; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	h = (h ^ 0xffu) * 16777619u;
+	for (const char *c = cluster; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	return h;
+}
+
+/* The counters of (route, cluster): found by hash (a copy per copy at
+ * 10,000 mirrored routes must not scan them all), else a new entry. */
+static uint32_t
 route_stat(struct gw_shadow *sh, const char *route, const char *cluster)
 {
+	uint32_t b = route_hash(route, cluster) & (SH_ROUTE_BUCKETS - 1);
 	unsigned int i;
 
-	for (i = 0; i < sh->n_routes; i++)
+	for (;; b = (b + 1) & (SH_ROUTE_BUCKETS - 1)) {
+		i = sh->route_index[b];
+		if (i == SH_NONE)
+			break;
 		if (strcmp(sh->routes[i].route, route) == 0 &&
 		    strcmp(sh->routes[i].cluster, cluster) == 0)
 			return i;
+	}
 	if (sh->n_routes == SH_MAX_ROUTES) {
 		sh->stats.stats_full++;
 		return SH_NONE;
@@ -92,6 +112,7 @@ route_stat(struct gw_shadow *sh, const char *route, const char *cluster)
 	snprintf(sh->routes[i].route, sizeof(sh->routes[i].route), "%s", route);
 	snprintf(sh->routes[i].cluster, sizeof(sh->routes[i].cluster), "%s",
 		 cluster);
+	sh->route_index[b] = i;
 	/* readers on another lcore see the entry whole */
 	__atomic_store_n(&sh->n_routes, i + 1, __ATOMIC_RELEASE);
 	return i;
@@ -1027,6 +1048,11 @@ gw_shadow_create(const struct gw_shadow_params *p)
 		memset(sh->health, 0, sizeof(*sh->health));
 	}
 
+	sh->routes = calloc(SH_MAX_ROUTES, sizeof(*sh->routes));
+	sh->route_index = malloc(SH_ROUTE_BUCKETS * sizeof(*sh->route_index));
+	if (sh->route_index != NULL)
+		for (uint32_t i = 0; i < SH_ROUTE_BUCKETS; i++)
+			sh->route_index[i] = SH_NONE;
 	sh->streams = calloc(sh->max_pending, sizeof(*sh->streams));
 	for (sh->n_buckets = 1; sh->n_buckets < 2 * sh->max_pending;)
 		sh->n_buckets <<= 1;
@@ -1047,7 +1073,8 @@ gw_shadow_create(const struct gw_shadow_params *p)
 			SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	}
 	if (sh->streams == NULL || sh->buckets == NULL || sh->conns == NULL ||
-	    sh->parser_mem == NULL || sh->log_ring == NULL || sh->health == NULL)
+	    sh->parser_mem == NULL || sh->log_ring == NULL || sh->health == NULL ||
+	    sh->routes == NULL || sh->route_index == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < sh->n_buckets; i++)
 		sh->buckets[i] = SH_NONE;
@@ -1131,6 +1158,8 @@ gw_shadow_free(struct gw_shadow *sh)
 	rte_ring_free(sh->log_ring);
 	if (sh->own_health)
 		free(sh->health);
+	free(sh->routes);
+	free(sh->route_index);
 	free(sh->parser_mem);
 	free(sh->conns);
 	free(sh->buckets);

@@ -11,6 +11,29 @@
 
 #include "shadow_private.h"
 
+/* "a.b.c.d:port" by hand: the engine may run on a busy lcore. */
+static void
+addr_format(char *out, const uint8_t ip[4], uint16_t port)
+{
+	char *o = out;
+
+	for (unsigned int k = 0; k < 5; k++) {
+		unsigned int v = k < 4 ? ip[k] : port;
+		char d[5];
+		int n = 0;
+
+		do {
+			d[n++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		while (n > 0)
+			*o++ = d[--n];
+		if (k < 4)
+			*o++ = k < 3 ? '.' : ':';
+	}
+	*o = '\0';
+}
+
 void
 sh_log_push(struct gw_shadow *sh, const struct sh_stream *s, const char *flag)
 {
@@ -24,7 +47,7 @@ sh_log_push(struct gw_shadow *sh, const struct sh_stream *s, const char *flag)
 	r->bytes_sent = s->resp_bytes;
 	r->duration_ms = (uint32_t)((sh->now - s->start_tsc) * 1000 / sh->tsc_hz);
 	r->status = s->shadow_status;
-	snprintf(r->flags, sizeof(r->flags), "%s", flag);
+	strncpy(r->flags, flag, sizeof(r->flags) - 1);
 	memcpy(r->method, m->method, sizeof(r->method));
 	memcpy(r->path, m->path, sizeof(r->path));
 	memcpy(r->authority, m->authority, sizeof(r->authority));
@@ -37,8 +60,7 @@ sh_log_push(struct gw_shadow *sh, const struct sh_stream *s, const char *flag)
 	r->request_id[sizeof(r->request_id) - 1] = '\0';
 	r->user_agent[sizeof(r->user_agent) - 1] = r->xff[sizeof(r->xff) - 1] = '\0';
 	r->cluster[sizeof(r->cluster) - 1] = '\0';
-	snprintf(r->upstream_host, sizeof(r->upstream_host), "%u.%u.%u.%u:%u",
-		 ip[0], ip[1], ip[2], ip[3], m->port);
+	addr_format(r->upstream_host, ip, m->port);
 	if (rte_ring_sp_enqueue_elem(sh->log_ring, r, sizeof(*r)) != 0)
 		sh->log_dropped++;
 }

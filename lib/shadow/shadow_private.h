@@ -18,7 +18,8 @@
 #include "gw_shadow.h"
 
 #define SH_NONE          UINT32_MAX
-#define SH_MAX_ROUTES    64u      /* (route, mirror) counter entries */
+#define SH_MAX_ROUTES    1024u    /* (route, mirror) counter entries */
+#define SH_ROUTE_BUCKETS 2048u    /* their hash index (power of two) */
 #define SH_BURST         64u      /* ring items per dequeue */
 #define SH_ITEMS_PER_POLL 1024u   /* per ring per poll: others get their turn */
 #define SH_MAX_SEND_SEGS 512u
@@ -139,7 +140,8 @@ struct gw_shadow {
 	/* counters */
 	struct gw_shadow_stats stats;
 	unsigned int n_routes;
-	struct gw_shadow_route_stats routes[SH_MAX_ROUTES];
+	struct gw_shadow_route_stats *routes;    /* SH_MAX_ROUTES */
+	uint32_t *route_index;                   /* SH_ROUTE_BUCKETS, open addressing */
 	/* access log: engine lcore -> control lcore (SP/SC) */
 	struct rte_ring *log_ring;
 	uint64_t log_dropped;

@@ -675,6 +675,36 @@ test_dead_and_timeout(void **state)
 	harness_down();
 }
 
+
+/* Counters for many (route, mirror) pairs: each its own, found again by
+ * hash; beyond the table's size, counted as full. */
+static void
+test_many_routes(void **state)
+{
+	const struct gw_shadow_route_stats *rs;
+	char name[32];
+
+	RTE_SET_USED(state);
+	harness_up(8, 0, 0, 0, true);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 300; i++) {
+			snprintf(name, sizeof(name), "ns/vs/%d", i);
+			put(GW_SHADOW_ITEM_DROPPED, 0, GW_SHADOW_DROP_UNAVAILABLE,
+			    meta_mbuf(name));
+		}
+		run(4);
+	}
+	assert_int_equal(gw_shadow_route_count(H->sh), 300);
+	for (int i = 0; i < 300; i += 37) {
+		snprintf(name, sizeof(name), "ns/vs/%d", i);
+		rs = route_stats(name);
+		assert_int_equal(rs->requests, 2);
+		assert_int_equal(rs->drops[GW_SHADOW_DROP_UNAVAILABLE], 2);
+	}
+	assert_int_equal(gw_shadow_stats(H->sh)->stats_full, 0);
+	harness_down();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -690,6 +720,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_abort_and_unknown),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_dead_and_timeout),
+		cmocka_unit_test(test_many_routes),
 	};
 
 	RTE_SET_USED(argc);

@@ -283,6 +283,8 @@ config_admin(struct config_parser *p, yaml_node_t *node, const char *field,
 static const struct config_field limits_fields[] = {
 	FIELD_UINT("connections_per_worker", false, struct gw_config,
 		   max_connections_per_worker, 1, 1u << 24),
+	FIELD_UINT("requests_in_flight_per_worker", false, struct gw_config,
+		   max_requests_in_flight_per_worker, 0, 1u << 24),
 	/* Below ~1024 mbufs the RX rings alone would drain the pool. */
 	FIELD_UINT("mbufs", false, struct gw_config, mbufs, 1024, 1u << 26),
 	FIELD_UINT("neighbours", false, struct gw_config, neighbour_entries,

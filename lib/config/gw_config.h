@@ -101,6 +101,9 @@ struct gw_config {
 
 	/* limits */
 	uint32_t max_connections_per_worker;
+	/** HTTP requests in flight per worker (exchange contexts); 0:
+	 * min(max_connections_per_worker / 2 + 1, 8192) */
+	uint32_t max_requests_in_flight_per_worker;
 	uint32_t mbufs;              /**< mbufs in the packet pool (all workers) */
 	uint32_t neighbour_entries;  /**< neighbour table size */
 	uint32_t neighbour_pending;  /**< packets held while resolving, per worker */

@@ -75,6 +75,12 @@ struct gw_http_proxy_params {
 	void (*snapshot_release)(void *arg, const void *token);
 	struct rte_mempool *pool;        /**< fresh head segments and indirect mbufs */
 	uint32_t max_sessions;           /**< client connections; as many upstream slots */
+	/**
+	 * Requests in flight (exchange contexts: head buffers, parser and
+	 * per-request state); 0: max_sessions. An idle keep-alive session
+	 * holds none; beyond, a request's input waits (exchange_waits).
+	 */
+	uint32_t max_exchanges;
 	/** Workers sharing the DestinationRule connectionPool limits (0: 1). */
 	unsigned int n_workers;
 	/** The stack's ports and their roles (enum gw_port_role bits). */
@@ -157,6 +163,7 @@ struct gw_http_proxy_stats {
 	uint64_t mirror_requests;      /**< copies handed to the shadow engine */
 	uint64_t mirror_dropped;       /**< copies lost on the worker (ring full, no mbuf, no endpoint) */
 	uint64_t mirror_unavailable;   /**< copies not written: the engine found their endpoint down */
+	uint64_t exchange_waits;       /**< a request waited for an exchange context (max_exchanges) */
 };
 
 /**

@@ -51,7 +51,7 @@ void
 hp_log_begin(struct hp_session *s, const struct gw_http_head *h)
 {
 	struct gw_http_proxy *px = s->px;
-	struct hp_log_record *r = &s->log;
+	struct hp_log_record *r = &s->x->log;
 
 	r->start_us = px->base_us +
 		      (s->start_tsc - px->base_tsc) * 1000000 / px->tsc_hz;
@@ -72,6 +72,7 @@ hp_log_begin(struct hp_session *s, const struct gw_http_head *h)
 	copy_field(h, "x-forwarded-for", r->xff, sizeof(r->xff));
 	r->upstream_host[0] = '\0';
 	r->cluster[0] = '\0';
+	r->attempts = 0;
 }
 
 /*
@@ -97,7 +98,7 @@ void
 hp_log_emit(struct hp_session *s, const char *flag)
 {
 	struct gw_http_proxy *px = s->px;
-	struct hp_log_record *r = &s->log;
+	struct hp_log_record *r = &s->x->log;
 
 	if (flag != NULL)
 		hp_strlcpy(r->flags, sizeof(r->flags), flag, strlen(flag));

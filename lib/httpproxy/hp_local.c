@@ -69,7 +69,7 @@ hp_local_respond(struct hp_session *s, uint16_t status, const char *flag,
 	struct gw_http_proxy *px = s->px;
 	struct hp_writer w;
 	bool head_only = s->req_state != HP_REQ_HEAD &&
-			 s->req.head.method == GW_HTTP_METHOD_HEAD;
+			 s->x->req.head.method == GW_HTTP_METHOD_HEAD;
 	/* 1xx, 204 and 304 carry no body (RFC 9110 6.4.1) */
 	bool no_body = status < 200 || status == 204 || status == 304;
 
@@ -83,7 +83,7 @@ hp_local_respond(struct hp_session *s, uint16_t status, const char *flag,
 	s->status = status;
 	s->resp_state = HP_RESP_DONE;
 	s->resp_head_sent = true;
-	hp_strlcpy(s->log.flags, sizeof(s->log.flags), flag, strlen(flag));
+	hp_strlcpy(s->x->log.flags, sizeof(s->x->log.flags), flag, strlen(flag));
 
 	hp_writer_init(&w, px->pool);
 	hp_write_str(&w, "HTTP/1.1 ");
@@ -111,7 +111,7 @@ hp_local_respond(struct hp_session *s, uint16_t status, const char *flag,
 	hp_write(&w, "\r\n", 2);
 	if (!head_only && body_len != 0) {
 		hp_write(&w, body, body_len);
-		s->log.bytes_sent = body_len;
+		s->x->log.bytes_sent = body_len;
 	}
 	px->stats.copied_bytes += w.len;
 	px->stats.responses_local++;

@@ -42,20 +42,20 @@ mirror_break(struct hp_session *s, unsigned int k, enum gw_shadow_drop why)
 	/* the worker's own losses; the engine counts the rest per route */
 	if (why == GW_SHADOW_DROP_RING_FULL || why == GW_SHADOW_DROP_NO_MBUF)
 		px->stats.mirror_dropped++;
-	s->mirror_state[k] = HP_MIRROR_BROKEN;
+	s->x->mirror_state[k] = HP_MIRROR_BROKEN;
 	/* the reason rides in the ABORT item */
-	if (item_put(px, GW_SHADOW_ITEM_ABORT, s->mirror_stream[k],
+	if (item_put(px, GW_SHADOW_ITEM_ABORT, s->x->mirror_stream[k],
 		     (uint16_t)why, 0, NULL))
-		s->mirror_state[k] = HP_MIRROR_GONE;
+		s->x->mirror_state[k] = HP_MIRROR_GONE;
 }
 
 /* Retry the ABORT of a broken stream (the ring may have room now). */
 static void
 mirror_retry_abort(struct hp_session *s, unsigned int k)
 {
-	if (item_put(s->px, GW_SHADOW_ITEM_ABORT, s->mirror_stream[k],
+	if (item_put(s->px, GW_SHADOW_ITEM_ABORT, s->x->mirror_stream[k],
 		     GW_SHADOW_DROP_RING_FULL, 0, NULL))
-		s->mirror_state[k] = HP_MIRROR_GONE;
+		s->x->mirror_state[k] = HP_MIRROR_GONE;
 }
 
 /* Append @p src (NUL-terminated) at *pos; stops at size - 1. */
@@ -114,19 +114,19 @@ meta_build(struct hp_session *s, const struct gw_route *route,
 	memset(meta, 0, sizeof(*meta));
 	meta->ip = ep->addr.v4;
 	meta->port = ep->port;
-	meta->start_us = s->log.start_us;
+	meta->start_us = s->x->log.start_us;
 	route_key(route, meta->route, sizeof(meta->route));
 	hp_strlcpy(meta->cluster, sizeof(meta->cluster), cl->name, strlen(cl->name));
-	hp_strlcpy(meta->method, sizeof(meta->method), s->log.method,
-		   strlen(s->log.method));
-	hp_strlcpy(meta->path, sizeof(meta->path), s->log.path, strlen(s->log.path));
+	hp_strlcpy(meta->method, sizeof(meta->method), s->x->log.method,
+		   strlen(s->x->log.method));
+	hp_strlcpy(meta->path, sizeof(meta->path), s->x->log.path, strlen(s->x->log.path));
 	hp_strlcpy(meta->authority, sizeof(meta->authority), authority,
 		   strlen(authority));
-	hp_strlcpy(meta->request_id, sizeof(meta->request_id), s->log.request_id,
-		   strlen(s->log.request_id));
-	hp_strlcpy(meta->user_agent, sizeof(meta->user_agent), s->log.user_agent,
-		   strlen(s->log.user_agent));
-	hp_strlcpy(meta->xff, sizeof(meta->xff), s->log.xff, strlen(s->log.xff));
+	hp_strlcpy(meta->request_id, sizeof(meta->request_id), s->x->log.request_id,
+		   strlen(s->x->log.request_id));
+	hp_strlcpy(meta->user_agent, sizeof(meta->user_agent), s->x->log.user_agent,
+		   strlen(s->x->log.user_agent));
+	hp_strlcpy(meta->xff, sizeof(meta->xff), s->x->log.xff, strlen(s->x->log.xff));
 	m->data_len = sizeof(*meta);
 	m->pkt_len = m->data_len;
 	return m;
@@ -144,7 +144,7 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 	const char *authority = "";
 	int hl;
 
-	s->n_mirrors = 0;
+	s->x->n_mirrors = 0;
 	if (res->n_mirrors == 0)
 		return;
 	if (px->shadow_ring == NULL) {
@@ -223,9 +223,9 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 			continue;
 		}
 		px->stats.mirror_requests++;
-		s->mirror_stream[s->n_mirrors] = px->mirror_seq;
-		s->mirror_state[s->n_mirrors] = HP_MIRROR_ACTIVE;
-		s->n_mirrors++;
+		s->x->mirror_stream[s->x->n_mirrors] = px->mirror_seq;
+		s->x->mirror_state[s->x->n_mirrors] = HP_MIRROR_ACTIVE;
+		s->x->n_mirrors++;
 	}
 }
 
@@ -235,12 +235,12 @@ hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
 {
 	struct gw_http_proxy *px = s->px;
 
-	for (unsigned int k = 0; k < s->n_mirrors; k++) {
+	for (unsigned int k = 0; k < s->x->n_mirrors; k++) {
 		struct rte_mbuf *mi;
 
-		if (s->mirror_state[k] == HP_MIRROR_BROKEN)
+		if (s->x->mirror_state[k] == HP_MIRROR_BROKEN)
 			mirror_retry_abort(s, k);
-		if (s->mirror_state[k] != HP_MIRROR_ACTIVE)
+		if (s->x->mirror_state[k] != HP_MIRROR_ACTIVE)
 			continue;
 		mi = rte_pktmbuf_alloc(px->pool);
 		if (mi == NULL) {
@@ -252,7 +252,7 @@ hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
 		mi->data_off = (uint16_t)(seg->data_off + off);
 		mi->data_len = (uint16_t)n;
 		mi->pkt_len = n;
-		if (!item_put(px, GW_SHADOW_ITEM_BODY, s->mirror_stream[k], 0, 0,
+		if (!item_put(px, GW_SHADOW_ITEM_BODY, s->x->mirror_stream[k], 0, 0,
 			      mi)) {
 			rte_pktmbuf_free(mi);
 			mirror_break(s, k, GW_SHADOW_DROP_RING_FULL);
@@ -263,14 +263,14 @@ hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
 void
 hp_mirror_end(struct hp_session *s)
 {
-	for (unsigned int k = 0; k < s->n_mirrors; k++) {
-		if (s->mirror_state[k] == HP_MIRROR_BROKEN)
+	for (unsigned int k = 0; k < s->x->n_mirrors; k++) {
+		if (s->x->mirror_state[k] == HP_MIRROR_BROKEN)
 			mirror_retry_abort(s, k);
-		if (s->mirror_state[k] != HP_MIRROR_ACTIVE)
+		if (s->x->mirror_state[k] != HP_MIRROR_ACTIVE)
 			continue;
-		if (item_put(s->px, GW_SHADOW_ITEM_END, s->mirror_stream[k], 0, 0,
+		if (item_put(s->px, GW_SHADOW_ITEM_END, s->x->mirror_stream[k], 0, 0,
 			     NULL))
-			s->mirror_state[k] = HP_MIRROR_ENDED;
+			s->x->mirror_state[k] = HP_MIRROR_ENDED;
 		else
 			mirror_break(s, k, GW_SHADOW_DROP_RING_FULL);
 	}
@@ -284,15 +284,15 @@ hp_mirror_finish(struct hp_session *s, bool aborted)
 
 	if (s->start_tsc != 0 && px->now > s->start_tsc)
 		us = (uint32_t)((px->now - s->start_tsc) * 1000000 / px->tsc_hz);
-	for (unsigned int k = 0; k < s->n_mirrors; k++) {
-		switch (s->mirror_state[k]) {
+	for (unsigned int k = 0; k < s->x->n_mirrors; k++) {
+		switch (s->x->mirror_state[k]) {
 		case HP_MIRROR_ACTIVE:
 			/* the request never completed: the copy is unusable */
 			mirror_break(s, k, GW_SHADOW_DROP_CLIENT);
 			break;
 		case HP_MIRROR_ENDED:
 			/* for parity: 0 when the primary got no response */
-			item_put(px, GW_SHADOW_ITEM_PRIMARY_DONE, s->mirror_stream[k],
+			item_put(px, GW_SHADOW_ITEM_PRIMARY_DONE, s->x->mirror_stream[k],
 				 aborted ? 0 : s->status, us, NULL);
 			break;
 		case HP_MIRROR_BROKEN:
@@ -302,5 +302,5 @@ hp_mirror_finish(struct hp_session *s, bool aborted)
 			break;
 		}
 	}
-	s->n_mirrors = 0;
+	s->x->n_mirrors = 0;
 }

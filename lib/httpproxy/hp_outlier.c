@@ -26,12 +26,12 @@ hp_outlier_health(struct hp_session *s)
 	const uint64_t *h;
 	uint32_t words;
 
-	if (s->snap == NULL)
+	if (s->x->snap == NULL)
 		return NULL;
-	h = gw_route_cluster_health(s->snap, s->route.cluster);
+	h = gw_route_cluster_health(s->x->snap, s->x->route.cluster);
 	if (h == NULL)
 		return NULL;
-	cl = gw_route_snapshot_cluster(s->snap, s->route.cluster);
+	cl = gw_route_snapshot_cluster(s->x->snap, s->x->route.cluster);
 	words = (cl->n_endpoints + 63) / 64;
 	/* Larger clusters read the shared words in place (aligned 64-bit
 	 * loads; a pick may then see a word change midway, which is harmless). */
@@ -48,23 +48,23 @@ hp_outlier_report(struct hp_session *s, uint16_t status)
 	struct gw_http_proxy *px = s->px;
 	const struct gw_route_cluster *cl;
 	uint32_t *counters;
-	int32_t e = s->retry.last_ep;
+	int32_t e = s->x->retry.last_ep;
 	uint32_t t5xx, tgw;
 	uint8_t kind;
 
 	/* no try in flight (a back-off, a fault delay), or a 1xx: nothing to count */
-	if (px->outlier_sink == NULL || s->snap == NULL || s->up == NULL ||
+	if (px->outlier_sink == NULL || s->x->snap == NULL || s->up == NULL ||
 	    e < 0 || status < 200)
 		return;
-	counters = gw_route_outlier_counters(s->snap, px->worker_id,
-					     s->route.cluster);
+	counters = gw_route_outlier_counters(s->x->snap, px->worker_id,
+					     s->x->route.cluster);
 	if (counters == NULL)
 		return;
 	/* The indices mean something to the control lcore only in the
 	 * snapshot in force; the counts of an older one are dropped with it. */
-	if (px->snapshot(px->snapshot_arg) != s->snap)
+	if (px->snapshot(px->snapshot_arg) != s->x->snap)
 		return;
-	cl = gw_route_snapshot_cluster(s->snap, s->route.cluster);
+	cl = gw_route_snapshot_cluster(s->x->snap, s->x->route.cluster);
 	if ((uint32_t)e >= cl->n_endpoints)
 		return;
 	/* the two thresholds, as gw_outlier_config_from() sets them */
@@ -75,6 +75,6 @@ hp_outlier_report(struct hp_session *s, uint16_t status)
 	      0 : (uint32_t)cl->outlier_detection->consecutive_gateway_errors;
 	kind = gw_outlier_count(&counters[2 * (uint32_t)e], status, t5xx, tgw);
 	if (kind != 0)
-		px->outlier_sink(px->outlier_arg, s->route.cluster, (uint32_t)e,
+		px->outlier_sink(px->outlier_arg, s->x->route.cluster, (uint32_t)e,
 				 kind);
 }

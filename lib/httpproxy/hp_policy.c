@@ -115,11 +115,11 @@ write_preflight(struct hp_writer *w, const void *arg)
 void
 hp_policy_cors_response(struct hp_writer *w, const struct hp_session *s)
 {
-	const struct gw_cors *c = s->cors;
+	const struct gw_cors *c = s->x->cors;
 
-	if (c == NULL || s->cors_origin_len == 0)
+	if (c == NULL || s->x->cors_origin_len == 0)
 		return;
-	write_cors_common(w, c, s->cors_origin, s->cors_origin_len);
+	write_cors_common(w, c, s->x->cors_origin, s->x->cors_origin_len);
 	write_list(w, "access-control-expose-headers", c->expose_headers,
 		   c->n_expose_headers);
 }
@@ -130,8 +130,8 @@ static void
 write_location(struct hp_writer *w, const void *arg)
 {
 	const struct hp_session *s = arg;
-	const struct gw_http_head *h = &s->req.head;
-	const struct gw_redirect *r = &s->route.route->spec->redirect;
+	const struct gw_http_head *h = &s->x->req.head;
+	const struct gw_redirect *r = &s->x->route.route->spec->redirect;
 	const char *scheme = r->scheme != NULL ? r->scheme : "http";
 	const char *host = h->authority.ptr;
 	size_t host_len = h->authority.len;
@@ -193,12 +193,12 @@ write_location(struct hp_writer *w, const void *arg)
 bool
 hp_policy_answer(struct hp_session *s)
 {
-	const struct gw_route_result *res = &s->route;
+	const struct gw_route_result *res = &s->x->route;
 	const struct gw_http_route *spec = res->route->spec;
-	const struct gw_http_head *h = &s->req.head;
+	const struct gw_http_head *h = &s->x->req.head;
 
-	s->cors = NULL;
-	s->cors_origin_len = 0;
+	s->x->cors = NULL;
+	s->x->cors_origin_len = 0;
 	if (spec == NULL)
 		return false;
 	if (spec->has_cors) {
@@ -212,11 +212,11 @@ hp_policy_answer(struct hp_session *s)
 					 write_preflight, &p, false);
 			return true;
 		}
-		if (o != NULL && o->value_len <= sizeof(s->cors_origin)) {
+		if (o != NULL && o->value_len <= sizeof(s->x->cors_origin)) {
 			/* the request's head goes away before the response */
-			memcpy(s->cors_origin, o->value, o->value_len);
-			s->cors_origin_len = (uint16_t)o->value_len;
-			s->cors = &spec->cors;
+			memcpy(s->x->cors_origin, o->value, o->value_len);
+			s->x->cors_origin_len = (uint16_t)o->value_len;
+			s->x->cors = &spec->cors;
 		}
 	}
 	if (res->fault_abort) {
@@ -250,8 +250,8 @@ hp_policy_answer(struct hp_session *s)
 void
 hp_policy_rewrite(const struct hp_session *s, struct hp_request_rewrite *rw)
 {
-	const struct gw_http_route *spec = s->route.route->spec;
-	const struct gw_http_head *h = &s->req.head;
+	const struct gw_http_route *spec = s->x->route.route->spec;
+	const struct gw_http_head *h = &s->x->req.head;
 	size_t path_len = h->path.len;
 
 	if (spec == NULL || !spec->has_rewrite)
@@ -260,15 +260,15 @@ hp_policy_rewrite(const struct hp_session *s, struct hp_request_rewrite *rw)
 		rw->host = spec->rewrite.authority;
 		rw->host_len = (uint32_t)strlen(spec->rewrite.authority);
 	}
-	if (s->route.route->uri_regex != NULL) {
+	if (s->x->route.route->uri_regex != NULL) {
 		/* uriRegexRewrite: every match in the path (not the query,
 		 * which follows unchanged, as Envoy) replaced; the result
 		 * lives in the proxy's buffer until the head is written */
 		struct gw_http_proxy *px = s->px;
 		size_t outlen = 0;
-		int rc = gw_regex_replace_all(s->route.route->uri_regex,
-			gw_route_regex_scratch(s->snap, px->worker_id,
-					       s->route.route),
+		int rc = gw_regex_replace_all(s->x->route.route->uri_regex,
+			gw_route_regex_scratch(s->x->snap, px->worker_id,
+					       s->x->route.route),
 			h->path.ptr, h->path.len, spec->rewrite.uri_regex_rewrite,
 			px->rewrite_path, sizeof(px->rewrite_path), &outlen);
 

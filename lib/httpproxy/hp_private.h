@@ -151,22 +151,60 @@ struct hp_retry {
 	int32_t last_ep;             /* endpoint of the last try, -1: none */
 };
 
+/*
+ * What only a request in flight uses: both parsers (their head buffers
+ * and header arrays are this context's slice of the proxy's memory), the
+ * per-request state and the access-log record. A per-worker pool of
+ * max_exchanges; a session takes one when its request's first byte is
+ * processed and gives it back when the exchange ends with no input
+ * pending, so an idle keep-alive connection holds none.
+ */
+struct hp_exchange {
+	struct gw_http_parser req;
+	struct gw_http_parser resp;
+	struct gw_http_chunked req_chunked;
+	struct gw_http_chunked resp_chunked;
+	/* The routing decision of the request in flight (its route lives in
+	 * the held snapshot); kept across a fault delay. */
+	struct gw_route_result route;
+	struct hp_retry retry;
+	struct hp_log_record log;
+	/* corsPolicy of the route and the request's allowed Origin, for the
+	 * CORS fields of the response (cors NULL: none). */
+	const struct gw_cors *cors;
+	/* Response header operations of the route and destination; valid
+	 * while snap_hold keeps their snapshot (taken when the request is
+	 * routed, released when the exchange ends). Without a hold they are
+	 * used only while that snapshot is still in force. */
+	const struct gw_route_snapshot *snap;
+	const void *snap_hold;
+	const struct gw_header_ops *resp_ops[HP_HEADER_OPS];
+	uint64_t upstream_tsc;           /* head handed to the upstream */
+	uint64_t timeout_tsc;            /* route timeout length, 0: none */
+	uint64_t req_remaining;          /* Content-Length body bytes still to come */
+	uint64_t req_body_bytes;         /* body bytes read (chunked: with framing) */
+	uint64_t resp_remaining;
+	struct hp_queue wait_q;          /* what the try will send (circuit breaking) */
+	/* mirrors of the request in flight (hp_mirror.c) */
+	uint8_t n_mirrors;
+	uint8_t mirror_state[GW_ROUTE_MAX_MIRRORS];   /* enum hp_mirror_state */
+	uint32_t mirror_stream[GW_ROUTE_MAX_MIRRORS];
+	uint16_t cors_origin_len;
+	char cors_origin[256];
+	uint32_t next;                   /* free list */
+};
+
 /* A client connection and its exchange in flight. */
 struct hp_session {
 	struct gw_http_proxy *px;
+	struct hp_exchange *x;           /* NULL: no request in flight */
+	uint32_t xw_next, xw_prev;       /* waiting for an exchange context */
 	struct gw_tcp_conn *conn;        /* NULL once closed */
 	struct hp_upstream *up;          /* the request's upstream, or NULL */
 	struct hp_queue in;              /* client bytes not yet processed */
 	uint32_t in_off;
 	struct hp_queue to_up;           /* built for the upstream, not yet taken */
 	struct hp_queue to_client;       /* built for the client, not yet taken */
-	struct gw_http_parser req;
-	struct gw_http_parser resp;
-	struct gw_http_chunked req_chunked;
-	struct gw_http_chunked resp_chunked;
-	uint64_t req_remaining;          /* Content-Length body bytes still to come */
-	uint64_t req_body_bytes;         /* body bytes read (chunked: with framing) */
-	uint64_t resp_remaining;
 	uint8_t req_state;               /* enum hp_req_state */
 	uint8_t resp_state;              /* enum hp_resp_state */
 	uint8_t req_body;                /* enum gw_http_body */
@@ -184,47 +222,24 @@ struct hp_session {
 	bool dechunk;                    /* forward only chunk payload (HTTP/1.0 client) */
 	bool resp_head_sent;             /* response bytes went to the client */
 	bool resp_got_bytes;             /* upstream sent bytes for this request */
+	bool x_wait;                     /* waiting for an exchange context */
 	uint16_t status;
 	uint32_t listener_ip;
 	uint16_t listener_port;
 	uint32_t client_ip;
-	/* Response header operations of the route and destination; valid
-	 * while snap_hold keeps their snapshot (taken when the request is
-	 * routed, released when the exchange ends). Without a hold they are
-	 * used only while that snapshot is still in force. */
-	const struct gw_route_snapshot *snap;
-	const void *snap_hold;
-	const struct gw_header_ops *resp_ops[HP_HEADER_OPS];
 	uint64_t start_tsc;              /* request head parsed */
-	uint64_t upstream_tsc;           /* head handed to the upstream */
-	uint64_t timeout_tsc;            /* route timeout length, 0: none */
 	uint64_t route_deadline;         /* 0: none armed */
 	uint64_t connect_deadline;       /* 0: none armed */
 	uint64_t delay_deadline;         /* fault.delay or retry back-off: forwarding waits, 0: none */
 	uint64_t try_deadline;           /* perTryTimeout of the try in flight, 0: none */
-	struct hp_retry retry;
 	/* waiting for a connection of its cluster (circuit breaking) */
 	bool conn_wait;
 	bool waited;                     /* the request waited once (first try done) */
 	uint32_t pend_slot, pend_next;
-	struct hp_queue wait_q;          /* what the try will send */
 	bool delayed;                    /* held by fault.delay (input waits) */
-	/* The routing decision of the request in flight (its route lives in
-	 * the held snapshot); kept across a fault delay. */
-	struct gw_route_result route;
-	/* corsPolicy of the route and the request's allowed Origin, for the
-	 * CORS fields of the response (cors NULL: none). */
-	const struct gw_cors *cors;
-	uint16_t cors_origin_len;
-	char cors_origin[256];
 	uint32_t id;
 	uint32_t next, prev;             /* free list, or the timer list */
 	bool timed;                      /* in the timer list */
-	struct hp_log_record log;
-	/* mirrors of the request in flight (hp_mirror.c) */
-	uint8_t n_mirrors;
-	uint8_t mirror_state[GW_ROUTE_MAX_MIRRORS];   /* enum hp_mirror_state */
-	uint32_t mirror_stream[GW_ROUTE_MAX_MIRRORS];
 };
 
 struct gw_http_proxy {
@@ -276,6 +291,10 @@ struct gw_http_proxy {
 	void *outlier_arg;
 	uint64_t outlier_health[HP_OUTLIER_WORDS]; /* a pick's copy of the bitmap */
 	void *parser_mem;                /* the parsers' buffers (calloc) */
+	struct hp_exchange *xs;          /* exchange contexts */
+	uint32_t n_exchanges;
+	uint32_t x_free;                 /* free list of xs */
+	uint32_t xw_head, xw_tail;       /* sessions waiting for one, FIFO */
 };
 
 /* ---- queues (hp_session.c) ---- */

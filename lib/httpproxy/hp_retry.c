@@ -97,10 +97,10 @@ parse_token(struct hp_retry *r, const char *t)
 void
 hp_retry_policy(struct hp_session *s)
 {
-	const struct gw_http_route *spec = s->route.route->spec;
+	const struct gw_http_route *spec = s->x->route.route->spec;
 	const struct gw_retries *rp = spec != NULL && spec->has_retries ?
 				      &spec->retries : NULL;
-	struct hp_retry *r = &s->retry;
+	struct hp_retry *r = &s->x->retry;
 
 	hp_retry_release(s);
 	memset(r, 0, sizeof(*r));
@@ -124,7 +124,7 @@ hp_retry_policy(struct hp_session *s)
 					 s->px->tsc_hz / 1000000;
 	}
 	/* the default policy never repeats what a backend may have acted on */
-	if (r->default_policy && !idempotent(s->req.head.method))
+	if (r->default_policy && !idempotent(s->x->req.head.method))
 		r->on &= HP_RETRY_CONNECT;
 	r->hold = r->left > 0;
 }
@@ -132,7 +132,7 @@ hp_retry_policy(struct hp_session *s)
 bool
 hp_retry_status(const struct hp_session *s, uint16_t status)
 {
-	const struct hp_retry *r = &s->retry;
+	const struct hp_retry *r = &s->x->retry;
 
 	if (r->left == 0 || !r->hold)
 		return false;
@@ -153,7 +153,7 @@ hp_retry_status(const struct hp_session *s, uint16_t status)
 bool
 hp_retry_failure(const struct hp_session *s, enum hp_try_failure f)
 {
-	const struct hp_retry *r = &s->retry;
+	const struct hp_retry *r = &s->x->retry;
 	uint32_t any_5xx = HP_RETRY_5XX | HP_RETRY_GATEWAY;
 
 	if (r->left == 0 || !r->hold)
@@ -188,7 +188,7 @@ hp_retry_backoff(struct gw_http_proxy *px, unsigned int retry)
 void
 hp_retry_hold_head(struct hp_session *s, const struct hp_queue *head)
 {
-	struct hp_retry *r = &s->retry;
+	struct hp_retry *r = &s->x->retry;
 	struct rte_mbuf *seg;
 
 	if (!r->hold)
@@ -207,7 +207,7 @@ hp_retry_hold_head(struct hp_session *s, const struct hp_queue *head)
 void
 hp_retry_hold_body(struct hp_session *s, struct rte_mbuf *seg)
 {
-	struct hp_retry *r = &s->retry;
+	struct hp_retry *r = &s->x->retry;
 	struct rte_mbuf *c;
 
 	if (!r->hold)
@@ -224,7 +224,7 @@ hp_retry_hold_body(struct hp_session *s, struct rte_mbuf *seg)
 int
 hp_retry_replay(struct hp_session *s, struct hp_queue *dst)
 {
-	const struct hp_queue *src[2] = { &s->retry.head, &s->retry.body };
+	const struct hp_queue *src[2] = { &s->x->retry.head, &s->x->retry.body };
 
 	for (unsigned int k = 0; k < 2; k++)
 		for (struct rte_mbuf *seg = src[k]->head; seg != NULL;
@@ -243,7 +243,7 @@ hp_retry_replay(struct hp_session *s, struct hp_queue *dst)
 void
 hp_retry_release(struct hp_session *s)
 {
-	struct hp_retry *r = &s->retry;
+	struct hp_retry *r = &s->x->retry;
 
 	hp_queue_drop(&r->head);
 	hp_queue_drop(&r->body);

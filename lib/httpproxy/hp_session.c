@@ -245,6 +245,101 @@ timer_update(struct hp_session *s)
 	s->timed = want;
 }
 
+/* ---- exchange contexts ---- */
+
+static void
+exchange_unwait(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+
+	if (!s->x_wait)
+		return;
+	if (s->xw_prev != HP_NONE)
+		px->sessions[s->xw_prev].xw_next = s->xw_next;
+	else
+		px->xw_head = s->xw_next;
+	if (s->xw_next != HP_NONE)
+		px->sessions[s->xw_next].xw_prev = s->xw_prev;
+	else
+		px->xw_tail = s->xw_prev;
+	s->xw_next = s->xw_prev = HP_NONE;
+	s->x_wait = false;
+}
+
+/*
+ * A context for the request whose first byte is about to be processed:
+ * false when none is free or other sessions wait before this one. It then
+ * waits in FIFO order (resumed by gw_http_proxy_poll()) and its input
+ * stays unconsumed, so TCP closes the client's window: nothing is dropped.
+ */
+static bool
+exchange_take(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	struct hp_exchange *x;
+
+	if (s->x != NULL)
+		return true;
+	if (px->x_free == HP_NONE ||
+	    (px->xw_head != HP_NONE && px->xw_head != s->id)) {
+		if (!s->x_wait) {
+			s->x_wait = true;
+			s->xw_next = HP_NONE;
+			s->xw_prev = px->xw_tail;
+			if (px->xw_tail != HP_NONE)
+				px->sessions[px->xw_tail].xw_next = s->id;
+			else
+				px->xw_head = s->id;
+			px->xw_tail = s->id;
+			px->stats.exchange_waits++;
+		}
+		return false;
+	}
+	exchange_unwait(s);
+	x = &px->xs[px->x_free];
+	px->x_free = x->next;
+	x->next = HP_NONE;
+	gw_http_parser_reset(&x->req);
+	gw_http_parser_reset(&x->resp);
+	/* nothing of another session's request carries over */
+	memset(&x->retry, 0, sizeof(x->retry));
+	x->retry.last_ep = -1;
+	x->cors = NULL;
+	x->cors_origin_len = 0;
+	x->log.attempts = 0;
+	x->snap = NULL;
+	x->snap_hold = NULL;
+	x->resp_ops[0] = x->resp_ops[1] = NULL;
+	x->timeout_tsc = 0;
+	x->n_mirrors = 0;
+	memset(&x->wait_q, 0, sizeof(x->wait_q));
+	s->x = x;
+	return true;
+}
+
+/* The exchange is over (its retry hold released): the context goes back. */
+static void
+exchange_put(struct hp_session *s)
+{
+	struct gw_http_proxy *px = s->px;
+	struct hp_exchange *x = s->x;
+
+	if (x == NULL)
+		return;
+	/* nothing of the request may fire once its context is gone */
+	s->route_deadline = s->connect_deadline = 0;
+	s->delay_deadline = s->try_deadline = 0;
+	s->delayed = false;
+	timer_update(s);
+	if (s->conn_wait) {
+		hp_cluster_unwait(px, s);
+		hp_queue_drop(&s->x->wait_q);
+	}
+	s->x = NULL;
+	x->next = px->x_free;
+	px->x_free = (uint32_t)(x - px->xs);
+}
+
 /* ---- session life ---- */
 
 /* The request's snapshot is of no more use to this session. */
@@ -253,11 +348,11 @@ snapshot_unhold(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
 
-	if (s->snap_hold != NULL)
-		px->snapshot_release(px->snapshot_arg, s->snap_hold);
-	s->snap_hold = NULL;
-	s->snap = NULL;
-	s->resp_ops[0] = s->resp_ops[1] = NULL;
+	if (s->x->snap_hold != NULL)
+		px->snapshot_release(px->snapshot_arg, s->x->snap_hold);
+	s->x->snap_hold = NULL;
+	s->x->snap = NULL;
+	s->x->resp_ops[0] = s->x->resp_ops[1] = NULL;
 }
 
 static void
@@ -265,9 +360,11 @@ session_release(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
 
-	snapshot_unhold(s);
-	if (s->n_mirrors > 0)
-		hp_mirror_finish(s, true);
+	if (s->x != NULL) {
+		snapshot_unhold(s);
+		if (s->x->n_mirrors > 0)
+			hp_mirror_finish(s, true);
+	}
 	s->route_deadline = 0;
 	s->connect_deadline = 0;
 	s->delay_deadline = 0;
@@ -275,8 +372,12 @@ session_release(struct hp_session *s)
 	s->delayed = false;
 	timer_update(s);
 	hp_cluster_unwait(px, s);
-	hp_queue_drop(&s->wait_q);
-	hp_retry_release(s);
+	if (s->x != NULL) {
+		hp_queue_drop(&s->x->wait_q);
+		hp_retry_release(s);
+	}
+	exchange_unwait(s);
+	exchange_put(s);
 	if (s->up != NULL) {
 		hp_upstream_abort(s->up);
 		s->up = NULL;
@@ -305,7 +406,7 @@ session_abort(struct hp_session *s, const char *flag)
 {
 	if (s->dead)
 		return;
-	if (exchange_in_flight(s) && s->start_tsc != 0)
+	if (exchange_in_flight(s) && s->start_tsc != 0 && s->x != NULL)
 		hp_log_emit(s, flag);
 	if (s->conn != NULL) {
 		gw_tcp_abort(s->conn);
@@ -376,13 +477,13 @@ request_complete(struct hp_session *s)
 	struct gw_http_proxy *px = s->px;
 
 	s->req_state = HP_REQ_DONE;
-	if (s->n_mirrors > 0)
+	if (s->x->n_mirrors > 0)
 		hp_mirror_end(s);
 	/* Envoy's route timeout runs from the end of the request to the end
 	 * of the response. */
-	if (!s->discard && s->timeout_tsc != 0 &&
+	if (!s->discard && s->x->timeout_tsc != 0 &&
 	    s->resp_state != HP_RESP_DONE) {
-		s->route_deadline = px->now + s->timeout_tsc;
+		s->route_deadline = px->now + s->x->timeout_tsc;
 		timer_update(s);
 	}
 }
@@ -427,7 +528,7 @@ static void request_forward(struct hp_session *s);
 static void
 route_request_fill(const struct hp_session *s, struct gw_route_request *rqp)
 {
-	const struct gw_http_head *h = &s->req.head;
+	const struct gw_http_head *h = &s->x->req.head;
 	struct gw_route_request rq;
 
 	memset(&rq, 0, sizeof(rq));
@@ -462,7 +563,7 @@ static void
 request_begin(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
-	const struct gw_http_head *h = &s->req.head;
+	const struct gw_http_head *h = &s->x->req.head;
 	const struct gw_route_snapshot *snap;
 	struct gw_route_result res;
 	struct gw_route_request rq;
@@ -474,7 +575,7 @@ request_begin(struct hp_session *s)
 	s->dechunk = false;
 	s->resp_head_sent = false;
 	s->resp_got_bytes = false;
-	s->timeout_tsc = 0;
+	s->x->timeout_tsc = 0;
 	s->waited = false;
 	snapshot_unhold(s);
 	s->http10 = h->version_minor == 0;
@@ -482,15 +583,15 @@ request_begin(struct hp_session *s)
 	if (!s->keep_alive)
 		s->close_after = true;
 	s->req_body = (uint8_t)h->body;
-	s->req_remaining = h->body == GW_HTTP_BODY_LENGTH ? h->content_length : 0;
+	s->x->req_remaining = h->body == GW_HTTP_BODY_LENGTH ? h->content_length : 0;
 	if (h->body == GW_HTTP_BODY_CHUNKED)
-		gw_http_chunked_init(&s->req_chunked);
+		gw_http_chunked_init(&s->x->req_chunked);
 	s->req_state = h->body == GW_HTTP_BODY_NONE ? HP_REQ_DONE : HP_REQ_BODY;
 	s->resp_state = HP_RESP_HEAD;
 	hp_log_begin(s, h);
 	if (h->copied)
 		px->stats.parser_copied_bytes += h->head_len;
-	s->req_body_bytes = 0;
+	s->x->req_body_bytes = 0;
 	if (px->max_request_body != 0 && h->body == GW_HTTP_BODY_LENGTH &&
 	    h->content_length > px->max_request_body) {
 		/* limits.request_body: refused before anything is forwarded;
@@ -509,10 +610,10 @@ request_begin(struct hp_session *s)
 		goto done;
 	}
 	/* the request keeps its snapshot until the exchange ends */
-	s->snap = snap;
+	s->x->snap = snap;
 	if (px->snapshot_hold != NULL)
-		s->snap_hold = px->snapshot_hold(px->snapshot_arg, snap);
-	s->route = res;
+		s->x->snap_hold = px->snapshot_hold(px->snapshot_arg, snap);
+	s->x->route = res;
 	if (hp_policy_answer(s))
 		goto done;
 	if (res.cluster == GW_ROUTE_NO_CLUSTER) {
@@ -520,11 +621,11 @@ request_begin(struct hp_session *s)
 		hp_local_reply(s, 404, "NR", "route not found", false);
 		goto done;
 	}
-	if (res.fault_delay && s->snap_hold != NULL) {
+	if (res.fault_delay && s->x->snap_hold != NULL) {
 		/* fault.delay: forwarding waits on the timer list, and so
 		 * does the rest of the client's input; nothing blocks */
 		px->stats.fault_delays++;
-		hp_strlcpy(s->log.flags, sizeof(s->log.flags), "DI", 2);
+		hp_strlcpy(s->x->log.flags, sizeof(s->x->log.flags), "DI", 2);
 		s->delayed = true;
 		s->delay_deadline = px->now +
 			(uint64_t)res.route->spec->fault.delay.fixed_delay_us *
@@ -546,14 +647,14 @@ endpoint_pick(struct hp_session *s, const struct gw_route_request *rq)
 {
 	struct gw_http_proxy *px = s->px;
 	const struct gw_route_cluster *cl =
-		gw_route_snapshot_cluster(s->snap, s->route.cluster);
+		gw_route_snapshot_cluster(s->x->snap, s->x->route.cluster);
 	int e = -1;
 
 	for (int k = 0; k < 4; k++) {
-		e = gw_route_pick_endpoint(s->snap, px->worker_id,
-					   s->route.cluster, rq,
+		e = gw_route_pick_endpoint(s->x->snap, px->worker_id,
+					   s->x->route.cluster, rq,
 					   hp_outlier_health(s), NULL);
-		if (e < 0 || e != s->retry.last_ep || cl->n_endpoints < 2)
+		if (e < 0 || e != s->x->retry.last_ep || cl->n_endpoints < 2)
 			break;
 	}
 	if (e < 0 || cl->endpoints[e].family != AF_INET ||
@@ -570,15 +671,15 @@ retry_schedule(struct hp_session *s)
 	struct gw_http_proxy *px = s->px;
 
 	upstream_drop(s);
-	s->retry.left--;
-	s->retry.waiting = true;
+	s->x->retry.left--;
+	s->x->retry.waiting = true;
 	px->stats.retries++;
 	s->try_deadline = 0;
 	s->resp_state = HP_RESP_HEAD;
 	s->resp_got_bytes = false;
-	gw_http_parser_reset(&s->resp);
+	gw_http_parser_reset(&s->x->resp);
 	s->delayed = true;
-	s->delay_deadline = px->now + hp_retry_backoff(px, s->retry.attempts);
+	s->delay_deadline = px->now + hp_retry_backoff(px, s->x->retry.attempts);
 	timer_update(s);
 }
 
@@ -587,13 +688,13 @@ retry_schedule(struct hp_session *s)
 static void
 retry_note_exhausted(struct hp_session *s)
 {
-	size_t l = strlen(s->log.flags);
+	size_t l = strlen(s->x->log.flags);
 
-	if (s->retry.attempts < 2)
+	if (s->x->retry.attempts < 2)
 		return;
 	s->px->stats.retries_exhausted++;
-	if (l + 4 < sizeof(s->log.flags))
-		memcpy(s->log.flags + l, ",URX", 5);
+	if (l + 4 < sizeof(s->x->log.flags))
+		memcpy(s->x->log.flags + l, ",URX", 5);
 }
 
 /* One try: an endpoint, a pooled or new connection, and @p head (the
@@ -602,16 +703,16 @@ static void
 try_send(struct hp_session *s, struct hp_queue *head)
 {
 	struct gw_http_proxy *px = s->px;
-	const struct gw_http_head *h = &s->req.head;
+	const struct gw_http_head *h = &s->x->req.head;
 	const struct gw_route_cluster *cl =
-		gw_route_snapshot_cluster(s->snap, s->route.cluster);
+		gw_route_snapshot_cluster(s->x->snap, s->x->route.cluster);
 	const struct gw_connection_pool *pool = cl->connection_pool;
 	const struct gw_route_endpoint *ep;
 	struct gw_route_request rq;
 	struct hp_upstream *u;
 	char ip[16];
 	uint16_t fail = 0;
-	bool first = s->retry.attempts == 0 && !s->waited;
+	bool first = s->x->retry.attempts == 0 && !s->waited;
 	uint32_t slot = HP_NONE, max_conns = 0, max_pending = UINT32_MAX;
 	int e;
 
@@ -637,7 +738,7 @@ try_send(struct hp_session *s, struct hp_queue *head)
 	ep = &cl->endpoints[e];
 	{
 		/* "a.b.c.d:port": 21 bytes at most, the field has 24 */
-		char *p = s->log.upstream_host;
+		char *p = s->x->log.upstream_host;
 
 		p += format_ip(p, sizeof(ip), ep->addr.v4);
 		*p++ = ':';
@@ -651,7 +752,7 @@ try_send(struct hp_session *s, struct hp_queue *head)
 		/* circuit breaking: wait for a connection, or overflow */
 		if (px->clusters[slot].pending < max_pending) {
 			px->stats.upstream_pending++;
-			s->wait_q = *head;
+			s->x->wait_q = *head;
 			memset(head, 0, sizeof(*head));
 			hp_cluster_wait(px, slot, s);
 			s->delayed = true;
@@ -664,9 +765,9 @@ try_send(struct hp_session *s, struct hp_queue *head)
 			       false);
 		goto done;
 	}
-	s->retry.last_ep = e;
-	s->retry.attempts++;
-	s->log.attempts = s->retry.attempts;
+	s->x->retry.last_ep = e;
+	s->x->retry.attempts++;
+	s->x->log.attempts = s->x->retry.attempts;
 	if (u == NULL) {
 		u = hp_upstream_connect(px, ep->addr.v4, ep->port, &fail);
 		if (u == NULL) {
@@ -711,11 +812,11 @@ try_send(struct hp_session *s, struct hp_queue *head)
 		hp_queue_append(&s->to_up, head->head);
 	head->head = head->tail = NULL;
 	head->bytes = 0;
-	s->upstream_tsc = px->now;
-	gw_http_parser_reset(&s->resp);
-	s->resp.request_method = h->method;
-	s->try_deadline = s->retry.per_try_tsc != 0 ?
-			  px->now + s->retry.per_try_tsc : 0;
+	s->x->upstream_tsc = px->now;
+	gw_http_parser_reset(&s->x->resp);
+	s->x->resp.request_method = h->method;
+	s->try_deadline = s->x->retry.per_try_tsc != 0 ?
+			  px->now + s->x->retry.per_try_tsc : 0;
 	timer_update(s);
 done:
 	/* the request was complete before its first try (or its wait) */
@@ -734,15 +835,15 @@ hp_session_conn_ready(struct hp_session *s)
 	timer_update(s);
 }
 
-/* Send the routed request (s->route) upstream: the fresh head (held for
+/* Send the routed request (s->x->route) upstream: the fresh head (held for
  * retries as references), mirrors, then the first try. */
 static void
 request_forward(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
-	const struct gw_http_head *h = &s->req.head;
-	const struct gw_route_snapshot *snap = s->snap;
-	const struct gw_route_result res = s->route;
+	const struct gw_http_head *h = &s->x->req.head;
+	const struct gw_route_snapshot *snap = s->x->snap;
+	const struct gw_route_result res = s->x->route;
 	const struct gw_route_cluster *cl;
 	const struct gw_route_destination *dst;
 	struct gw_route_request rq;
@@ -754,21 +855,21 @@ request_forward(struct hp_session *s)
 
 	route_request_fill(s, &rq);
 	cl = gw_route_snapshot_cluster(snap, res.cluster);
-	hp_strlcpy(s->log.cluster, sizeof(s->log.cluster), cl->name,
+	hp_strlcpy(s->x->log.cluster, sizeof(s->x->log.cluster), cl->name,
 		   strlen(cl->name));
 	dst = res.destination >= 0 ? &res.route->destinations[res.destination] :
 				     NULL;
 	memset(&rw, 0, sizeof(rw));
 	if (res.route->spec != NULL) {
 		rw.ops[0] = &res.route->spec->headers.request;
-		s->resp_ops[0] = &res.route->spec->headers.response;
+		s->x->resp_ops[0] = &res.route->spec->headers.response;
 		if (res.route->spec->timeout_us > 0)
-			s->timeout_tsc = (uint64_t)res.route->spec->timeout_us *
+			s->x->timeout_tsc = (uint64_t)res.route->spec->timeout_us *
 					 px->tsc_hz / 1000000;
 	}
 	if (dst != NULL && dst->headers != NULL) {
 		rw.ops[1] = &dst->headers->request;
-		s->resp_ops[1] = &dst->headers->response;
+		s->x->resp_ops[1] = &dst->headers->response;
 	}
 	hp_policy_rewrite(s, &rw);
 
@@ -779,23 +880,23 @@ request_forward(struct hp_session *s)
 	rw.has_request_id = rid >= 0;
 	if (!rw.has_request_id) {
 		request_id_generate(px, rw.request_id);
-		hp_strlcpy(s->log.request_id, sizeof(s->log.request_id),
+		hp_strlcpy(s->x->log.request_id, sizeof(s->x->log.request_id),
 			   rw.request_id, strlen(rw.request_id));
 	}
 	/* the log shows x-forwarded-for as forwarded: with the client added */
 	{
-		size_t l = strlen(s->log.xff), n = strlen(client_ip);
+		size_t l = strlen(s->x->log.xff), n = strlen(client_ip);
 
-		if (l != 0 && l + 2 < sizeof(s->log.xff)) {
-			memcpy(s->log.xff + l, ", ", 2);
+		if (l != 0 && l + 2 < sizeof(s->x->log.xff)) {
+			memcpy(s->x->log.xff + l, ", ", 2);
 			l += 2;
 		}
-		if (l + n < sizeof(s->log.xff)) {
-			memcpy(s->log.xff + l, client_ip, n + 1);
+		if (l + n < sizeof(s->x->log.xff)) {
+			memcpy(s->x->log.xff + l, client_ip, n + 1);
 		} else {
 			/* truncated, as snprintf would */
-			memcpy(s->log.xff + l, client_ip, sizeof(s->log.xff) - l - 1);
-			s->log.xff[sizeof(s->log.xff) - 1] = '\0';
+			memcpy(s->x->log.xff + l, client_ip, sizeof(s->x->log.xff) - l - 1);
+			s->x->log.xff[sizeof(s->x->log.xff) - 1] = '\0';
 		}
 	}
 	hp_writer_init(&w, px->pool);
@@ -817,18 +918,18 @@ static void
 request_reject(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
-	uint16_t st = s->req.status != 0 ? s->req.status : 400;
+	uint16_t st = s->x->req.status != 0 ? s->x->req.status : 400;
 
 	px->stats.requests++;
 	px->stats.bad_request++;
-	memset(&s->log, 0, sizeof(s->log));
+	memset(&s->x->log, 0, sizeof(s->x->log));
 	s->start_tsc = px->now;
-	s->log.start_us = px->base_us +
+	s->x->log.start_us = px->base_us +
 			  (px->now - px->base_tsc) * 1000000 / px->tsc_hz;
-	s->log.upstream_ms = -1;
-	s->log.version_minor = 1;
+	s->x->log.upstream_ms = -1;
+	s->x->log.version_minor = 1;
 	s->keep_alive = false;
-	hp_local_reply(s, st, "DPE", gw_http_strerror(s->req.err), true);
+	hp_local_reply(s, st, "DPE", gw_http_strerror(s->x->req.err), true);
 	/* nothing after an invalid head can be framed: read no more */
 	s->req_state = HP_REQ_DEAD;
 	if (s->conn != NULL)
@@ -851,7 +952,7 @@ request_body_refused(struct hp_session *s, uint16_t status, const char *flag,
 	}
 	upstream_drop(s);
 	hp_retry_release(s);
-	if (s->n_mirrors > 0)
+	if (s->x->n_mirrors > 0)
 		hp_mirror_finish(s, true);
 	s->req_state = HP_REQ_DEAD;
 	hp_local_reply(s, status, flag, text, true);
@@ -892,7 +993,9 @@ request_process(struct hp_session *s)
 		}
 		data = rte_pktmbuf_mtod_offset(seg, const uint8_t *, s->in_off);
 		if (s->req_state == HP_REQ_HEAD) {
-			rc = gw_http_head_parse(&s->req, data, avail, &used);
+			if (!exchange_take(s))
+				return; /* its input waits, unconsumed */
+			rc = gw_http_head_parse(&s->x->req, data, avail, &used);
 			if (rc < 0) {
 				request_reject(s);
 				return;
@@ -912,11 +1015,11 @@ request_process(struct hp_session *s)
 		}
 		/* body */
 		if (s->req_body == GW_HTTP_BODY_LENGTH) {
-			n = s->req_remaining < avail ? (uint32_t)s->req_remaining :
+			n = s->x->req_remaining < avail ? (uint32_t)s->x->req_remaining :
 						       avail;
-			s->req_remaining -= n;
+			s->x->req_remaining -= n;
 		} else {
-			rc = gw_http_chunked_feed(&s->req_chunked, data, avail,
+			rc = gw_http_chunked_feed(&s->x->req_chunked, data, avail,
 						  NULL, 0, &used);
 			if (rc < 0) {
 				/* the body cannot be framed: nothing more is
@@ -928,18 +1031,18 @@ request_process(struct hp_session *s)
 			}
 			n = (uint32_t)used;
 		}
-		s->req_body_bytes += n;
+		s->x->req_body_bytes += n;
 		if (px->max_request_body != 0 &&
-		    s->req_body_bytes > px->max_request_body) {
+		    s->x->req_body_bytes > px->max_request_body) {
 			/* a chunked body beyond limits.request_body */
 			px->stats.request_too_large++;
 			request_body_refused(s, 413, "-", "request body too large");
 			return;
 		}
-		s->log.bytes_received += n;
+		s->x->log.bytes_received += n;
 		px->stats.bytes_received += n;
 		gw_tcp_recv_consumed(s->conn, n);
-		if (s->n_mirrors > 0)
+		if (s->x->n_mirrors > 0)
 			hp_mirror_body(s, s->in.head, s->in_off, n);
 		if (s->discard || s->up == NULL) {
 			advance(&s->in, &s->in_off, n);
@@ -949,9 +1052,9 @@ request_process(struct hp_session *s)
 		} else {
 			hp_retry_hold_body(s, s->to_up.tail);
 		}
-		if ((s->req_body == GW_HTTP_BODY_LENGTH && s->req_remaining == 0) ||
+		if ((s->req_body == GW_HTTP_BODY_LENGTH && s->x->req_remaining == 0) ||
 		    (s->req_body == GW_HTTP_BODY_CHUNKED &&
-		     gw_http_chunked_done(&s->req_chunked)))
+		     gw_http_chunked_done(&s->x->req_chunked)))
 			request_complete(s);
 	}
 }
@@ -970,13 +1073,13 @@ static void
 response_head(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
-	const struct gw_http_head *h = &s->resp.head;
+	const struct gw_http_head *h = &s->x->resp.head;
 	const struct gw_header_ops *none[HP_HEADER_OPS] = {NULL, NULL};
 	const struct gw_header_ops *const *ops = none;
 	struct hp_writer w;
 	int32_t ust;
 
-	ust = (int32_t)((px->now - s->upstream_tsc) * 1000 / px->tsc_hz);
+	ust = (int32_t)((px->now - s->x->upstream_tsc) * 1000 / px->tsc_hz);
 	hp_outlier_report(s, h->status);
 	if (!h->informational && hp_retry_status(s, h->status)) {
 		/* retryOn matches and a try is left: this response is
@@ -986,12 +1089,12 @@ response_head(struct hp_session *s)
 	}
 	if (!h->informational) {
 		s->status = h->status;
-		s->log.upstream_ms = ust;
+		s->x->log.upstream_ms = ust;
 		s->resp_body = (uint8_t)h->body;
-		s->resp_remaining = h->body == GW_HTTP_BODY_LENGTH ?
+		s->x->resp_remaining = h->body == GW_HTTP_BODY_LENGTH ?
 				    h->content_length : 0;
 		if (h->body == GW_HTTP_BODY_CHUNKED) {
-			gw_http_chunked_init(&s->resp_chunked);
+			gw_http_chunked_init(&s->x->resp_chunked);
 			/* an HTTP/1.0 client cannot read chunked framing */
 			s->dechunk = s->http10;
 		}
@@ -1002,9 +1105,9 @@ response_head(struct hp_session *s)
 			s->up->no_reuse = true;
 		/* header operations come from the snapshot of the request:
 		 * held, or (no hold) skipped once it is no longer in force */
-		if (s->snap_hold != NULL ||
-		    (s->snap != NULL && s->snap == px->snapshot(px->snapshot_arg)))
-			ops = s->resp_ops;
+		if (s->x->snap_hold != NULL ||
+		    (s->x->snap != NULL && s->x->snap == px->snapshot(px->snapshot_arg)))
+			ops = s->x->resp_ops;
 	}
 	hp_writer_init(&w, px->pool);
 	hp_rewrite_response(&w, h, ops, s->dechunk, s->close_after,
@@ -1019,7 +1122,7 @@ response_head(struct hp_session *s)
 	s->resp_head_sent = true;
 	if (h->informational) {
 		/* 100 Continue and friends: the final response follows */
-		gw_http_parser_reset(&s->resp);
+		gw_http_parser_reset(&s->x->resp);
 		return;
 	}
 	if (h->body == GW_HTTP_BODY_NONE)
@@ -1131,7 +1234,7 @@ response_process(struct hp_session *s)
 		data = rte_pktmbuf_mtod_offset(seg, const uint8_t *, u->in_off);
 		s->resp_got_bytes = true;
 		if (s->resp_state == HP_RESP_HEAD) {
-			rc = gw_http_head_parse(&s->resp, data, avail, &used);
+			rc = gw_http_head_parse(&s->x->resp, data, avail, &used);
 			if (rc < 0) {
 				px->stats.bad_response++;
 				if (s->resp_head_sent) {
@@ -1157,15 +1260,15 @@ response_process(struct hp_session *s)
 		}
 		/* body */
 		if (s->resp_body == GW_HTTP_BODY_LENGTH) {
-			n = s->resp_remaining < avail ? (uint32_t)s->resp_remaining :
+			n = s->x->resp_remaining < avail ? (uint32_t)s->x->resp_remaining :
 							avail;
-			s->resp_remaining -= n;
+			s->x->resp_remaining -= n;
 			rc = forward(px, &u->in, &u->in_off, n, &s->to_client);
-			s->log.bytes_sent += n;
+			s->x->log.bytes_sent += n;
 		} else if (s->resp_body == GW_HTTP_BODY_CHUNKED) {
 			uint32_t off = u->in_off;
 
-			rc = gw_http_chunked_feed(&s->resp_chunked, data, avail,
+			rc = gw_http_chunked_feed(&s->x->resp_chunked, data, avail,
 						  s->dechunk ? spans : NULL,
 						  s->dechunk ? RTE_DIM(spans) : 0,
 						  &used);
@@ -1178,7 +1281,7 @@ response_process(struct hp_session *s)
 			if (!s->dechunk) {
 				rc = forward(px, &u->in, &u->in_off, n,
 					     &s->to_client);
-				s->log.bytes_sent += n;
+				s->x->log.bytes_sent += n;
 			} else {
 				int k, nspans = rc;
 
@@ -1188,7 +1291,7 @@ response_process(struct hp_session *s)
 						off + (uint32_t)spans[k].off,
 						(uint32_t)spans[k].len,
 						&s->to_client);
-					s->log.bytes_sent += spans[k].len;
+					s->x->log.bytes_sent += spans[k].len;
 				}
 				if (rc == 0)
 					advance(&u->in, &u->in_off, n);
@@ -1197,7 +1300,7 @@ response_process(struct hp_session *s)
 			/* close-delimited (or a tunnel): everything until FIN */
 			n = avail;
 			rc = forward(px, &u->in, &u->in_off, n, &s->to_client);
-			s->log.bytes_sent += n;
+			s->x->log.bytes_sent += n;
 		}
 		if (rc != 0) {
 			session_abort(s, "DPE");
@@ -1206,9 +1309,9 @@ response_process(struct hp_session *s)
 		px->stats.bytes_sent += n;
 		if (u->conn != NULL)
 			gw_tcp_recv_consumed(u->conn, n);
-		if ((s->resp_body == GW_HTTP_BODY_LENGTH && s->resp_remaining == 0) ||
+		if ((s->resp_body == GW_HTTP_BODY_LENGTH && s->x->resp_remaining == 0) ||
 		    (s->resp_body == GW_HTTP_BODY_CHUNKED &&
-		     gw_http_chunked_done(&s->resp_chunked)))
+		     gw_http_chunked_done(&s->x->resp_chunked)))
 			response_complete(s);
 	}
 }
@@ -1238,7 +1341,7 @@ exchange_end(struct hp_session *s)
 	px->stats.responses++;
 	count_status(px, s->status);
 	hp_log_emit(s, NULL);
-	if (s->n_mirrors > 0)
+	if (s->x->n_mirrors > 0)
 		hp_mirror_finish(s, false);
 	snapshot_unhold(s);
 	hp_retry_release(s);
@@ -1259,10 +1362,15 @@ exchange_end(struct hp_session *s)
 	s->start_tsc = 0;
 	if (s->close_after || s->client_fin || s->req_state == HP_REQ_DEAD) {
 		s->req_state = HP_REQ_DEAD;
+		exchange_put(s);
 		return;
 	}
-	gw_http_parser_reset(&s->req);
 	s->req_state = HP_REQ_HEAD;
+	/* the head was read until now; pipelined bytes keep the context */
+	if (s->in.bytes == s->in_off)
+		exchange_put(s);
+	else
+		gw_http_parser_reset(&s->x->req);
 }
 
 static void
@@ -1310,6 +1418,7 @@ run_once(struct hp_session *s)
 			hp_queue_drop(&s->in);
 			s->in_off = 0;
 		}
+		exchange_put(s); /* e.g. a head cut short by the client's FIN */
 		s->shut = true;
 		gw_tcp_shutdown(s->conn);
 	}
@@ -1430,11 +1539,11 @@ hp_accept(void *listener_ctx, struct gw_tcp_conn *c,
 	s->delay_deadline = s->try_deadline = 0;
 	s->delayed = s->conn_wait = false;
 	s->pend_slot = s->pend_next = HP_NONE;
-	memset(&s->wait_q, 0, sizeof(s->wait_q));
 	s->timed = false;
 	s->start_tsc = 0;
-	gw_http_parser_reset(&s->req);
-	gw_http_parser_reset(&s->resp);
+	s->x = NULL;
+	s->x_wait = false;
+	s->xw_next = s->xw_prev = HP_NONE;
 	gw_tcp_conn_tuple(c, &s->listener_ip, &s->listener_port, &s->client_ip,
 			  &rport);
 	px->stats.connections++;
@@ -1461,7 +1570,7 @@ session_timeout(struct hp_session *s)
 	if (s->conn_wait) {
 		/* the route timeout ran out while waiting for a connection */
 		hp_cluster_unwait(px, s);
-		hp_queue_drop(&s->wait_q);
+		hp_queue_drop(&s->x->wait_q);
 		s->delayed = false;
 		s->delay_deadline = 0;
 	}
@@ -1513,15 +1622,15 @@ delay_over(struct hp_session *s)
 		return;
 	s->running = true;
 	if (s->conn_wait) {
-		struct hp_queue q = s->wait_q;
+		struct hp_queue q = s->x->wait_q;
 
 		s->conn_wait = false;
-		memset(&s->wait_q, 0, sizeof(s->wait_q));
+		memset(&s->x->wait_q, 0, sizeof(s->x->wait_q));
 		try_send(s, &q);
-	} else if (s->retry.waiting) {
+	} else if (s->x->retry.waiting) {
 		struct hp_queue q = { NULL, NULL, 0 };
 
-		s->retry.waiting = false;
+		s->x->retry.waiting = false;
 		if (hp_retry_replay(s, &q) != 0) {
 			hp_queue_drop(&q);
 			session_abort(s, "DPE");
@@ -1548,6 +1657,15 @@ gw_http_proxy_poll(struct gw_http_proxy *px, uint64_t now_tsc)
 
 	if (now_tsc > px->now)
 		px->now = now_tsc;
+	/* contexts returned since: the sessions waiting for one go on, in
+	 * order (each takes one as its run processes its input) */
+	while (px->x_free != HP_NONE && px->xw_head != HP_NONE) {
+		uint32_t id = px->xw_head;
+
+		session_run(&px->sessions[id]);
+		if (px->xw_head == id)  /* it took none: not first any more */
+			exchange_unwait(&px->sessions[id]);
+	}
 	if (now_tsc < px->next_scan)
 		return;
 	px->next_scan = now_tsc + px->tsc_hz / 1000;
@@ -1586,7 +1704,8 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 
 	if (p == NULL || p->stack == NULL || p->snapshot == NULL ||
 	    p->pool == NULL || p->max_sessions == 0 ||
-	    p->max_sessions >= HP_NONE || p->n_ports > GW_CONFIG_MAX_PORTS ||
+	    p->max_sessions >= HP_NONE || p->max_exchanges >= HP_NONE ||
+	    p->n_ports > GW_CONFIG_MAX_PORTS ||
 	    (p->n_ports > 0 && (p->ports == NULL || p->port_roles == NULL))) {
 		rte_errno = EINVAL;
 		return NULL;
@@ -1611,14 +1730,19 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 	 * (lazily backed) memory rather than hugepages. */
 	hdrs = px->limits.max_headers * sizeof(struct gw_http_header);
 	per = 2 * ((size_t)px->limits.max_head + hdrs);
-	px->parser_mem = calloc(p->max_sessions, per);
+	px->n_exchanges = p->max_exchanges != 0 ? p->max_exchanges :
+			  p->max_sessions;
+	px->xs = rte_zmalloc_socket("gw_http_exchanges",
+		(size_t)px->n_exchanges * sizeof(*px->xs), RTE_CACHE_LINE_SIZE,
+		p->socket_id);
+	px->parser_mem = calloc(px->n_exchanges, per);
 	snprintf(name, sizeof(name), "gw_hplog_%u_%u", p->worker_id,
 		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 	px->log_ring = rte_ring_create_elem(name, sizeof(struct hp_log_record),
 		p->accesslog_ring_size != 0 ? p->accesslog_ring_size : 1024,
 		p->socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (px->sessions == NULL || px->ups == NULL || px->parser_mem == NULL ||
-	    px->log_ring == NULL) {
+	    px->xs == NULL || px->log_ring == NULL) {
 		gw_http_proxy_free(px);
 		rte_errno = ENOMEM;
 		return NULL;
@@ -1653,19 +1777,26 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 			px->upstream[px->n_upstream++] = i;
 	px->n_sessions = p->max_sessions;
 	px->timer_head = HP_NONE;
-	mem = px->parser_mem;
 	for (i = 0; i < p->max_sessions; i++) {
 		struct hp_session *s = &px->sessions[i];
-		uint8_t *b = mem + (size_t)i * per;
 
 		s->px = px;
 		s->id = i;
 		s->next = i + 1 < p->max_sessions ? i + 1 : HP_NONE;
-		if (gw_http_parser_init(&s->req, GW_HTTP_REQUEST, &px->limits,
+		s->xw_next = s->xw_prev = HP_NONE;
+	}
+	px->xw_head = px->xw_tail = HP_NONE;
+	mem = px->parser_mem;
+	for (i = 0; i < px->n_exchanges; i++) {
+		struct hp_exchange *x = &px->xs[i];
+		uint8_t *b = mem + (size_t)i * per;
+
+		x->next = i + 1 < px->n_exchanges ? i + 1 : HP_NONE;
+		if (gw_http_parser_init(&x->req, GW_HTTP_REQUEST, &px->limits,
 				b, px->limits.max_head,
 				(struct gw_http_header *)(void *)(b + px->limits.max_head),
 				px->limits.max_headers) != 0 ||
-		    gw_http_parser_init(&s->resp, GW_HTTP_RESPONSE, &px->limits,
+		    gw_http_parser_init(&x->resp, GW_HTTP_RESPONSE, &px->limits,
 				b + per / 2, px->limits.max_head,
 				(struct gw_http_header *)(void *)(b + per / 2 +
 							  px->limits.max_head),
@@ -1676,6 +1807,7 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 		}
 	}
 	px->free_head = 0;
+	px->x_free = 0;
 	hp_upstream_init(px, p->max_sessions);
 	px->n_workers = p->n_workers != 0 ? p->n_workers : 1;
 	return px;
@@ -1696,6 +1828,7 @@ gw_http_proxy_free(struct gw_http_proxy *px)
 	}
 	rte_ring_free(px->log_ring);
 	free(px->parser_mem);
+	rte_free(px->xs);
 	rte_free(px->ups);
 	rte_free(px->sessions);
 	rte_free(px);
@@ -1738,7 +1871,7 @@ const struct gw_http_proxy_counter gw_http_proxy_counters[] = {
 	HP_COUNTER(upstream_pending), HP_COUNTER(request_too_large),
 	HP_COUNTER(rewrite_too_long),
 	HP_COUNTER(mirror_requests), HP_COUNTER(mirror_dropped),
-	HP_COUNTER(mirror_unavailable),
+	HP_COUNTER(mirror_unavailable), HP_COUNTER(exchange_waits),
 };
 #undef HP_COUNTER
 const unsigned int gw_http_proxy_n_counters = RTE_DIM(gw_http_proxy_counters);

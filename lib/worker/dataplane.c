@@ -165,7 +165,13 @@ worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
 		   const struct gw_config *cfg, char *err, size_t err_len)
 {
 	const struct gw_route_snapshot *snap = gw_dataplane_snapshot(dp);
+	/* A session holds a client and (at most) one upstream connection:
+	 * the TCB pool bounds connections. Requests in flight hold the head
+	 * buffers: bounded so that they stay modest. */
 	uint32_t sessions = cfg->max_connections_per_worker / 2 + 1;
+	uint32_t exchanges = cfg->max_requests_in_flight_per_worker != 0 ?
+			     cfg->max_requests_in_flight_per_worker :
+			     (sessions < 8192 ? sessions : 8192);
 	struct gw_http_proxy_params p = {
 		.stack = w->tcp,
 		.worker_id = w->id,
@@ -174,9 +180,8 @@ worker_http_create(struct gw_dataplane *dp, struct gw_worker *w,
 		.snapshot_hold = http_snapshot_hold,
 		.snapshot_release = http_snapshot_release,
 		.pool = dp->pool,
-		/* A session holds a client and (at most) one upstream
-		 * connection; bounded so that head buffers stay modest. */
-		.max_sessions = sessions < 8192 ? sessions : 8192,
+		.max_sessions = sessions,
+		.max_exchanges = exchanges < sessions ? exchanges : sessions,
 		.n_workers = cfg->n_workers,
 		.max_head = cfg->request_headers_kb * 1024,
 		.max_headers = cfg->request_headers,

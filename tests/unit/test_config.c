@@ -105,6 +105,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.n_ports, 0);
 	assert_int_equal(cfg.n_listeners, 0);
 	assert_int_equal(cfg.max_connections_per_worker, 65536);
+	assert_int_equal(cfg.max_requests_in_flight_per_worker, 0);
 	assert_int_equal(cfg.mbufs, 16384);
 	assert_int_equal(cfg.neighbour_entries, 1024);
 	assert_int_equal(cfg.neighbour_pending, 256);
@@ -192,6 +193,7 @@ test_full_file(void **state)
 	assert_false(cfg.listeners[1].has_address);
 
 	assert_int_equal(cfg.max_connections_per_worker, 1000);
+	assert_int_equal(cfg.max_requests_in_flight_per_worker, 64);
 	assert_int_equal(cfg.mbufs, 4096);
 	assert_int_equal(cfg.neighbour_entries, 64);
 	assert_int_equal(cfg.neighbour_pending, 8);
@@ -611,6 +613,8 @@ static const struct invalid_case invalid_cases[] = {
 	  "t.yaml:4:23: mirror.shadow_host_suffix: expected true or false" },
 	{ "mirror back-off beyond its cap", P0 "mirror:\n  unavailable_ms: 30001\n",
 	  "t.yaml:4:19: mirror.unavailable_ms: must be between 0 and 30000" },
+	{ "requests in flight beyond the bound", P0 "limits:\n  requests_in_flight_per_worker: 16777217\n",
+	  "t.yaml:4:34: limits.requests_in_flight_per_worker: must be between 0 and 16777216" },
 	{ "no shadow request in flight", P0 "mirror:\n  max_pending: 0\n",
 	  "t.yaml:4:16: mirror.max_pending: must be between 1 and 65536" },
 };

@@ -812,6 +812,9 @@ snapshot_build(void)
 	return snap;
 }
 
+/* max_exchanges of the next setup() (0: the proxy's default) */
+static uint32_t setup_exchanges;
+
 static int
 setup(void **state)
 {
@@ -851,6 +854,7 @@ setup(void **state)
 	pp.snapshot_release = snapshot_release;
 	pp.pool = pool;
 	pp.max_sessions = 64;
+	pp.max_exchanges = setup_exchanges;
 	pp.n_ports = 2;
 	pp.ports = H->nodes[N_PROXY].ports;
 	pp.port_roles = roles;
@@ -869,6 +873,18 @@ setup(void **state)
 	assert_non_null(H->px);
 	assert_int_equal(gw_http_proxy_listen(H->px, 0, 8000), 0);
 	return 0;
+}
+
+/* The proxy with a single exchange context (one request in flight). */
+static int
+setup_one_exchange(void **state)
+{
+	int rc;
+
+	setup_exchanges = 1;
+	rc = setup(state);
+	setup_exchanges = 0;
+	return rc;
 }
 
 static int
@@ -1660,6 +1676,61 @@ test_smuggling_and_limits(void **state)
 	assert_int_equal(pstats()->bad_request, 5);
 }
 
+/*
+ * Exchange contexts: with one, a second client's request waits (counted,
+ * its bytes left unread) while the first is in flight, and is served
+ * once that exchange ends. Idle keep-alive connections hold none: with
+ * two of them open, a third client is served at once.
+ */
+static void
+test_exchange_pool(void **state)
+{
+	struct response r1[2] = {0}, r2[1] = {0}, r3[1] = {0};
+	struct app *c1, *c2, *c3;
+
+	RTE_SET_USED(state);
+	c1 = client_open();
+	c2 = client_open();
+	run_ms(20);
+	assert_true(c1->established && c2->established);
+	assert_int_equal(pstats()->active, 2);
+	assert_int_equal(pstats()->exchange_waits, 0);
+	/* /slow: the backend never answers, the route times out after 1 s */
+	client_send(c1, "GET /slow HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	run_ms(20);
+	client_send(c2, "GET /w HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	run_ms(300);
+	assert_int_equal(pstats()->exchange_waits, 1);
+	assert_int_equal(pstats()->requests, 1);   /* c2's head is not read */
+	assert_int_equal(c2->rx.len, 0);
+	assert_int_equal(pstats()->no_session, 0);
+	/* c1's exchange ends (504), then c2's request goes through */
+	assert_int_equal(run_until_responses(c1, r1, 1, 2000), 1);
+	assert_int_equal(r1[0].status, 504);
+	assert_int_equal(c2->rx.len, 0);
+	assert_int_equal(run_until_responses(c2, r2, 1, 1000), 1);
+	assert_int_equal(r2[0].status, 200);
+	assert_non_null(strstr((char *)r2[0].body, "v1 /w 0"));
+	assert_int_equal(pstats()->requests, 2);
+	/* both stay open and idle: a third client does not wait */
+	run_ms(50);
+	c3 = client_open();
+	client_send(c3, "GET /n HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c3, r3, 1, 1000), 1);
+	assert_int_equal(r3[0].status, 200);
+	assert_int_equal(pstats()->exchange_waits, 1);
+	assert_false(c1->closed || c1->fin || c2->closed || c2->fin);
+	assert_int_equal(pstats()->active, 3);
+	/* and the idle ones can still be served, one after the other */
+	client_send(c1, "GET /again HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c1, r1, 2, 1000), 2);
+	assert_int_equal(r1[1].status, 200);
+	assert_int_equal(pstats()->exchange_waits, 1);
+	responses_free(r1, 2);
+	responses_free(r2, 1);
+	responses_free(r3, 1);
+}
+
 static void
 test_bad_params(void **state)
 {
@@ -1704,6 +1775,8 @@ main(int argc, char **argv)
 		T(test_gateway_responses),
 		T(test_smuggling_and_limits),
 		T(test_bad_params),
+		cmocka_unit_test_setup_teardown(test_exchange_pool,
+						setup_one_exchange, teardown),
 #undef T
 	};
 

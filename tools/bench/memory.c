@@ -29,12 +29,14 @@
  *   - every limit counter (refusals): nothing may be refused.
  * A wave the gateway refuses connections in is the last one opened.
  *
- * The default (1,000,000 connections, 4 workers, the worker's parameters)
- * stops where lib/worker's session cap (8192 per worker) refuses; -S
- * gives the proxy the sessions the limits imply, to measure 1,000,000
- * held (-w 8 -S 131073: about 13 GiB resident, 5 minutes).
+ * The default is 1,000,000 connections on 4 workers with the worker's
+ * parameters: sessions cpw/2+1 per worker (the TCB pool is the bound on
+ * connections), exchange contexts (requests in flight, with the head
+ * buffers) limits.requests_in_flight_per_worker or min(cpw/2+1, 8192).
+ * -S and -X override those two (the output says so).
  *
- * Usage: memory [-n CONNS] [-w WORKERS] [-c BOOTSTRAP] [-b WAVE] [-S SESSIONS] [-m MB]
+ * Usage: memory [-n CONNS] [-w WORKERS] [-c BOOTSTRAP] [-b WAVE] [-S SESSIONS]
+ *               [-X EXCHANGES] [-m MB]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -127,6 +129,7 @@ static struct {
 	struct gw_tcp_port gw_ports[2];
 	uint32_t roles[2];
 	uint32_t max_sessions;     /* per worker, as lib/worker derives it */
+	uint32_t max_exchanges;    /* per worker, as lib/worker derives it */
 	uint64_t now;
 	FILE *devnull;
 
@@ -725,6 +728,7 @@ worker_new(struct worker *w, unsigned int id)
 	pp.snapshot_release = snapshot_release;
 	pp.pool = B.gw_pool;
 	pp.max_sessions = B.max_sessions;
+	pp.max_exchanges = B.max_exchanges;
 	pp.n_workers = cfg->n_workers;
 	pp.max_head = cfg->request_headers_kb * 1024;
 	pp.max_headers = cfg->request_headers;
@@ -746,13 +750,14 @@ worker_new(struct worker *w, unsigned int id)
 }
 
 /* The gateway's regions, for mincore(). */
-enum region { R_TCB, R_SLOTS, R_SESS, R_UPS, R_HEADS, N_REGIONS };
+enum region { R_TCB, R_SLOTS, R_SESS, R_UPS, R_XS, R_HEADS, N_REGIONS };
 
 static const char *const region_name[N_REGIONS] = {
 	"TCB pool (struct gw_tcp_conn)",
 	"4-tuple table (pointer slots)",
 	"sessions (struct hp_session)",
 	"upstream slots (struct hp_upstream)",
+	"exchange contexts (struct hp_exchange)",
 	"head buffers + header arrays (calloc)",
 };
 
@@ -779,9 +784,13 @@ region_of(const struct worker *w, enum region r, const void **p, size_t *len)
 		*p = px->ups;
 		*len = (size_t)px->n_sessions * sizeof(*px->ups);
 		break;
+	case R_XS:
+		*p = px->xs;
+		*len = (size_t)px->n_exchanges * sizeof(*px->xs);
+		break;
 	default:
 		*p = px->parser_mem;
-		*len = (size_t)px->n_sessions * 2 *
+		*len = (size_t)px->n_exchanges * 2 *
 		       ((size_t)px->limits.max_head +
 			px->limits.max_headers * sizeof(struct gw_http_header));
 		break;
@@ -807,7 +816,7 @@ regions_resident(uint64_t out[N_REGIONS], uint64_t size[N_REGIONS])
 /* Resident pages of the head-buffer regions that hold a header array
  * (request or response: the parsers write them for every head) and
  * those that hold only head buffers (written when a head spans
- * segments). Layout of a session's slice, as gw_http_proxy_create()
+ * segments). Layout of an exchange context's slice, as gw_http_proxy_create()
  * cuts it: [req buf][req headers][resp buf][resp headers]. */
 static void
 heads_split(uint64_t *arrays, uint64_t *bufs)
@@ -841,7 +850,7 @@ heads_split(uint64_t *arrays, uint64_t *bufs)
 
 				if (!(vec[k] & 1))
 					continue;
-				/* the sessions whose slices this page touches */
+				/* the contexts whose slices this page touches */
 				for (size_t i = (lo > base ? lo - base : 0) / per;
 				     i * per + base < hi && i * per < len && !arr; i++) {
 					uintptr_t s0 = base + i * per;
@@ -870,14 +879,16 @@ static void
 usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [-n CONNS] [-w WORKERS] [-c BOOTSTRAP] [-b WAVE] [-S SESSIONS] [-m MB]\n"
+		"usage: %s [-n CONNS] [-w WORKERS] [-c BOOTSTRAP] [-b WAVE] [-S SESSIONS]\n"
+		"          [-X EXCHANGES] [-m MB]\n"
 		"  -n  idle client connections to open and hold (default 1000000)\n"
 		"  -w  workers of the generated bootstrap (default 4)\n"
 		"  -c  a bootstrap file instead (its lcores.workers and limits are used)\n"
 		"  -b  connections opened at a time: the pooled upstream connections\n"
 		"      follow from it (default 2048; 50 ms of virtual time between waves)\n"
-		"  -S  sessions per worker instead of lib/worker's (min(cpw/2+1, 8192)):\n"
-		"      what the proxy would need without that cap\n"
+		"  -S  sessions per worker instead of lib/worker's (cpw/2+1)\n"
+		"  -X  exchange contexts per worker instead of lib/worker's\n"
+		"      (limits.requests_in_flight_per_worker, or min(cpw/2+1, 8192))\n"
 		"  -m  EAL memory, MiB (default 6144; --no-huge)\n",
 		argv0);
 	exit(2);
@@ -893,6 +904,7 @@ main(int argc, char **argv)
 		"--log-level=lib.eal:error", NULL,
 	};
 	uint32_t conns = 1000000, requested, wave = 2048, sessions_override = 0;
+	uint32_t exchanges_override = 0;
 	unsigned int workers = 4;
 	const char *bootstrap = NULL;
 	struct usage u0, u1, u2, u3;
@@ -905,7 +917,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:w:c:b:S:m:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:c:b:S:X:m:h")) != -1) {
 		char *end;
 		unsigned long v;
 
@@ -937,6 +949,12 @@ main(int argc, char **argv)
 				die("-S: a positive number of sessions");
 			sessions_override = (uint32_t)v;
 			break;
+		case 'X':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v >= HP_NONE)
+				die("-X: a positive number of exchange contexts");
+			exchanges_override = (uint32_t)v;
+			break;
 		case 'm':
 			v = strtoul(optarg, &end, 10);
 			if (*end != '\0' || v < 256 || v > 20000)
@@ -965,12 +983,19 @@ main(int argc, char **argv)
 	B.n_workers = B.cfg.n_workers;
 	if (B.n_workers > MAX_WORKERS)
 		die("at most %u workers", MAX_WORKERS);
-	/* worker_http_create(): sessions = cpw / 2 + 1, at most 8192 */
+	/* worker_http_create(): sessions = cpw / 2 + 1; exchange contexts
+	 * limits.requests_in_flight_per_worker or min(sessions, 8192), at
+	 * most the sessions */
 	B.max_sessions = B.cfg.max_connections_per_worker / 2 + 1;
-	if (B.max_sessions > 8192)
-		B.max_sessions = 8192;
+	B.max_exchanges = B.cfg.max_requests_in_flight_per_worker != 0 ?
+			  B.cfg.max_requests_in_flight_per_worker :
+			  (B.max_sessions < 8192 ? B.max_sessions : 8192);
+	if (B.max_exchanges > B.max_sessions)
+		B.max_exchanges = B.max_sessions;
 	if (sessions_override != 0)
 		B.max_sessions = sessions_override;
+	if (exchanges_override != 0)
+		B.max_exchanges = exchanges_override;
 
 	if (rte_eal_init((int)GW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0)
 		die("rte_eal_init: %s", rte_strerror(rte_errno));
@@ -1111,12 +1136,15 @@ main(int argc, char **argv)
 
 		printf("memory: %u workers, limits.connections_per_worker %u, limits.mbufs %u,\n"
 		       "request_headers_kb %u, request_headers %u; per worker: TCB pool %u,\n"
-		       "sessions %u%s, upstream slots %u, hash slots %u\n",
+		       "sessions %u%s, upstream slots %u, hash slots %u,\n"
+		       "exchange contexts %u%s\n",
 		       B.n_workers, B.cfg.max_connections_per_worker, B.cfg.mbufs,
 		       B.cfg.request_headers_kb, B.cfg.request_headers,
 		       B.cfg.max_connections_per_worker, B.max_sessions,
-		       sessions_override ? " (-S: NOT lib/worker's value)" : " (lib/worker: min(cpw/2+1, 8192))",
-		       B.max_sessions, B.w[0].nd.s->slot_mask + 1);
+		       sessions_override ? " (-S: NOT lib/worker's value)" : " (lib/worker: cpw/2+1)",
+		       B.max_sessions, B.w[0].nd.s->slot_mask + 1, B.max_exchanges,
+		       exchanges_override ? " (-X: NOT lib/worker's value)" :
+		       " (lib/worker: requests_in_flight_per_worker or min(cpw/2+1, 8192))");
 		printf("opened %u client connections in waves of %u (%.1f s)\n\n", conns, wave,
 		       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 
@@ -1126,14 +1154,15 @@ main(int argc, char **argv)
 		printf("  %-40s %6zu\n", "  of which struct gw_reasm", sizeof(struct gw_reasm));
 		printf("  %-40s %6.1f\n", "4-tuple table per TCB (pointers)", per_slot);
 		printf("  %-40s %6zu\n", "struct hp_session", sizeof(struct hp_session));
+		printf("  %-40s %6zu\n", "struct hp_exchange (request in flight)", sizeof(struct hp_exchange));
 		printf("  %-40s %6zu\n", "  of which struct hp_log_record", sizeof(struct hp_log_record));
 		printf("  %-40s %6zu\n", "  of which struct gw_http_parser x2", 2 * sizeof(struct gw_http_parser));
 		printf("  %-40s %6zu\n", "  of which struct gw_http_chunked x2", 2 * sizeof(struct gw_http_chunked));
 		printf("  %-40s %6zu\n", "  of which struct hp_retry", sizeof(struct hp_retry));
 		printf("  %-40s %6zu\n", "  of which struct gw_route_result", sizeof(struct gw_route_result));
-		printf("  %-40s %6zu\n", "  of which cors_origin", sizeof(((struct hp_session *)0)->cors_origin));
+		printf("  %-40s %6zu\n", "  of which cors_origin", sizeof(((struct hp_exchange *)0)->cors_origin));
 		printf("  %-40s %6zu\n", "struct hp_upstream", sizeof(struct hp_upstream));
-		printf("  %-40s %6zu\n", "head buffers + headers per session", heads);
+		printf("  %-40s %6zu\n", "head buffers + headers per exchange", heads);
 		printf("  %-40s %6zu\n", "struct gw_http_proxy", sizeof(struct gw_http_proxy));
 		printf("  %-40s %6zu\n", "struct gw_tcp_stack", sizeof(struct gw_tcp_stack));
 		printf("\n");
@@ -1198,8 +1227,8 @@ main(int argc, char **argv)
 			 * by their resident pages. */
 			total = (u2.heap - u0.heap) + res1[R_HEADS];
 			printf("per idle client connection (structures): TCB %zu + table %.0f + session %zu\n"
-			       "  = %.0f B; head buffers: %zu B reserved per session (virtual), %.0f B\n"
-			       "  of them resident per connection held\n",
+			       "  = %.0f B; head buffers: %zu B reserved per exchange context (virtual),\n"
+			       "  %.0f B of them resident per connection held\n",
 			       sizeof(struct gw_tcp_conn), per_slot, sizeof(struct hp_session),
 			       cl, heads,
 			       held ? (double)heads_res / (double)held : 0.0);
@@ -1223,6 +1252,9 @@ main(int argc, char **argv)
 			       ts.reasm_dropped, B.closed);
 			printf("SYN queue overflows answered with cookies (accepted): %" PRIu64 "\n",
 			       ts.syncookies_sent);
+			printf("requests that waited for an exchange context (back-pressure,\n"
+			       "  served later, not refused): exchange_waits %" PRIu64 "\n",
+			       ps.exchange_waits);
 			printf("\ntarget (issue 9): under 1 KiB of gateway state per idle connection: %s\n"
 			       "  (%.0f B of structures per client connection, %.0f B with the resident\n"
 			       "  head-buffer pages)\n",

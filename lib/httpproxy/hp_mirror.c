@@ -67,7 +67,7 @@ key_put(char *out, size_t size, size_t *pos, const char *src)
 }
 
 /* "NAMESPACE/VIRTUALSERVICE/NAME-OR-INDEX", by hand (no snprintf on the
- * worker); @p out is zeroed by the caller. */
+ * worker), NUL-terminated. */
 static void
 route_key(const struct gw_route *r, char *out, size_t size)
 {
@@ -78,6 +78,7 @@ route_key(const struct gw_route *r, char *out, size_t size)
 
 	if (r->vs_name == NULL) {
 		key_put(out, size, &pos, r->vhost != NULL ? r->vhost : "-");
+		out[pos] = '\0';
 		return;
 	}
 	key_put(out, size, &pos, r->vs_namespace ? r->vs_namespace : "default");
@@ -86,14 +87,25 @@ route_key(const struct gw_route *r, char *out, size_t size)
 	key_put(out, size, &pos, "/");
 	if (r->name != NULL) {
 		key_put(out, size, &pos, r->name);
-		return;
+	} else {
+		num[i] = '\0';
+		do {
+			num[--i] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		key_put(out, size, &pos, &num[i]);
 	}
-	num[i] = '\0';
-	do {
-		num[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	key_put(out, size, &pos, &num[i]);
+	out[pos] = '\0';
+}
+
+/* Copy NUL-terminated @p src, truncated to @p size - 1. */
+static inline void
+meta_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* The first segment of a HEAD item: where to, and what to log. */
@@ -111,32 +123,70 @@ meta_build(struct hp_session *s, const struct gw_route *route,
 		return NULL;
 	m->data_off = 0;
 	meta = rte_pktmbuf_mtod(m, struct gw_shadow_meta *);
-	memset(meta, 0, sizeof(*meta));
+	/* every string NUL-terminated; the bytes after them are not read */
 	meta->ip = ep->addr.v4;
 	meta->port = ep->port;
+	meta->reserved = 0;
 	meta->start_us = s->x->log.start_us;
 	route_key(route, meta->route, sizeof(meta->route));
-	hp_strlcpy(meta->cluster, sizeof(meta->cluster), cl->name, strlen(cl->name));
-	hp_strlcpy(meta->method, sizeof(meta->method), s->x->log.method,
-		   strlen(s->x->log.method));
-	hp_strlcpy(meta->path, sizeof(meta->path), s->x->log.path, strlen(s->x->log.path));
-	hp_strlcpy(meta->authority, sizeof(meta->authority), authority,
-		   strlen(authority));
-	hp_strlcpy(meta->request_id, sizeof(meta->request_id), s->x->log.request_id,
-		   strlen(s->x->log.request_id));
-	hp_strlcpy(meta->user_agent, sizeof(meta->user_agent), s->x->log.user_agent,
-		   strlen(s->x->log.user_agent));
-	hp_strlcpy(meta->xff, sizeof(meta->xff), s->x->log.xff, strlen(s->x->log.xff));
+	meta_str(meta->cluster, sizeof(meta->cluster), cl->name);
+	meta_str(meta->method, sizeof(meta->method), s->x->log.method);
+	meta_str(meta->path, sizeof(meta->path), s->x->log.path);
+	meta_str(meta->authority, sizeof(meta->authority), authority);
+	meta_str(meta->request_id, sizeof(meta->request_id), s->x->log.request_id);
+	meta_str(meta->user_agent, sizeof(meta->user_agent), s->x->log.user_agent);
+	meta_str(meta->xff, sizeof(meta->xff), s->x->log.xff);
 	m->data_len = sizeof(*meta);
 	m->pkt_len = m->data_len;
 	return m;
+}
+
+/*
+ * The copy's head is the primary's as just written, but for the Host
+ * value: copied from it with that one value replaced, which costs a
+ * fraction of writing it again. Only for a head in one segment whose Host
+ * line is found; otherwise (false, nothing written) the caller rewrites.
+ * A "\r\nhost:" can only start a field: values hold no CR or LF.
+ */
+static bool
+head_from_primary(struct hp_writer *w, const struct hp_queue *primary,
+		  const char *host, size_t host_len)
+{
+	const char *d, *v = NULL, *end = NULL;
+	uint32_t len;
+
+	if (primary == NULL || primary->head == NULL ||
+	    primary->head->next != NULL)
+		return false;
+	d = rte_pktmbuf_mtod(primary->head, const char *);
+	len = rte_pktmbuf_data_len(primary->head);
+	/* line by line: memchr finds each CR */
+	for (const char *c = memchr(d, '\r', len); c != NULL && c + 7 <= d + len;
+	     c = memchr(c + 1, '\r', (size_t)(d + len - c - 1))) {
+		if (c[1] != '\n' || (c[2] | 0x20) != 'h' || (c[3] | 0x20) != 'o' ||
+		    (c[4] | 0x20) != 's' || (c[5] | 0x20) != 't' || c[6] != ':')
+			continue;
+		v = c + 7;
+		while (v < d + len && (*v == ' ' || *v == '\t'))
+			v++;
+		end = memchr(v, '\r', (size_t)(d + len - v));
+		if (end != NULL && (end + 1 >= d + len || end[1] != '\n'))
+			end = NULL;
+		break;
+	}
+	if (v == NULL || end == NULL)
+		return false;
+	hp_write(w, d, (size_t)(v - d));
+	hp_write(w, host, host_len);
+	hp_write(w, end, (size_t)(d + len - end));
+	return true;
 }
 
 void
 hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		const struct gw_route_result *res,
 		const struct gw_route_request *rq, const struct gw_http_head *h,
-		const struct hp_request_rewrite *rw0)
+		const struct hp_request_rewrite *rw0, const struct hp_queue *primary)
 {
 	struct gw_http_proxy *px = s->px;
 	struct hp_request_rewrite rw = *rw0;
@@ -208,7 +258,9 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 			continue;
 		}
 		hp_writer_init(&w, px->pool);
-		hp_rewrite_request(&w, h, &rw);
+		if (rw.host == NULL || !head_from_primary(&w, primary, rw.host,
+							  rw.host_len))
+			hp_rewrite_request(&w, h, &rw);
 		if (!hp_writer_finish(&w, &q)) {
 			rte_pktmbuf_free(meta);
 			px->stats.mirror_dropped++;

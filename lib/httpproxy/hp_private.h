@@ -454,7 +454,8 @@ void hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		     const struct gw_route_result *res,
 		     const struct gw_route_request *rq,
 		     const struct gw_http_head *h,
-		     const struct hp_request_rewrite *rw);
+		     const struct hp_request_rewrite *rw,
+		     const struct hp_queue *primary);
 /* Body bytes [off, off + n) of @p seg, by reference. */
 void hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
 		    uint32_t n);

@@ -909,7 +909,7 @@ request_forward(struct hp_session *s)
 	}
 	hp_retry_policy(s);
 	hp_retry_hold_head(s, &head);
-	hp_mirror_begin(s, snap, &res, &rq, h, &rw);
+	hp_mirror_begin(s, snap, &res, &rq, h, &rw, &head);
 	try_send(s, &head);
 }
 

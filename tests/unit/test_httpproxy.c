@@ -1427,6 +1427,19 @@ test_mirror_items(void **state)
 	head[rte_pktmbuf_data_len(m)] = '\0';
 	assert_non_null(strstr(head, "GET /mirror/a HTTP/1.1\r\n"));
 	assert_non_null(strcasestr(head, "host: svc.test-shadow:8000\r\n"));
+	/* the rest is the primary's head as the backend got it, byte for byte */
+	{
+		const char *p = (const char *)H->last_request.p;
+		const char *at = strstr(head, "svc.test-shadow:8000");
+		size_t pre = (size_t)(at - head);
+
+		assert_true(H->last_request.len >= pre + 13);
+		assert_memory_equal(p, head, pre);
+		assert_memory_equal(p + pre, "svc.test:8000", 13);
+		assert_int_equal(H->last_request.len - pre - 13,
+				 strlen(head) - pre - 20);
+		assert_memory_equal(p + pre + 13, at + 20, strlen(at + 20));
+	}
 	rte_pktmbuf_free(it[0].m);
 	assert_int_equal(pstats()->mirror_requests, 1);
 

@@ -42,10 +42,15 @@
 # mirrored requests (gateway.mirror.*.latency_ms) and the CPU of each of
 # gatewayd's threads (worker, control lcore) for each case.
 #
-# Usage: tools/bench-mirror.sh [--duration S] [--connections C] [--out DIR]
+# Usage: tools/bench-mirror.sh [--duration S] [--connections C] [--think MS] [--out DIR]
 #                              [--help]
 #   --duration S     seconds per load (8)
 #   --connections C  wrk connections (32)
+#   --think MS       each connection waits MS ms after each response
+#                    (tools/bench/http-think.lua): a fixed offered load
+#                    below saturation (about C / (MS + latency) requests/s),
+#                    so that the cost of mirroring shows as latency and
+#                    shortfall rather than as CPU taken from wrk (0: none)
 #   --out DIR        where the CSV goes (build/bench)
 # Environment: GW_BUILD (build directory, default build/), GW_BENCH_CONFIG
 # (gatewayd bootstrap). Needs root, wrk, nginx (tools/setup.sh installs
@@ -55,41 +60,30 @@ set -euo pipefail
 
 PROG=bench-mirror.sh
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROXY_CPU=1
+LOAD_CPU=0
+# shellcheck source=tools/bench/lib.sh
+. "$ROOT/tools/bench/lib.sh"
 BUILD=${GW_BUILD:-$ROOT/build}
 GATEWAYD=$BUILD/app/gatewayd
 GWCTL=$BUILD/app/gwctl
 CONFIG=${GW_BENCH_CONFIG:-tools/bench/http-af_xdp.yaml}
 LUA=$ROOT/tools/bench/http-load.lua
-PY=/usr/bin/python3
-HUGE_ENV=/run/gatewayd/hugepages.env
-ADMIN=http://127.0.0.1:15000
-SOCKET=/run/gatewayd/gatewayd.sock
-CLIENT=gw-client
-PEER=gw-peer
-GW_IP=10.10.1.1
-VIP=10.96.0.20
-PORT=9080
-AUTHORITY=reviews:$PORT
-V1_IP=10.10.2.11
-V2_IP=10.10.2.12
 DEAD=10.10.2.11:9083        # subset v3 of reviews: nothing listens there
-PROXY_CPU=1
-LOAD_CPU=0
 DURATION=8
 CONNS=32
+THINK=0
 OUTDIR=$ROOT/build/bench
 CASES="none fast dead"
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 
-log()  { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die()  { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
-
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) DURATION=${2:?}; shift ;;
+	--think) THINK=${2:?}; shift ;;
 	--connections) CONNS=${2:?}; shift ;;
 	--out) OUTDIR=${2:?}; shift ;;
-	-h|--help) sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+	-h|--help) bench_help "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (see --help)" ;;
 	esac
 	shift
@@ -100,8 +94,18 @@ fi
 if ! [[ $CONNS =~ ^[0-9]+$ ]] || [ "$CONNS" -lt 1 ] || [ "$CONNS" -gt 1000 ]; then
 	die "--connections must be 1..1000"
 fi
+if ! [[ $THINK =~ ^[0-9]+$ ]] || [ "$THINK" -gt 1000 ]; then
+	die "--think must be 0..1000 (milliseconds)"
+fi
+if [ "$THINK" -gt 0 ]; then
+	LUA=$ROOT/tools/bench/http-think.lua
+	LOAD_ARGS=(keepalive "$AUTHORITY" "$THINK")
+	LOAD_DESC="$CONNS connections, ${THINK} ms think time"
+else
+	LOAD_ARGS=(keepalive "$AUTHORITY")
+	LOAD_DESC="$CONNS connections"
+fi
 
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, DPDK)"
 cd "$ROOT"
 for f in "$GATEWAYD" "$GWCTL"; do
 	[ -x "$f" ] || die "$f missing: run tools/setup.sh (or ninja -C $BUILD)"
@@ -112,93 +116,16 @@ done
 for cmd in wrk nginx taskset curl; do
 	command -v "$cmd" >/dev/null || die "$cmd missing: run tools/setup.sh"
 done
-# shellcheck source=tools/topology-lock.sh
-. "$ROOT/tools/topology-lock.sh"
-gw_topology_lock || die "the demo topology stays busy"
-if ip netns list 2>/dev/null | grep -q '^gw-'; then
-	die "a gw-* topology exists (another test or demo?); tools/demo.sh down first"
-fi
-if pgrep -x gatewayd >/dev/null; then
-	die "gatewayd is running (pid $(pgrep -x gatewayd | tr '\n' ' ')); stop it first"
-fi
-
-TMP=$(mktemp -d /tmp/bench-mirror.XXXXXX)
-PIDS=()
-GW_PID=
-
-cleanup() {
-	local rc=$? p
-	set +e
-	[ -z "$GW_PID" ] || { kill -TERM "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null; }
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	"$ROOT/tools/demo.sh" down >"$TMP/demo-down.log" 2>&1 ||
-		log "tools/demo.sh down failed: $(tail -n 3 "$TMP/demo-down.log")"
-	if [ "$rc" -eq 0 ]; then rm -rf "$TMP"; else log "logs kept in $TMP"; fi
-	gw_topology_unlock
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# wait_for SECONDS CMD...: poll CMD every 0.2 s; 1 when the time runs out.
-wait_for() {
-	local deadline=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
-listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
-
-# bg NAME CMD...: run CMD in the background, output in $TMP/NAME.log.
-bg() {
-	local name=$1; shift
-	"$@" >"$TMP/$name.log" 2>&1 &
-	PIDS+=($!)
-}
-stop_last() {
-	kill -TERM "${PIDS[-1]}" 2>/dev/null || true
-	wait "${PIDS[-1]}" 2>/dev/null || true
-	unset 'PIDS[-1]'
-}
+bench_begin bench-mirror
 
 # ------------------------------------------------------------- topology
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
-log "topology: tools/demo.sh up"
-timeout 90 tools/demo.sh up >"$TMP/demo-up.log" 2>&1 ||
-	die "tools/demo.sh up failed: $(tail -n 5 "$TMP/demo-up.log")"
+bench_topology_up
 
 # Backends: nginx answering from memory on :9080, pinned with the client;
 # stub_status counts the requests each one got.
-for v in v1 v2; do
-	cat >"$TMP/nginx-$v.conf" <<EOF
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $TMP/nginx-$v.pid;
-error_log $TMP/nginx-$v.err warn;
-events { worker_connections 8000; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server {
-        listen $PORT backlog=4096;
-        default_type text/plain;
-        location = /nginx_status { stub_status; }
-        location / { return 200 "reviews-$v\n"; }
-    }
-}
-EOF
-	bg "nginx-$v" ip netns exec "gw-httpbin-$v" taskset -c "$LOAD_CPU" nginx -c "$TMP/nginx-$v.conf"
-	wait_for 10 listening "gw-httpbin-$v" "$PORT" ||
-		die "the $v backend (nginx) did not start: $(cat "$TMP/nginx-$v.log" "$TMP/nginx-$v.err")"
-done
+bench_backend v1 gw-httpbin-v1 "$PORT" reviews-v1
+bench_backend v2 gw-httpbin-v2 "$PORT" reviews-v2
 
 # shadow_read: SC = requests v2 (the fast shadow) has answered so far, not
 # counting these stub_status requests (each counts itself).
@@ -206,9 +133,7 @@ SHADOW_POLLS=0
 SC=0
 shadow_read() {
 	local n
-	n=$(ip netns exec gw-httpbin-v2 curl -sf -m 2 "http://$V2_IP:$PORT/nginx_status" |
-		awk 'NR == 3 { print $3 }') || die "v2's stub_status failed"
-	[ -n "$n" ] || die "v2's stub_status: no request count"
+	n=$(stub_requests gw-httpbin-v2 "$V2_IP:$PORT")
 	SHADOW_POLLS=$((SHADOW_POLLS + 1))
 	SC=$((n - SHADOW_POLLS))
 }
@@ -218,20 +143,6 @@ one_request() {
 	ip netns exec "$CLIENT" curl -s -m 3 -H "Host: $AUTHORITY" "http://$VIP:$PORT/reviews/1"
 }
 
-# cpu_busy CPU: busy and total jiffies of CPU since boot ("busy total").
-cpu_busy() {
-	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat
-}
-
-# thread_ticks PID: "comm=ticks" for each thread of PID (utime + stime).
-thread_ticks() {
-	local t
-	for t in /proc/"$1"/task/*; do
-		printf '%s=%s ' "$(tr ' ' _ <"$t/comm")" \
-			"$(cut -d')' -f2- "$t/stat" | awk '{ print $12 + $13 }')"
-	done 2>/dev/null
-	echo
-}
 # thread_cpu BEFORE AFTER NS: each thread's CPU in % of one CPU over NS
 # nanoseconds, from two thread_ticks lines (threads of one name summed).
 thread_cpu() {
@@ -247,7 +158,6 @@ s = int(sys.argv[3]) / 1e9 * os.sysconf("SC_CLK_TCK")
 print(" ".join("%s=%.0f%%" % (k, 100.0 * (b[k] - a.get(k, 0)) / s) for k in sorted(b) if b[k] > a.get(k, 0)))' "$@"
 }
 
-gw_stats() { curl -sf -m 3 "$ADMIN/stats"; }
 # stat_sum REGEX FILE: the sum of the counters whose name matches REGEX.
 stat_sum() { awk -v r="$1" '$1 ~ r { s += $2 } END { print s + 0 }' "$2"; }
 # d REGEX: stat_sum's growth from stats-before to stats-after.
@@ -263,14 +173,14 @@ load() {
 	local requests duration_us p50_us p99_us connect read write status timeout
 	shadow_read; s0=$SC
 	[ "$1" != gatewayd ] || gw_stats >"$TMP/stats-before" || die "gatewayd: /stats failed"
-	log "$key: wrk keep-alive, $CONNS connections, $DURATION s"
+	log "$key: wrk keep-alive, $LOAD_DESC, $DURATION s"
 	b0="$(cpu_busy "$LOAD_CPU") $(cpu_busy "$PROXY_CPU")"
 	local tt0 tt1 ns0 ns1
 	[ "$1" != gatewayd ] || tt0=$(thread_ticks "$GW_PID")
 	ns0=$(date +%s%N)
 	out=$(timeout $((DURATION + 30)) ip netns exec "$CLIENT" taskset -c "$LOAD_CPU" \
 		wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$LUA" "http://$VIP:$PORT/reviews/1" \
-		-- keepalive "$AUTHORITY" 2>&1) || die "$key: wrk failed: $out"
+		-- "${LOAD_ARGS[@]}" 2>&1) || die "$key: wrk failed: $out"
 	b1="$(cpu_busy "$LOAD_CPU") $(cpu_busy "$PROXY_CPU")"
 	ns1=$(date +%s%N)
 	if [ "$1" = gatewayd ]; then
@@ -297,15 +207,18 @@ print("%.0f %.2f %.2f %.0f %.0f" % (n / (d / 1e6), a / 1000, b / 1000, busy(0), 
 		gw_stats >"$TMP/stats-after" || die "gatewayd: /stats failed"
 		mkdir -p "$OUTDIR"
 		cp "$TMP/stats-after" "$OUTDIR/mirror-$STAMP-gatewayd-$2.stats"
+		# AF_XDP socket counters (cumulative): a full RX ring drops frames
+		# in the kernel, which the PMD's imissed does not count
+		log "$key: AF_XDP sockets: $(ss -a --xdp -e -m 2>/dev/null | tr -s ' \n' ' ')"
+		log "$key: kernel TCP retransmissions (cumulative): client $(ip netns exec "$CLIENT" nstat -a -s TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" { print $2 }'), v1 $(ip netns exec gw-httpbin-v1 nstat -a -s TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" { print $2 }'), v2 $(ip netns exec gw-httpbin-v2 nstat -a -s TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" { print $2 }')"
+		log "$key: TCP retransmissions (cumulative): $(grep -E '^gateway\.(tcp|shadow\.tcp)\.(retransmits|rto_timeouts) ' "$TMP/stats-after" | tr '\n' ' ')"
 		MIRRORED[$key]=$(d '^gateway\.http\.mirror_requests$')
 		WDROP[$key]=$(d '^gateway\.http\.mirror_dropped$')
 		EREQ[$key]=$(d '^gateway\.mirror\..*\.requests$')
 		ERESP[$key]=$(d '^gateway\.mirror\..*\.responses$')
 		EDROP[$key]=$(d '^gateway\.mirror\..*\.drop\.')
 		# the reasons with a non-zero delta, "reason=N ..."
-		DROPWHY[$key]=$(join <(awk '$1 ~ /^gateway\.mirror\..*\.drop\./ { sub(/.*\.drop\./, "", $1); s[$1] += $2 } END { for (r in s) print r, s[r] }' "$TMP/stats-before" | sort) \
-			<(awk '$1 ~ /^gateway\.mirror\..*\.drop\./ { sub(/.*\.drop\./, "", $1); s[$1] += $2 } END { for (r in s) print r, s[r] }' "$TMP/stats-after" | sort) |
-			awk '$3 > $2 { printf "%s%s=%d", n++ ? " " : "", $1, $3 - $2 }')
+		DROPWHY[$key]=$(mirror_drops "$TMP/stats-before" "$TMP/stats-after")
 		[ -n "${DROPWHY[$key]}" ] || DROPWHY[$key]=-
 		# the gateway's own view of the primary's latency (request head to
 		# end of response) and the shadow's, for the mirrored requests
@@ -365,18 +278,7 @@ EOY
 	esac
 }
 
-extra=()
-if [ -r "$HUGE_ENV" ] && grep -qx 'GW_NO_HUGE=1' "$HUGE_ENV"; then
-	extra=(--eal-extra "--no-huge -m 1024")
-fi
-log "gatewayd: $GATEWAYD -c $CONFIG ${extra[*]}"
-stdbuf -oL -eL "$GATEWAYD" -c "$CONFIG" "${extra[@]}" >"$TMP/gatewayd.log" 2>&1 &
-GW_PID=$!
-gw_ready() {
-	grep -q '^gatewayd ready:' "$TMP/gatewayd.log" &&
-		[ "$(curl -sf -m 2 "$ADMIN/ready")" = LIVE ]
-}
-wait_for 60 gw_ready || die "gatewayd did not get ready: $(tail -n 20 "$TMP/gatewayd.log")"
+gw_start "$GATEWAYD" "$CONFIG"
 for c in $CASES; do
 	vs "$c" >"$TMP/vs-$c.yaml"
 	out=$("$GWCTL" -s "$SOCKET" apply -f "$TMP/vs-$c.yaml" 2>&1) ||
@@ -385,26 +287,10 @@ for c in $CASES; do
 	check_case gatewayd "$c"
 	load gatewayd "$c"
 done
-kill -TERM "$GW_PID"
-rc=0
-timeout 20 tail --pid="$GW_PID" -f /dev/null || rc=$?
-wait "$GW_PID" || rc=$?
-GW_PID=
-[ "$rc" -eq 0 ] || die "gatewayd did not stop cleanly (status $rc)"
+gw_stop
 
 # ---------------------------------------------------------------- nginx
-log "namespace $PEER takes gw-down and gw-up with the gateway's addresses and the VIP"
-ip netns add "$PEER"
-ip -n "$PEER" link set lo up
-ip -n "$PEER" addr add "$VIP/32" dev lo
-ip link set gw-down netns "$PEER"
-ip link set gw-up netns "$PEER"
-ip -n "$PEER" addr add "$GW_IP/24" dev gw-down
-ip -n "$PEER" addr add 10.10.2.1/24 dev gw-up
-ip -n "$PEER" link set gw-down up
-ip -n "$PEER" link set gw-up up
-ip netns exec "$PEER" sysctl -qw net.ipv4.ip_local_port_range="10000 65000" \
-	net.ipv4.tcp_tw_reuse=1 net.core.somaxconn=4096
+bench_peer_ns
 
 # nginx_conf CASE: the proxy's configuration; error_log at crit so that a
 # dead shadow's refused connections are not logged one by one (the gateway
@@ -469,11 +355,9 @@ CSV=$OUTDIR/mirror-$STAMP.csv
 	printf '%s\n' "${CSV_ROWS[@]}"
 } >"$CSV"
 
-ratio() { "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); print("%.2f" % (a / b) if b else "-")' "$1" "$2"; }
-printf '\nMirroring benchmark, %s, wrk -t1 -c%s -d%ss keep-alive per case, all requests routed to v1\n' \
-	"$(date -u +%Y-%m-%d)" "$CONNS" "$DURATION"
-printf 'machine: %s CPUs, %s, kernel %s\n\n' "$(nproc)" \
-	"$(lscpu | awk -F': +' '/^Model name/ { print $2; exit }')" "$(uname -r)"
+printf '\nMirroring benchmark, %s, wrk -t1 -c%s -d%ss keep-alive per case (think time %s ms), all requests routed to v1\n' \
+	"$(date -u +%Y-%m-%d)" "$CONNS" "$DURATION" "$THINK"
+printf 'machine: %s\n\n' "$(machine_line)"
 printf '| %-8s | %-4s | %10s | %6s | %6s | %6s | %7s | %10s | %8s | %7s | %-29s | %9s | %9s |\n' \
 	proxy case requests/s "p50 ms" "p99 ms" errors "vs none" "shadow got" mirrored dropped "engine drops" \
 	"CPU$LOAD_CPU busy" "CPU$PROXY_CPU busy"

@@ -36,6 +36,8 @@ PACKAGES=(
 	curl wrk nginx haproxy tcpdump
 	# L4 proxy benchmark: bulk TCP throughput, nginx's stream module
 	iperf3 libnginx-mod-stream
+	# the peer comparison chart of tools/bench-http.sh (PNG)
+	gnuplot-nox
 	# netfilter, process tools (pgrep/pkill by pid file, fuser)
 	iptables procps psmisc
 	# lint for tools/*.sh and tests/system/*.sh

@@ -43,7 +43,9 @@ static const struct counter_def worker_counters[] = {
 	W(rx_packets), W(rx_bytes), W(tx_packets), W(tx_bytes),
 	W(arp_replies), W(icmp_echo_replies), W(neigh_held),
 	W(neigh_released), W(ctl_tx_packets), W(idle_sleeps),
-	W(handoff_out), W(handoff_in),
+	W(handoff_out), W(handoff_in), W(loops_over_10ms),
+	{ "loop_max_us", offsetof(struct gw_worker_stats, loop_max_us), true },
+	{ "sleep_max_us", offsetof(struct gw_worker_stats, sleep_max_us), true },
 };
 #undef W
 

@@ -675,6 +675,11 @@ gw_dataplane_stats_sum(const struct gw_dataplane *dp, struct gw_worker_stats *su
 		sum->idle_sleeps += s->idle_sleeps;
 		sum->handoff_out += s->handoff_out;
 		sum->handoff_in += s->handoff_in;
+		sum->loops_over_10ms += s->loops_over_10ms;
+		if (s->loop_max_us > sum->loop_max_us)
+			sum->loop_max_us = s->loop_max_us;
+		if (s->sleep_max_us > sum->sleep_max_us)
+			sum->sleep_max_us = s->sleep_max_us;
 		for (unsigned int r = 0; r < GW_DROP_REASON_MAX; r++)
 			sum->drops[r] += s->drops[r];
 	}

@@ -59,6 +59,9 @@ struct gw_worker_stats {
 	uint64_t idle_sleeps;        /**< idle back-off sleeps taken */
 	uint64_t handoff_out;        /**< TCP segments passed to their owner worker */
 	uint64_t handoff_in;         /**< TCP segments received from other workers */
+	uint64_t loop_max_us;        /**< gauge: longest loop iteration, sleeps excluded */
+	uint64_t loops_over_10ms;    /**< iterations that took over 10 ms (a stalled worker) */
+	uint64_t sleep_max_us;       /**< gauge: longest idle back-off sleep, as slept */
 	uint64_t drops[GW_DROP_REASON_MAX];
 };
 

@@ -275,7 +275,16 @@ idle_backoff(struct gw_worker *w, unsigned int n_rx)
 	if (w->idle_sleep_us > w->dp->idle_sleep_max_us)
 		w->idle_sleep_us = w->dp->idle_sleep_max_us;
 	w->stats.idle_sleeps++;
-	usleep(w->idle_sleep_us);
+	{
+		/* as slept: a sleep much longer than asked means the CPU was
+		 * taken from the worker, and its RX rings filled meanwhile */
+		uint64_t t0 = rte_rdtsc(), us;
+
+		usleep(w->idle_sleep_us);
+		us = (rte_rdtsc() - t0) * 1000000 / rte_get_tsc_hz();
+		if (us > w->stats.sleep_max_us)
+			w->stats.sleep_max_us = us;
+	}
 }
 
 int
@@ -285,11 +294,14 @@ gw_worker_main(void *arg)
 	struct gw_dataplane *dp = w->dp;
 	struct rte_mbuf *pkts[GW_WORKER_BURST];
 
-	w->next_drain_tsc = rte_rdtsc() + dp->drain_tsc;
+	uint64_t loop_start = rte_rdtsc(), loop_max = 0;
+	const uint64_t over_10ms = rte_get_tsc_hz() / 100;
+
+	w->next_drain_tsc = loop_start + dp->drain_tsc;
 	gw_snapshot_worker_online(dp->snapshots, w->id);
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		unsigned int n_rx = 0;
-		uint64_t now;
+		uint64_t now, loop_tsc;
 
 		for (unsigned int pi = 0; pi < dp->n_ports; pi++) {
 			uint16_t n, i;
@@ -355,8 +367,18 @@ gw_worker_main(void *arg)
 		}
 		/* Nothing read from a snapshot outlives this point unless held. */
 		gw_snapshot_quiescent(dp->snapshots, w->id);
+		/* How long an iteration took (a stall shows here, not in the
+		 * averages): the sleep below is not counted. */
+		loop_tsc = rte_rdtsc() - loop_start;
+		if (GW_UNLIKELY(loop_tsc > loop_max)) {
+			loop_max = loop_tsc;
+			w->stats.loop_max_us = loop_tsc * 1000000 / rte_get_tsc_hz();
+		}
+		if (GW_UNLIKELY(loop_tsc > over_10ms))
+			w->stats.loops_over_10ms++;
 		if (dp->idle_backoff)
 			idle_backoff(w, n_rx);
+		loop_start = rte_rdtsc();
 	}
 	gw_snapshot_worker_offline(dp->snapshots, w->id);
 	/* Leave nothing queued: flush what we hold, free what waits. */

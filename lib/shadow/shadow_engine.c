@@ -979,18 +979,6 @@ gw_shadow_input(struct gw_shadow *sh, struct rte_mbuf *m)
 
 /* ---- life cycle ---- */
 
-static bool
-shadow_src_port_ok(void *arg, unsigned int port_index, uint32_t local_ip,
-		   uint16_t local_port, uint32_t remote_ip, uint16_t remote_port)
-{
-	RTE_SET_USED(arg);
-	RTE_SET_USED(port_index);
-	RTE_SET_USED(local_ip);
-	RTE_SET_USED(remote_ip);
-	RTE_SET_USED(remote_port);
-	return local_port >= GW_SHADOW_PORT_FIRST && local_port <= GW_SHADOW_PORT_LAST;
-}
-
 static void
 stack_xmit(void *arg, unsigned int port_index, uint32_t next_hop,
 	   struct rte_mbuf *m)
@@ -1118,7 +1106,8 @@ gw_shadow_create(const struct gw_shadow_params *p)
 	tp.xmit = stack_xmit;
 	tp.xmit_arg = sh;
 	tp.start_tsc = sh->now;
-	tp.src_port_ok = shadow_src_port_ok;
+	/* the shadow's reserved range: the one thing telling its
+	 * connections apart from the workers' */
 	tp.src_port_first = GW_SHADOW_PORT_FIRST;
 	tp.src_port_last = GW_SHADOW_PORT_LAST;
 	sh->stack = gw_tcp_stack_create(&tp);

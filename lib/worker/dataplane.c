@@ -271,9 +271,6 @@ tcp_src_port_ok(void *arg, unsigned int port_index, uint32_t local_ip,
 	const struct gw_worker *w = arg;
 	const struct gw_port *p = &w->dp->ports[port_index];
 
-	/* the shadow engine's connections have these */
-	if (local_port >= GW_SHADOW_PORT_FIRST && local_port <= GW_SHADOW_PORT_LAST)
-		return false;
 	if (p->rss.enabled)
 		return gw_port_rss_queue(&p->rss, rte_be_to_cpu_32(remote_ip),
 					 rte_be_to_cpu_32(local_ip), remote_port,
@@ -306,9 +303,10 @@ worker_tcp_create(struct gw_dataplane *dp, struct gw_worker *w,
 	};
 	char name[RTE_RING_NAMESIZE];
 
-	/* always: the shadow's source ports are reserved (lib/shadow) */
+	/* the worker owns the reply: by RSS, else by port % workers */
 	p.src_port_ok = tcp_src_port_ok;
-	/* below the shadow engine's range: no port of it is ever scanned */
+	/* below the shadow engine's range (lib/shadow): its ports are never
+	 * picked here */
 	p.src_port_last = GW_SHADOW_PORT_FIRST - 1;
 	p.src_port_arg = w;
 	w->tcp = gw_tcp_stack_create(&p);

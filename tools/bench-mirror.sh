@@ -207,9 +207,10 @@ print("%.0f %.2f %.2f %.0f %.0f" % (n / (d / 1e6), a / 1000, b / 1000, busy(0), 
 		gw_stats >"$TMP/stats-after" || die "gatewayd: /stats failed"
 		mkdir -p "$OUTDIR"
 		cp "$TMP/stats-after" "$OUTDIR/mirror-$STAMP-gatewayd-$2.stats"
-		# AF_XDP socket counters (cumulative): a full RX ring drops frames
-		# in the kernel, which the PMD's imissed does not count
-		# drops the gateway cannot count: the veths' (and XDP's) own counters
+		# AF_XDP sockets' kernel counters (cumulative; port.*.xsk.*): frames
+		# the kernel refused or dropped, which the PMD's imissed does not count
+		log "$key: AF_XDP sockets (cumulative): $(awk '$1 ~ /^port\..*\.xsk\./ && $1 !~ /tx_ring_empty/ { printf "%s %s ", $1, $2 }' "$TMP/stats-after")"
+		# drops outside the gateway: the veths' own counters
 		log "$key: veth drops (cumulative): $(for i in gw-down gw-up; do printf '%s: %s; ' "$i" "$(ethtool -S "$i" 2>/dev/null | awk '$2 != 0 && $1 ~ /drop|full|err/' | tr -s ' \n' ' ')"; printf '%s rx/tx dropped: %s; ' "$i" "$(ip -s link show "$i" 2>/dev/null | awk 'f { print $4; f = 0 } /RX:|TX:/ { f = 1 }' | tr '\n' ' ')"; done)"
 		log "$key: kernel TCP retransmissions (cumulative): client $(ip netns exec "$CLIENT" nstat -az -s TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" { print $2 }'), v1 $(ip netns exec gw-httpbin-v1 nstat -az -s TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" { print $2 }'), v2 $(ip netns exec gw-httpbin-v2 nstat -az -s TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" { print $2 }')"
 		log "$key: TCP retransmissions (cumulative): $(grep -E '^gateway\.(tcp|shadow\.tcp)\.(retransmits|rto_timeouts) ' "$TMP/stats-after" | tr '\n' ' ')"

@@ -234,6 +234,17 @@ page_stats(void *ctx, const char *query, const char *body, size_t body_len,
 				(unsigned long)counter_at(&es,
 						port_counters[k].offset));
 	}
+	for (unsigned int i = 0; i < g->cfg.n_ports; i++) {
+		struct gw_port_xsk_stats xs;
+
+		if (gw_port_xsk_stats(&g->ports[i], &xs) != 0)
+			continue;
+		for (unsigned int k = 0; k < gw_port_n_xsk_counters; k++)
+			gw_admin_reply_printf(r, "port.%s.xsk.%s %lu\n",
+				g->ports[i].name, gw_port_xsk_counters[k].name,
+				(unsigned long)counter_at(&xs,
+					gw_port_xsk_counters[k].offset));
+	}
 	gatewayd_ctl_stats_text(g, r);
 }
 
@@ -361,6 +372,37 @@ prom_istio(FILE *f, const struct gw_dataplane *dp)
 	return 0;
 }
 
+/* AF_XDP sockets' kernel counters, for the ports that have them */
+static void
+prom_ports_xsk(FILE *f, const struct gatewayd *g)
+{
+	struct gw_port_xsk_stats xs[GW_CONFIG_MAX_PORTS];
+	bool have[GW_CONFIG_MAX_PORTS], any = false;
+	struct gw_prom_label l = { "port", NULL };
+	char metric[96], name[64];
+
+	for (unsigned int i = 0; i < g->cfg.n_ports; i++) {
+		have[i] = gw_port_xsk_stats(&g->ports[i], &xs[i]) == 0;
+		any = any || have[i];
+	}
+	if (!any)
+		return;
+	for (unsigned int k = 0; k < gw_port_n_xsk_counters; k++) {
+		snprintf(name, sizeof(name), "xsk_%s",
+			 gw_port_xsk_counters[k].name);
+		prom_family(f, metric, sizeof(metric), "port", name, false,
+			    "AF_XDP socket (kernel XDP_STATISTICS)");
+		for (unsigned int i = 0; i < g->cfg.n_ports; i++) {
+			if (!have[i])
+				continue;
+			l.value = g->ports[i].name;
+			gw_prom_sample(f, metric, &l, 1,
+				       counter_at(&xs[i],
+					gw_port_xsk_counters[k].offset));
+		}
+	}
+}
+
 static void
 prom_ports(FILE *f, const struct gatewayd *g)
 {
@@ -382,6 +424,7 @@ prom_ports(FILE *f, const struct gatewayd *g)
 				       counter_at(&es[i], port_counters[k].offset));
 		}
 	}
+	prom_ports_xsk(f, g);
 }
 
 /* Outlier detection: events, and per cluster with outlierDetection its

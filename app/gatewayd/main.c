@@ -117,14 +117,10 @@ eal_term(struct gatewayd *g)
 static int
 mempool_init(struct gatewayd *g, char *err, size_t err_len)
 {
-	g->pool = rte_pktmbuf_pool_create("gw_mbufs", g->cfg.mbufs,
-		GATEWAYD_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-		(int)rte_socket_id());
+	g->pool = gw_port_pool_create(&g->cfg, "gw_mbufs", g->cfg.mbufs,
+				      GATEWAYD_MBUF_CACHE, err, err_len);
 	if (g->pool == NULL)
-		return gw_err(err, err_len,
-			"cannot create a pool of %u mbufs: %s (limits.mbufs too high "
-			"for the memory EAL has? try fewer, or more hugepages)",
-			g->cfg.mbufs, rte_strerror(rte_errno));
+		return -1;
 	return 0;
 }
 

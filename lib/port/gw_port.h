@@ -22,6 +22,7 @@
 
 /** Largest RSS redirection table the gateway mirrors in software. */
 #define GW_PORT_RETA_MAX 512
+#define GW_PORT_MAX_XSK 16
 /** Toeplitz key length the gateway uses (the common 40 bytes). */
 #define GW_PORT_RSS_KEY_LEN 40
 
@@ -50,6 +51,8 @@ struct gw_port {
 	uint16_t tx_max_segs;            /**< most mbufs per frame (0: no limit known) */
 	uint16_t mtu;                    /**< IP MTU in use */
 	struct gw_port_rss rss;          /**< hardware steering, when predictable */
+	unsigned int n_xsk;              /**< AF_XDP sockets found for the port */
+	int xsk_fds[GW_PORT_MAX_XSK];    /**< ... read for their counters */
 	bool configured;                 /**< must be closed */
 	bool started;                    /**< must be stopped */
 	struct gw_net_iface iface;       /**< MAC and addresses, for lib/net */
@@ -94,6 +97,57 @@ uint16_t gw_port_rss_queue(const struct gw_port_rss *rss, uint32_t src_ip,
 			   uint32_t dst_ip, uint16_t sport, uint16_t dport);
 
 /** "aa:bb:cc:dd:ee:ff" into @p buf (at least 18 bytes). */
+/* ---- the mbuf pool (port_pool.c) ---- */
+
+/** The device string names DPDK's AF_XDP PMD. */
+bool gw_port_is_af_xdp(const struct gw_config_port *cp);
+
+/**
+ * Create the mbuf pool the ports of @p cfg can all use: without the
+ * IOVA-contiguity constraint when every port is a vdev (one packed chunk),
+ * and refused with the reason in @p err when an AF_XDP port could not
+ * register all of it as its UMEM. NULL on failure.
+ */
+struct rte_mempool *gw_port_pool_create(const struct gw_config *cfg,
+					const char *name, unsigned int n,
+					unsigned int cache, char *err,
+					size_t err_len);
+
+/** How many of @p mp's mbufs lie outside the UMEM DPDK 22.11's AF_XDP
+ * PMD registers for it (they would be refused by the kernel). */
+unsigned int gw_port_pool_outside_umem(struct rte_mempool *mp);
+
+/* ---- AF_XDP socket counters (port_xsk.c) ---- */
+
+/** XDP_STATISTICS summed over a port's sockets. */
+struct gw_port_xsk_stats {
+	uint64_t rx_dropped;         /**< dropped for other reasons */
+	uint64_t rx_invalid_descs;
+	uint64_t tx_invalid_descs;   /**< TX frames the kernel refused */
+	uint64_t rx_ring_full;       /**< frames dropped: RX ring full */
+	uint64_t rx_fill_ring_empty; /**< frames dropped: no fill buffer */
+	uint64_t tx_ring_empty;      /**< the kernel found no TX work (not a loss) */
+};
+
+struct gw_port_xsk_counter {
+	const char *name;
+	size_t offset;
+};
+extern const struct gw_port_xsk_counter gw_port_xsk_counters[];
+extern const unsigned int gw_port_n_xsk_counters;
+
+/**
+ * Record as @p port's the AF_XDP sockets of this process not already
+ * claimed by @p others. Called right after the port is started.
+ */
+int gw_port_xsk_claim(struct gw_port *port, const struct gw_port *others,
+		      unsigned int n_others);
+
+/** The kernel's counters of @p port's AF_XDP sockets; -ENOTSUP when it
+ * has none. A syscall per socket: control lcore only. */
+int gw_port_xsk_stats(const struct gw_port *port,
+		      struct gw_port_xsk_stats *s);
+
 const char *gw_port_mac_str(const uint8_t mac[6], char *buf);
 
 #endif /* GW_PORT_H */

@@ -214,6 +214,8 @@ gw_port_open_all(const struct gw_config *cfg, uint16_t n_queues,
 				   err, err_len);
 		if (rc != 0)
 			return rc;
+		if (gw_port_is_af_xdp(&cfg->ports[i]))
+			gw_port_xsk_claim(&ports[i], ports, i);
 	}
 	return 0;
 }

@@ -171,6 +171,16 @@ else
 fi
 diag "drop counters: $(gw_admin /stats | grep -E '^gateway\.drop\.' | tr '\n' ' ' || true)"
 
+# AF_XDP ports: the kernel's socket counters are in /stats, and no frame
+# was refused (a TX descriptor outside the UMEM is lost without a trace in
+# the ethdev counters: see lib/port/port_pool.c)
+if [[ $CONFIG == *af_xdp* ]]; then
+	xsk=$(gw_admin /stats | grep -E '^port\.[^.]+\.xsk\.' || true)
+	assert_ge "$(grep -c '\.xsk\.' <<<"$xsk")" 12 "/stats has the AF_XDP socket counters of both ports"
+	assert_eq "$(awk '$1 ~ /xsk\.(tx_invalid_descs|rx_invalid_descs|rx_ring_full|rx_fill_ring_empty)$/ { n += $2 } END { print n + 0 }' <<<"$xsk")" 0 \
+		"no frame refused or dropped by the kernel's AF_XDP sockets"
+fi
+
 # -------------------------------------------------------------------- stop
 rc=0
 gw_stop 10 || rc=$?

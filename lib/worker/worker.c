@@ -260,31 +260,33 @@ handle_packet(struct gw_worker *w, unsigned int pi, struct rte_mbuf *m)
 
 /* Sleep after a run of empty polls, doubling up to the configured bound, so
  * that a 2-core test machine keeps CPU for clients and backends. Any
- * traffic resets it. Off in production profiles (busy polling). */
-static inline void
+ * traffic resets it. Off in production profiles (busy polling). Returns
+ * the TSC after the sleep, or 0 when it did not sleep. */
+static inline uint64_t
 idle_backoff(struct gw_worker *w, unsigned int n_rx)
 {
+	uint64_t t0, t1, us;
+
 	if (n_rx != 0) {
 		w->idle_polls = 0;
 		w->idle_sleep_us = 0;
-		return;
+		return 0;
 	}
 	if (++w->idle_polls < 256)
-		return;
+		return 0;
 	w->idle_sleep_us = w->idle_sleep_us == 0 ? 1 : w->idle_sleep_us * 2;
 	if (w->idle_sleep_us > w->dp->idle_sleep_max_us)
 		w->idle_sleep_us = w->dp->idle_sleep_max_us;
 	w->stats.idle_sleeps++;
-	{
-		/* as slept: a sleep much longer than asked means the CPU was
-		 * taken from the worker, and its RX rings filled meanwhile */
-		uint64_t t0 = rte_rdtsc(), us;
-
-		usleep(w->idle_sleep_us);
-		us = (rte_rdtsc() - t0) * 1000000 / rte_get_tsc_hz();
-		if (us > w->stats.sleep_max_us)
-			w->stats.sleep_max_us = us;
-	}
+	/* as slept: a sleep much longer than asked means the CPU was taken
+	 * from the worker, and its RX rings filled meanwhile */
+	t0 = rte_rdtsc();
+	usleep(w->idle_sleep_us);
+	t1 = rte_rdtsc();
+	us = (t1 - t0) * 1000000 / rte_get_tsc_hz();
+	if (us > w->stats.sleep_max_us)
+		w->stats.sleep_max_us = us;
+	return t1;
 }
 
 int
@@ -301,7 +303,7 @@ gw_worker_main(void *arg)
 	gw_snapshot_worker_online(dp->snapshots, w->id);
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		unsigned int n_rx = 0;
-		uint64_t now, loop_tsc;
+		uint64_t now, loop_end, slept;
 
 		for (unsigned int pi = 0; pi < dp->n_ports; pi++) {
 			uint16_t n, i;
@@ -369,16 +371,17 @@ gw_worker_main(void *arg)
 		gw_snapshot_quiescent(dp->snapshots, w->id);
 		/* How long an iteration took (a stall shows here, not in the
 		 * averages): the sleep below is not counted. */
-		loop_tsc = rte_rdtsc() - loop_start;
-		if (GW_UNLIKELY(loop_tsc > loop_max)) {
-			loop_max = loop_tsc;
-			w->stats.loop_max_us = loop_tsc * 1000000 / rte_get_tsc_hz();
+		loop_end = rte_rdtsc();
+		if (GW_UNLIKELY(loop_end - loop_start > loop_max)) {
+			loop_max = loop_end - loop_start;
+			w->stats.loop_max_us = loop_max * 1000000 / rte_get_tsc_hz();
 		}
-		if (GW_UNLIKELY(loop_tsc > over_10ms))
+		if (GW_UNLIKELY(loop_end - loop_start > over_10ms))
 			w->stats.loops_over_10ms++;
-		if (dp->idle_backoff)
-			idle_backoff(w, n_rx);
-		loop_start = rte_rdtsc();
+		/* one TSC read per iteration: the next one starts where this
+		 * one ended, or where the sleep ended */
+		slept = dp->idle_backoff ? idle_backoff(w, n_rx) : 0;
+		loop_start = slept != 0 ? slept : loop_end;
 	}
 	gw_snapshot_worker_offline(dp->snapshots, w->id);
 	/* Leave nothing queued: flush what we hold, free what waits. */

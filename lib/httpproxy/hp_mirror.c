@@ -182,6 +182,31 @@ head_from_primary(struct hp_writer *w, const struct hp_queue *primary,
 	return true;
 }
 
+/* One more copy skipped for a down endpoint: counted in the current run
+ * when it is for the same (route, mirror), else a new run begins. */
+static void
+mirror_skip(struct hp_session *s, const struct gw_route *route,
+	    const struct gw_route_cluster *cl,
+	    const struct gw_route_endpoint *ep, const char *authority)
+{
+	struct gw_http_proxy *px = s->px;
+
+	if (px->mirror_skip.meta != NULL && px->mirror_skip.route == route &&
+	    px->mirror_skip.cluster == cl) {
+		px->mirror_skip.count++;
+		return;
+	}
+	hp_mirror_skip_flush(px);
+	px->mirror_skip.meta = meta_build(s, route, cl, ep, authority);
+	if (px->mirror_skip.meta == NULL) {
+		px->stats.mirror_dropped++;
+		return;
+	}
+	px->mirror_skip.route = route;
+	px->mirror_skip.cluster = cl;
+	px->mirror_skip.count = 1;
+}
+
 void
 hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		const struct gw_route_result *res,
@@ -238,23 +263,18 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 			px->stats.mirror_dropped++;
 			continue;
 		}
-		meta = meta_build(s, res->route, cl, &cl->endpoints[e], authority);
-		if (meta == NULL) {
-			px->stats.mirror_dropped++;
-			continue;
-		}
 		/* the engine saw this endpoint fail: no head, no body, no
 		 * connection; only the count for its route */
 		if (gw_shadow_endpoint_down(px->shadow_health,
 					    cl->endpoints[e].addr.v4,
 					    cl->endpoints[e].port, px->now)) {
-			if (item_put(px, GW_SHADOW_ITEM_DROPPED, 0,
-				     GW_SHADOW_DROP_UNAVAILABLE, 0, meta))
-				px->stats.mirror_unavailable++;
-			else {
-				rte_pktmbuf_free(meta);
-				px->stats.mirror_dropped++;
-			}
+			mirror_skip(s, res->route, cl, &cl->endpoints[e],
+				    authority);
+			continue;
+		}
+		meta = meta_build(s, res->route, cl, &cl->endpoints[e], authority);
+		if (meta == NULL) {
+			px->stats.mirror_dropped++;
 			continue;
 		}
 		hp_writer_init(&w, px->pool);
@@ -279,6 +299,25 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		s->x->mirror_state[s->x->n_mirrors] = HP_MIRROR_ACTIVE;
 		s->x->n_mirrors++;
 	}
+}
+
+void
+hp_mirror_skip_flush(struct gw_http_proxy *px)
+{
+	uint32_t n = px->mirror_skip.count;
+
+	if (px->mirror_skip.meta == NULL)
+		return;
+	/* latency_us carries the count of a DROPPED item */
+	if (item_put(px, GW_SHADOW_ITEM_DROPPED, 0, GW_SHADOW_DROP_UNAVAILABLE,
+		     n, px->mirror_skip.meta)) {
+		px->stats.mirror_unavailable += n;
+	} else {
+		rte_pktmbuf_free(px->mirror_skip.meta);
+		px->stats.mirror_dropped += n;
+	}
+	px->mirror_skip.meta = NULL;
+	px->mirror_skip.count = 0;
 }
 
 void

@@ -268,6 +268,17 @@ struct gw_http_proxy {
 	struct rte_ring *shadow_ring;    /* mirror items (NULL: mirroring off) */
 	const struct gw_shadow_health *shadow_health; /* endpoints down (engine's) */
 	uint32_t mirror_seq;             /* stream ids on shadow_ring */
+	/* Copies skipped for a down shadow endpoint, as one run per (route,
+	 * mirror): a DROPPED item carrying the run's count goes to the engine
+	 * when the next skip differs, or at the end of the worker's loop
+	 * iteration (route pointers are stable until then), so that a dead
+	 * shadow costs a request a compare and an increment. */
+	struct {
+		struct rte_mbuf *meta;           /* the run's item (NULL: none) */
+		const struct gw_route *route;
+		const struct gw_route_cluster *cluster;
+		uint32_t count;
+	} mirror_skip;
 	bool shadow_suffix;              /* "-shadow" in mirrored hosts */
 	uint32_t n_idle;
 	unsigned int n_ports;
@@ -463,5 +474,7 @@ void hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
 void hp_mirror_end(struct hp_session *s);
 /* The exchange ended (@p aborted: without a complete primary response). */
 void hp_mirror_finish(struct hp_session *s, bool aborted);
+/* Send the pending run of skipped copies (end of a loop iteration). */
+void hp_mirror_skip_flush(struct gw_http_proxy *px);
 
 #endif /* HP_PRIVATE_H */

@@ -69,7 +69,8 @@ struct gw_shadow_item {
 	uint8_t reserved;
 	uint16_t status;             /**< PRIMARY_DONE: HTTP status (0: none); ABORT: reason */
 	uint32_t stream;             /**< the worker's stream id */
-	uint32_t latency_us;         /**< PRIMARY_DONE: request head to response end */
+	uint32_t latency_us;         /**< PRIMARY_DONE: request head to response end;
+				      DROPPED: how many copies it stands for (0: one) */
 	uint32_t reserved2;
 	struct rte_mbuf *m;          /**< HEAD and BODY; owned by the ring's consumer */
 };

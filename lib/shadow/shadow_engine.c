@@ -119,11 +119,18 @@ route_stat(struct gw_shadow *sh, const char *route, const char *cluster)
 }
 
 static void
+count_drops(struct gw_shadow *sh, uint32_t stat, enum gw_shadow_drop why,
+	    uint32_t n)
+{
+	sh->stats.drops += n;
+	if (stat != SH_NONE)
+		sh->routes[stat].drops[why] += n;
+}
+
+static void
 count_drop(struct gw_shadow *sh, uint32_t stat, enum gw_shadow_drop why)
 {
-	sh->stats.drops++;
-	if (stat != SH_NONE)
-		sh->routes[stat].drops[why]++;
+	count_drops(sh, stat, why, 1);
 }
 
 /* ---- streams ---- */
@@ -781,7 +788,7 @@ item_dropped(struct gw_shadow *sh, const struct gw_shadow_item *it)
 {
 	const struct gw_shadow_meta *meta;
 	char route[sizeof(meta->route)], cluster[sizeof(meta->cluster)];
-	uint32_t stat;
+	uint32_t stat, n;
 
 	if (it->m == NULL || it->m->data_len < sizeof(*meta)) {
 		if (it->m != NULL)
@@ -795,11 +802,14 @@ item_dropped(struct gw_shadow *sh, const struct gw_shadow_item *it)
 	route[sizeof(route) - 1] = '\0';
 	cluster[sizeof(cluster) - 1] = '\0';
 	rte_pktmbuf_free(it->m);
+	/* a worker's run of skipped copies: latency_us is its count */
+	n = it->latency_us != 0 ? it->latency_us : 1;
 	stat = route_stat(sh, route, cluster);
 	if (stat != SH_NONE)
-		sh->routes[stat].requests++;
-	count_drop(sh, stat, it->status < GW_SHADOW_DROP_MAX ?
-		   (enum gw_shadow_drop)it->status : GW_SHADOW_DROP_UNAVAILABLE);
+		sh->routes[stat].requests += n;
+	count_drops(sh, stat, it->status < GW_SHADOW_DROP_MAX ?
+		    (enum gw_shadow_drop)it->status : GW_SHADOW_DROP_UNAVAILABLE,
+		    n);
 }
 
 static void

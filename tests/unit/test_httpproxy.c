@@ -1460,6 +1460,7 @@ test_mirror_items(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(it[0].type, GW_SHADOW_ITEM_DROPPED);
 	assert_int_equal(it[0].status, GW_SHADOW_DROP_UNAVAILABLE);
+	assert_int_equal(it[0].latency_us, 1);   /* a run of one copy */
 	meta = rte_pktmbuf_mtod(it[0].m, const struct gw_shadow_meta *);
 	assert_string_equal(meta->route, "default/svc/5");
 	assert_null(it[0].m->next);

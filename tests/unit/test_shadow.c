@@ -327,7 +327,8 @@ put(uint8_t type, uint32_t stream, uint16_t status, struct rte_mbuf *m)
 {
 	struct gw_shadow_item it = {
 		.type = type, .stream = stream, .status = status,
-		.latency_us = 1000, .m = m,
+		/* a DROPPED item's field is its count (0: one) */
+		.latency_us = type == GW_SHADOW_ITEM_DROPPED ? 0 : 1000, .m = m,
 	};
 
 	assert_int_equal(rte_ring_sp_enqueue_elem(H->ring, &it, sizeof(it)), 0);
@@ -646,6 +647,22 @@ test_dead_and_timeout(void **state)
 		run(2);
 		assert_int_equal(rs->drops[GW_SHADOW_DROP_UNAVAILABLE], 2);
 		assert_int_equal(rs->requests, 3);
+		/* a worker's run of 5 skipped copies is one item */
+		{
+			struct gw_shadow_item it = {
+				.type = GW_SHADOW_ITEM_DROPPED,
+				.status = GW_SHADOW_DROP_UNAVAILABLE,
+				.latency_us = 5, .m = meta_mbuf("ns/vs/3"),
+			};
+			uint64_t drops = st->drops;
+
+			assert_int_equal(rte_ring_sp_enqueue_elem(H->ring, &it,
+							sizeof(it)), 0);
+			run(2);
+			assert_int_equal(rs->drops[GW_SHADOW_DROP_UNAVAILABLE], 7);
+			assert_int_equal(rs->requests, 8);
+			assert_int_equal(st->drops, drops + 5);
+		}
 	}
 	/* after the back-off the endpoint is tried again; refused once more,
 	 * it is skipped for twice as long */

@@ -7,8 +7,8 @@
  * proxy of lib/proxy for a tcp route) and peer nodes, each a lib/tcp stack
  * of its own: the clients (many connections from 16 addresses), the
  * backends (4 endpoints) and, with mirroring, the shadow peers (4 more).
- * The nodes are wired by a ring of mbufs and run on a virtual clock, as
- * in tests/unit/test_httpproxy.c.
+ * The nodes are wired by a ring of mbufs and run on a virtual clock
+ * (tools/bench/harness.h, shared with tools/bench/memory).
  *
  * Only the proxy node's work is timed, with rte_rdtsc(): lib/net's
  * classification and gw_tcp_input() of every frame addressed to it, in
@@ -61,11 +61,9 @@
  *   -f  L4 flows, -z bytes per write, -w writes in flight per flow
  *   -R  rounds per case (default 3): the median is shown, and the spread
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,8 +76,6 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
@@ -96,14 +92,11 @@
 #include "gw_shadow.h"
 #include "gw_tcp.h"
 
-#define IP4(a, b, c, d) htonl(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
-#define VHZ        UINT64_C(1000000000)   /* virtual clock: nanoseconds */
-#define TICK       UINT64_C(20000)        /* 20 us per loop */
+#include "harness.h"
+
 #define WIRE_SIZE  (1u << 18)
-#define BURST      32u                    /* GW_WORKER_BURST */
 #define N_CLIENT_IPS 16u
-#define N_BACKENDS 4u
-#define N_SHADOWS  4u                     /* the mirror's endpoints */
+#define N_SHADOWS  HARNESS_BACKENDS       /* the mirror's endpoints (harness_istio_yaml()) */
 #define SHADOW_ITEM_RING 2048u            /* as lib/worker/dataplane_shadow.c */
 #define SHADOW_SEG_RING  1024u
 #define L4_PORT    9000u
@@ -118,12 +111,6 @@ static const char *const mode_name[] = {
 	"new connection per request",
 	"keep-alive GET, 64 KiB body",
 	"L4 established flows, echo",
-};
-
-struct node {
-	struct gw_tcp_stack *s;
-	struct gw_tcp_port ports[N_CLIENT_IPS];
-	unsigned int n_ports;
 };
 
 /* A client connection: one request in flight, its response parsed. */
@@ -155,21 +142,18 @@ struct backend {
 
 struct bench {
 	struct rte_mempool *pool;
-	struct node nodes[N_NODES];
+	struct harness_node nodes[N_NODES];
 	struct gw_http_proxy *px;
 	struct gw_l4_proxy *l4;
 	struct gw_metrics_table *metrics;
-	struct gw_model_store *store;
-	struct gw_route_snapshot *snap;
+	struct harness_routes routes;
 	FILE *devnull;
 	uint64_t now;
 	bool offload;
 	enum mode mode;
 	uint32_t n_routes;
 
-	struct rte_mbuf **wire;
-	uint32_t w_head, w_tail;
-	uint64_t wire_overflow;
+	struct harness_wire wire;
 
 	struct client *clients;
 	uint32_t n_clients;
@@ -211,148 +195,14 @@ struct bench {
 
 static struct bench B;
 
-static const uint8_t small_resp[] =
-	"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n\r\n"
-	"hello, world\n";
-
-static void
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("fastpath: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* ---- Istio configuration ---- */
-
-/* One VirtualService of n_routes uri-prefix routes to svc.test; with
- * mirroring each route mirrors every request to shadow.test (its own
- * endpoints, 10.10.2.21-24). For L4, one tcp route on port 9000. */
-static char *
-make_yaml(uint32_t n_routes, bool mirror, bool l4, size_t *len)
-{
-	size_t cap = 2048 + (size_t)n_routes * 192, off = 0;
-	char *y = malloc(cap);
-
-	if (y == NULL)
-		die("out of memory");
-	off += (size_t)snprintf(y + off, cap - off,
-		"apiVersion: networking.istio.io/v1\n"
-		"kind: ServiceEntry\n"
-		"metadata: {name: svc}\n"
-		"spec:\n"
-		"  hosts: [svc.test]\n"
-		"  resolution: STATIC\n"
-		"  ports: [{number: %u, name: %s, protocol: %s, targetPort: 7000}]\n"
-		"  endpoints:\n", l4 ? L4_PORT : 8000, l4 ? "tcp" : "http", l4 ? "TCP" : "HTTP");
-	for (unsigned int e = 0; e < N_BACKENDS; e++)
-		off += (size_t)snprintf(y + off, cap - off,
-			"  - {address: 10.10.2.%u}\n", 11 + e);
-	if (l4) {
-		off += (size_t)snprintf(y + off, cap - off,
-			"---\n"
-			"apiVersion: networking.istio.io/v1\n"
-			"kind: VirtualService\n"
-			"metadata: {name: svc}\n"
-			"spec:\n"
-			"  hosts: [svc.test]\n"
-			"  tcp:\n"
-			"  - match: [{port: %u}]\n"
-			"    route: [{destination: {host: svc.test, port: {number: %u}}}]\n",
-			L4_PORT, L4_PORT);
-		*len = off;
-		return y;
-	}
-	if (mirror) {
-		off += (size_t)snprintf(y + off, cap - off,
-			"---\n"
-			"apiVersion: networking.istio.io/v1\n"
-			"kind: ServiceEntry\n"
-			"metadata: {name: shadow}\n"
-			"spec:\n"
-			"  hosts: [shadow.test]\n"
-			"  resolution: STATIC\n"
-			"  ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 7000}]\n"
-			"  endpoints:\n");
-		for (unsigned int e = 0; e < N_SHADOWS; e++)
-			off += (size_t)snprintf(y + off, cap - off,
-				"  - {address: 10.10.%u.%u}\n", B.shadow_port ? 3 : 2, 21 + e);
-	}
-	off += (size_t)snprintf(y + off, cap - off,
-		"---\n"
-		"apiVersion: networking.istio.io/v1\n"
-		"kind: VirtualService\n"
-		"metadata: {name: svc}\n"
-		"spec:\n"
-		"  hosts: [svc.test]\n"
-		"  http:\n");
-	for (uint32_t i = 0; i < n_routes; i++) {
-		if (cap - off < 256) {
-			cap *= 2;
-			y = realloc(y, cap);
-			if (y == NULL)
-				die("out of memory");
-		}
-		off += (size_t)snprintf(y + off, cap - off,
-			"  - match: [{uri: {prefix: /r%u/}}]\n"
-			"    route: [{destination: {host: svc.test}}]\n%s", i,
-			mirror ? "    mirror: {host: shadow.test}\n"
-				 "    mirrorPercentage: {value: 100}\n" : "");
-	}
-	*len = off;
-	return y;
-}
-
-static const struct gw_route_snapshot *
-snapshot_get(void *arg)
-{
-	return ((struct bench *)arg)->snap;
-}
-
-/* The worker holds the snapshot by QSBR; here it never changes. */
-static const void *
-snapshot_hold(void *arg, const struct gw_route_snapshot *snap)
-{
-	RTE_SET_USED(arg);
-	return snap;
-}
-
-static void
-snapshot_release(void *arg, const void *token)
-{
-	RTE_SET_USED(arg);
-	RTE_SET_USED(token);
-}
-
 /* ---- the wire ---- */
 
-static void
-xmit(void *arg, unsigned int port_index, uint32_t next_hop, struct rte_mbuf *m)
-{
-	RTE_SET_USED(arg);
-	RTE_SET_USED(port_index);
-	RTE_SET_USED(next_hop);
-	if (B.w_tail - B.w_head >= WIRE_SIZE) {
-		B.wire_overflow++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	B.wire[B.w_tail++ % WIRE_SIZE] = m;
-}
-
+/* The node and port of an address; the shadow peers sit behind the
+ * engine's own port (10.10.3.0/24) with -S, beside the backends without. */
 static enum node_id
 wire_dest(uint32_t dst, unsigned int *port)
 {
-	uint32_t h = ntohl(dst);
-	uint32_t net = (h >> 8) & 0xff, host = h & 0xff;
+	uint32_t net = (dst >> 8) & 0xff, host = dst & 0xff;
 
 	if (net == 1 && host == 1) {
 		*port = 0;
@@ -370,7 +220,7 @@ wire_dest(uint32_t dst, unsigned int *port)
 		*port = host - 10;
 		return NODE_CLIENT;
 	}
-	if (net == 2 && host >= 11 && host < 11 + N_BACKENDS) {
+	if (net == 2 && host >= 11 && host < 11 + HARNESS_BACKENDS) {
 		*port = host - 11;
 		return NODE_BACKEND;
 	}
@@ -381,55 +231,17 @@ wire_dest(uint32_t dst, unsigned int *port)
 	return N_NODES;
 }
 
-/* The NIC: a linear copy of the frame, Ethernet addressed to the port. */
+/* A frame off the wire as the receiving node's NIC hands it over. */
 static struct rte_mbuf *
 nic_receive(struct rte_mbuf *m, enum node_id *node, unsigned int *port)
 {
-	struct rte_mbuf *f = rte_pktmbuf_alloc(B.pool);
-	uint32_t len = rte_pktmbuf_pkt_len(m), dst;
-	struct rte_ether_hdr *eth;
-	const void *src;
-	uint8_t *data;
+	struct harness_flow fl;
 
-	if (f == NULL)
-		die("mbuf pool exhausted (harness)");
-	data = (uint8_t *)rte_pktmbuf_append(f, (uint16_t)len);
-	if (data == NULL)
-		die("frame of %u bytes does not fit an mbuf", len);
-	src = rte_pktmbuf_read(m, 0, len, data);
-	if (src != data)
-		memcpy(data, src, len);
-	rte_pktmbuf_free(m);
-	memcpy(&dst, data + GW_ETHER_HDR_LEN + 16, 4);
-	*node = wire_dest(dst, port);
+	harness_frame_flow(m, &fl);
+	*node = wire_dest(fl.dst, port);
 	if (*node == N_NODES)
-		die("frame to an unknown address");
-	f->port = B.nodes[*node].ports[*port].iface.port_id;
-	eth = (struct rte_ether_hdr *)data;
-	memcpy(eth->dst_addr.addr_bytes, B.nodes[*node].ports[*port].iface.mac, 6);
-	eth->src_addr.addr_bytes[0] = 0x02;
-	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
-	if (B.offload) {
-		/* The sender's NIC filled the checksums (TCP's is not checked:
-		 * the receiver's NIC says it is good). */
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(data + GW_ETHER_HDR_LEN);
-
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		f->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-	}
-	return f;
-}
-
-static void
-node_input(enum node_id n, unsigned int port, struct rte_mbuf *f)
-{
-	struct gw_net_result res;
-
-	if (gw_net_input(&B.nodes[n].ports[port].iface, rte_pktmbuf_mtod(f, uint8_t *),
-			 rte_pktmbuf_data_len(f), &res) != GW_NET_TCP)
-		die("frame dropped by lib/net: %s", gw_drop_reason_name(res.drop));
-	gw_tcp_input(B.nodes[n].s, port, f, &res);
+		harness_die("frame to an unknown address");
+	return harness_nic_receive(m, B.pool, &B.nodes[*node].ports[*port], B.offload);
 }
 
 /* ---- clients ---- */
@@ -542,11 +354,11 @@ client_l4_write(struct client *cl)
 		return;
 	m = rte_pktmbuf_alloc(B.pool);
 	if (m == NULL)
-		die("mbuf pool exhausted (client)");
+		harness_die("mbuf pool exhausted (client)");
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)B.seg_size);
 	memset(p, (int)(B.sent & 0xff), B.seg_size);
 	if (gw_tcp_send(cl->c, m) != 0)
-		die("client send refused");
+		harness_die("client send refused");
 	cl->l4_sent += B.seg_size;
 	B.sent++;
 }
@@ -596,7 +408,7 @@ client_send_request(struct client *cl)
 	int n;
 
 	if (m == NULL)
-		die("mbuf pool exhausted (client)");
+		harness_die("mbuf pool exhausted (client)");
 	p = rte_pktmbuf_mtod(m, char *);
 	n = snprintf(p, rte_pktmbuf_tailroom(m),
 		     "GET /r%u/item HTTP/1.1\r\nhost: svc.test\r\n"
@@ -604,7 +416,7 @@ client_send_request(struct client *cl)
 		     B.mode == MODE_CLOSE ? "connection: close\r\n" : "");
 	rte_pktmbuf_append(m, (uint16_t)n);
 	if (gw_tcp_send(cl->c, m) != 0)
-		die("client send refused");
+		harness_die("client send refused");
 	B.sent++;
 }
 
@@ -613,10 +425,11 @@ client_open(struct client *cl)
 {
 	memset(cl, 0, sizeof(*cl));
 	cl->ip_index = (uint32_t)(B.seq % N_CLIENT_IPS);
-	cl->c = gw_tcp_connect(B.nodes[NODE_CLIENT].s, cl->ip_index, IP4(10, 10, 1, 1),
-			       B.mode == MODE_L4 ? L4_PORT : 8000, &client_cb, cl);
+	cl->c = gw_tcp_connect(B.nodes[NODE_CLIENT].s, cl->ip_index, harness_ip4(10, 10, 1, 1),
+			       B.mode == MODE_L4 ? L4_PORT : HARNESS_LISTEN_PORT, &client_cb,
+			       cl);
 	if (cl->c == NULL)
-		die("client connect: %s", rte_strerror(rte_errno));
+		harness_die("client connect: %s", rte_strerror(rte_errno));
 }
 
 /* ---- backends ---- */
@@ -632,7 +445,7 @@ backend_pump(struct backend *b)
 			break;
 		m = rte_pktmbuf_alloc(B.pool);
 		if (m == NULL)
-			die("mbuf pool exhausted (backend)");
+			harness_die("mbuf pool exhausted (backend)");
 		n = B.resp_len - b->off;
 		if (n > rte_pktmbuf_tailroom(m))
 			n = rte_pktmbuf_tailroom(m);
@@ -662,34 +475,20 @@ backend_pump(struct backend *b)
 static void
 backend_data(struct gw_tcp_conn *c, void *ctx, struct rte_mbuf *m)
 {
-	static const char end[4] = {'\r', '\n', '\r', '\n'};
 	struct backend *b = ctx;
-	uint32_t total = rte_pktmbuf_pkt_len(m);
+	uint32_t total = rte_pktmbuf_pkt_len(m), heads;
 
 	if (B.mode == MODE_L4) {
 		/* an echo server: the received segment goes back as it is */
 		gw_tcp_recv_consumed(c, total);
 		if (gw_tcp_send(c, m) != 0)
-			die("backend echo refused (send buffer full)");
+			harness_die("backend echo refused (send buffer full)");
 		return;
 	}
-	/* Requests are GETs: every head ends a request. */
-	for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
-		const char *d = rte_pktmbuf_mtod(s, const char *);
-
-		for (uint32_t i = 0; i < s->data_len; i++) {
-			if (d[i] == end[b->match])
-				b->match++;
-			else
-				b->match = d[i] == '\r' ? 1 : 0;
-			if (b->match == 4) {
-				b->match = 0;
-				b->owed++;
-				if (b->shadow)
-					B.shadow_requests++;
-			}
-		}
-	}
+	heads = harness_count_heads(m, &b->match);
+	b->owed += heads;
+	if (b->shadow)
+		B.shadow_requests += heads;
 	rte_pktmbuf_free(m);
 	gw_tcp_recv_consumed(c, total);
 	backend_pump(b);
@@ -700,13 +499,6 @@ backend_writable(struct gw_tcp_conn *c, void *ctx)
 {
 	RTE_SET_USED(c);
 	backend_pump(ctx);
-}
-
-static void
-backend_fin(struct gw_tcp_conn *c, void *ctx)
-{
-	RTE_SET_USED(ctx);
-	gw_tcp_shutdown(c);
 }
 
 static void
@@ -732,7 +524,7 @@ backend_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason
 static const struct gw_tcp_callbacks backend_cb = {
 	.on_data = backend_data,
 	.on_writable = backend_writable,
-	.on_fin = backend_fin,
+	.on_fin = harness_fin_shutdown,
 	.on_closed = backend_closed,
 };
 
@@ -743,7 +535,7 @@ backend_accept(void *listener_ctx, struct gw_tcp_conn *c,
 	struct backend *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
-		die("out of memory");
+		harness_die("out of memory");
 	b->c = c;
 	b->shadow = listener_ctx != NULL;
 	b->next_all = B.backends;
@@ -757,72 +549,6 @@ backend_accept(void *listener_ctx, struct gw_tcp_conn *c,
 
 /* ---- set-up ---- */
 
-static void
-node_port(struct node *nd, uint32_t ip, uint8_t mac_last)
-{
-	struct gw_tcp_port *p = &nd->ports[nd->n_ports];
-
-	memset(p, 0, sizeof(*p));
-	p->iface.port_id = (uint16_t)nd->n_ports;
-	p->iface.mac[0] = 0x02;
-	p->iface.mac[4] = (uint8_t)nd->n_ports;
-	p->iface.mac[5] = mac_last;
-	p->iface.addr = ip;
-	p->iface.prefix_len = 24;
-	p->mtu = 1500;
-	p->tx_multi_seg = true;
-	p->tx_ip_cksum = B.offload;
-	p->tx_tcp_cksum = B.offload;
-	nd->n_ports++;
-}
-
-/* The worker's source-port hook (lib/worker/dataplane.c): the shadow
- * engine's ports are never the worker's (one worker: no other rule). */
-static bool
-proxy_src_port_ok(void *arg, unsigned int port_index, uint32_t local_ip,
-		  uint16_t local_port, uint32_t remote_ip, uint16_t remote_port)
-{
-	RTE_SET_USED(arg);
-	RTE_SET_USED(port_index);
-	RTE_SET_USED(local_ip);
-	RTE_SET_USED(remote_ip);
-	RTE_SET_USED(remote_port);
-	return local_port < GW_SHADOW_PORT_FIRST || local_port > GW_SHADOW_PORT_LAST;
-}
-
-static struct gw_tcp_stack *
-stack_new(struct node *nd, uint32_t max_conns)
-{
-	/* The proxy's parameters are the worker's (lib/worker/dataplane.c). */
-	struct gw_tcp_stack_params p = {
-		.worker_id = 0,
-		.n_workers = 1,
-		.max_conns = max_conns,
-		.syn_backlog = 1024,
-		.timewait_max = max_conns / 4 + 1,
-		.rcvbuf = 256 * 1024,
-		.sndbuf = 256 * 1024,
-		.reasm_segments = 4096,
-		.connect_timeout_ms = 10000,
-		.tsc_hz = VHZ,
-		.pool = B.pool,
-		.n_ports = nd->n_ports,
-		.ports = nd->ports,
-		.xmit = xmit,
-		.xmit_arg = nd,
-		.start_tsc = B.now,
-	};
-	struct gw_tcp_stack *s;
-
-	if (nd == &B.nodes[NODE_PROXY])
-		p.src_port_ok = proxy_src_port_ok;
-	s = gw_tcp_stack_create(&p);
-
-	if (s == NULL)
-		die("cannot create a TCP stack of %u connections", max_conns);
-	return s;
-}
-
 /* The shadow engine and its rings, as lib/worker/dataplane_shadow.c makes
  * them: one item ring and one segment ring per worker (here one), the
  * worker's ports; its frames go on the wire (the dataplane hands them to
@@ -831,6 +557,7 @@ static void
 shadow_setup(const uint32_t *roles)
 {
 	static unsigned int seq;
+	struct harness_node *px = &B.nodes[NODE_PROXY];
 	char name[RTE_RING_NAMESIZE];
 	struct gw_shadow_params p;
 
@@ -843,34 +570,28 @@ shadow_setup(const uint32_t *roles)
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	B.sh_health = rte_zmalloc("fp_shhealth", sizeof(*B.sh_health), RTE_CACHE_LINE_SIZE);
 	if (B.sh_items == NULL || B.sh_rx == NULL || B.sh_health == NULL)
-		die("shadow rings: %s", rte_strerror(rte_errno));
+		harness_die("shadow rings: %s", rte_strerror(rte_errno));
 	memset(B.port_index, 0xff, sizeof(B.port_index));
-	for (unsigned int i = 0; i < B.nodes[NODE_PROXY].n_ports; i++)
-		B.port_index[B.nodes[NODE_PROXY].ports[i].iface.port_id] = (uint8_t)i;
+	for (unsigned int i = 0; i < px->n_ports; i++)
+		B.port_index[px->ports[i].iface.port_id] = (uint8_t)i;
 	memset(&p, 0, sizeof(p));
 	p.pool = B.pool;
 	p.n_rings = 1;
 	p.rings = &B.sh_items;
 	p.rx_rings = &B.sh_rx;
 	p.port_index = B.port_index;
-	p.n_ports = B.nodes[NODE_PROXY].n_ports;
-	p.ports = B.nodes[NODE_PROXY].ports;
+	p.n_ports = px->n_ports;
+	p.ports = px->ports;
 	p.port_roles = roles;
-	p.xmit = xmit;
-	p.xmit_arg = NULL;
+	p.xmit = harness_wire_xmit;
+	p.xmit_arg = &B.wire;
 	p.max_pending = B.max_pending;
 	p.health = B.sh_health;
-	p.tsc_hz = VHZ;
+	p.tsc_hz = HARNESS_VHZ;
 	p.start_tsc = B.now;
 	B.sh = gw_shadow_create(&p);
 	if (B.sh == NULL)
-		die("cannot create the shadow engine: %s", rte_strerror(rte_errno));
-}
-
-static const struct gw_route_snapshot *
-l4_snapshot_get(void *arg)
-{
-	return ((struct bench *)arg)->snap;
+		harness_die("cannot create the shadow engine: %s", rte_strerror(rte_errno));
 }
 
 static void
@@ -878,7 +599,7 @@ bench_setup(uint32_t n_routes)
 {
 	static const uint32_t roles[3] = {GW_ROLE_DOWNSTREAM, GW_ROLE_UPSTREAM,
 					  GW_ROLE_SHADOW};
-	static const uint16_t listen_ports[] = {8000};
+	static const uint16_t listen_ports[] = {HARNESS_LISTEN_PORT};
 	static const uint16_t l4_ports[] = {L4_PORT};
 	static const enum gw_route_protocol l4_protocols[] = {GW_ROUTE_PROTOCOL_TCP};
 	struct gw_route_build_params rp = {
@@ -887,108 +608,97 @@ bench_setup(uint32_t n_routes)
 		.n_workers = 1,
 		.seed = 1,
 	};
+	struct harness_istio istio = {
+		.n_routes = n_routes,
+		.mirror = B.mirror,
+		.shadow_net = B.shadow_port ? 3 : 2,
+		.l4 = B.mode == MODE_L4,
+		.l4_port = L4_PORT,
+	};
+	struct harness_node *px = &B.nodes[NODE_PROXY];
 	struct gw_http_proxy_params pp;
-	struct gw_model_set *set;
-	char err[1024];
 	size_t len;
 	char *yaml;
 
-	B.now = UINT64_C(1000000000);
+	B.now = HARNESS_START_TSC;
 	B.n_routes = n_routes;
 	if (B.mode == MODE_L4) {
 		rp.listener_ports = l4_ports;
 		rp.listener_protocols = l4_protocols;
 	}
-	B.store = gw_model_store_create();
-	set = gw_model_set_create();
-	if (B.store == NULL || set == NULL)
-		die("out of memory");
-	yaml = make_yaml(n_routes, B.mirror, B.mode == MODE_L4, &len);
-	if (gw_model_set_load_buffer(set, yaml, len, "fastpath.yaml", err, sizeof(err)) < 0 ||
-	    gw_model_store_apply(B.store, set, err, sizeof(err)) < 0)
-		die("%s", err);
+	len = harness_istio_yaml(&istio, NULL, 0);
+	yaml = malloc(len + 1);
+	if (yaml == NULL)
+		harness_die("out of memory");
+	harness_istio_yaml(&istio, yaml, len + 1);
+	harness_routes_load(&B.routes, yaml, len, "fastpath.yaml", &rp);
 	free(yaml);
-	gw_model_set_free(set);
-	B.snap = gw_route_snapshot_build(B.store, &rp, err, sizeof(err));
-	if (B.snap == NULL)
-		die("%s", err);
 
 	memset(B.nodes, 0, sizeof(B.nodes));
+	for (unsigned int i = 0; i < N_NODES; i++)
+		B.nodes[i].pool = B.pool;
 	for (unsigned int i = 0; i < N_CLIENT_IPS; i++)
-		node_port(&B.nodes[NODE_CLIENT], IP4(10, 10, 1, 10 + i), 1);
-	node_port(&B.nodes[NODE_PROXY], IP4(10, 10, 1, 1), 2);
-	node_port(&B.nodes[NODE_PROXY], IP4(10, 10, 2, 1), 3);
+		harness_node_add_port(&B.nodes[NODE_CLIENT], harness_ip4(10, 10, 1, 10 + i), 1,
+				      B.offload);
+	harness_node_add_port(px, harness_ip4(10, 10, 1, 1), 2, B.offload);
+	harness_node_add_port(px, harness_ip4(10, 10, 2, 1), 3, B.offload);
 	if (B.shadow_port && B.mirror && B.mode != MODE_L4)
-		node_port(&B.nodes[NODE_PROXY], IP4(10, 10, 3, 1), 6);
-	for (unsigned int i = 0; i < N_BACKENDS; i++)
-		node_port(&B.nodes[NODE_BACKEND], IP4(10, 10, 2, 11 + i), 4);
+		harness_node_add_port(px, harness_ip4(10, 10, 3, 1), 6, B.offload);
+	for (unsigned int i = 0; i < HARNESS_BACKENDS; i++)
+		harness_node_add_port(&B.nodes[NODE_BACKEND], harness_ip4(10, 10, 2, 11 + i), 4,
+				      B.offload);
 	for (unsigned int i = 0; i < N_SHADOWS; i++)
-		node_port(&B.nodes[NODE_SHADOW], IP4(10, 10, B.shadow_port ? 3 : 2, 21 + i), 5);
-	B.nodes[NODE_CLIENT].s = stack_new(&B.nodes[NODE_CLIENT], 8192);
-	B.nodes[NODE_PROXY].s = stack_new(&B.nodes[NODE_PROXY], MAX_CONNS);
-	B.nodes[NODE_BACKEND].s = stack_new(&B.nodes[NODE_BACKEND], 8192);
-	B.nodes[NODE_SHADOW].s = stack_new(&B.nodes[NODE_SHADOW], 8192);
-	if (gw_tcp_listen(B.nodes[NODE_BACKEND].s, 0, 7000, backend_accept, NULL) != 0)
-		die("backend listen");
+		harness_node_add_port(&B.nodes[NODE_SHADOW],
+				      harness_ip4(10, 10, B.shadow_port ? 3 : 2, 21 + i), 5,
+				      B.offload);
+	B.nodes[NODE_CLIENT].s = harness_peer_stack(&B.nodes[NODE_CLIENT], 8192, &B.wire, B.now);
+	px->s = harness_worker_stack(px, MAX_CONNS, 0, 1, &B.wire, B.now);
+	B.nodes[NODE_BACKEND].s = harness_peer_stack(&B.nodes[NODE_BACKEND], 8192, &B.wire,
+						     B.now);
+	B.nodes[NODE_SHADOW].s = harness_peer_stack(&B.nodes[NODE_SHADOW], 8192, &B.wire, B.now);
+	if (gw_tcp_listen(B.nodes[NODE_BACKEND].s, 0, HARNESS_BACKEND_PORT, backend_accept,
+			  NULL) != 0)
+		harness_die("backend listen");
 	/* a non-NULL context marks the mirror's peer */
-	if (gw_tcp_listen(B.nodes[NODE_SHADOW].s, 0, 7000, backend_accept, &B) != 0)
-		die("shadow listen");
+	if (gw_tcp_listen(B.nodes[NODE_SHADOW].s, 0, HARNESS_BACKEND_PORT, backend_accept,
+			  &B) != 0)
+		harness_die("shadow listen");
 
 	if (B.mode == MODE_L4) {
 		/* the L4 proxy as lib/worker/dataplane.c builds it */
 		struct gw_l4_proxy_params lp = {
-			.stack = B.nodes[NODE_PROXY].s,
+			.stack = px->s,
 			.worker_id = 0,
-			.snapshot = l4_snapshot_get,
-			.snapshot_arg = &B,
+			.snapshot = harness_snapshot_get,
+			.snapshot_arg = &B.routes,
 			.max_sessions = MAX_CONNS / 2 + 1,
 			.n_ports = 2,
-			.ports = B.nodes[NODE_PROXY].ports,
+			.ports = px->ports,
 			.port_roles = roles,
-			.tsc_hz = VHZ,
+			.tsc_hz = HARNESS_VHZ,
 			.start_tsc = B.now,
 			.socket_id = SOCKET_ID_ANY,
 		};
 
 		B.l4 = gw_l4_proxy_create(&lp);
 		if (B.l4 == NULL)
-			die("cannot create the L4 proxy: %s", rte_strerror(rte_errno));
+			harness_die("cannot create the L4 proxy: %s", rte_strerror(rte_errno));
 		if (gw_l4_proxy_listen(B.l4, 0, L4_PORT) != 0)
-			die("L4 proxy listen");
+			harness_die("L4 proxy listen");
 		return;
 	}
 	if (B.mirror)
 		shadow_setup(roles);
 
-	B.metrics = gw_metrics_table_create(1024); /* GW_WORKER_METRICS_SERIES */
-	if (B.metrics == NULL)
-		die("metrics table");
-	memset(&pp, 0, sizeof(pp));
-	pp.stack = B.nodes[NODE_PROXY].s;
-	pp.snapshot = snapshot_get;
-	pp.snapshot_arg = &B;
-	pp.snapshot_hold = snapshot_hold;
-	pp.snapshot_release = snapshot_release;
-	pp.pool = B.pool;
+	B.metrics = harness_metrics_new();
+	harness_http_proxy_params(&pp, px, 0, roles, &B.routes, B.metrics, B.now);
 	pp.max_sessions = 8192;
 	pp.n_workers = 1;
 	pp.max_head = 60 * 1024;
 	pp.max_headers = 100;
-	pp.n_ports = B.nodes[NODE_PROXY].n_ports;
-	pp.ports = B.nodes[NODE_PROXY].ports;
-	pp.port_roles = roles;
-	pp.accesslog_ring_size = 4096;
 	pp.shadow_ring = B.sh_items;
 	pp.shadow_health = B.sh_health;
-	pp.tsc_hz = VHZ;
-	pp.start_tsc = B.now;
-	pp.socket_id = SOCKET_ID_ANY;
-	pp.metrics = B.metrics;
-	B.px = gw_http_proxy_create(&pp);
-	if (B.px == NULL)
-		die("cannot create the proxy: %s", rte_strerror(rte_errno));
-	if (gw_http_proxy_listen(B.px, 0, 8000) != 0)
-		die("proxy listen");
+	B.px = harness_http_proxy_start(&pp);
 }
 
 static void
@@ -1014,10 +724,8 @@ bench_teardown(void)
 	B.sh_health = NULL;
 	gw_metrics_table_free(B.metrics);
 	B.metrics = NULL;
-	for (; B.w_head != B.w_tail; B.w_head++)
-		rte_pktmbuf_free(B.wire[B.w_head % WIRE_SIZE]);
-	gw_route_snapshot_free(B.snap);
-	gw_model_store_free(B.store);
+	harness_wire_drain(&B.wire);
+	harness_routes_free(&B.routes);
 	free(B.clients);
 	B.clients = NULL;
 }
@@ -1037,7 +745,7 @@ proxy_burst(struct rte_mbuf **rx, const uint8_t *rx_port, uint32_t n)
 		if (gw_net_input(&B.nodes[NODE_PROXY].ports[port].iface,
 				 rte_pktmbuf_mtod(f, uint8_t *), rte_pktmbuf_data_len(f),
 				 &res) != GW_NET_TCP)
-			die("frame dropped by lib/net: %s", gw_drop_reason_name(res.drop));
+			harness_die("frame dropped by lib/net: %s", gw_drop_reason_name(res.drop));
 		/* The shadow engine's connections, by their reserved ports on
 		 * the upstream port: handed over on the worker's ring, as
 		 * lib/worker/worker.c tcp_dispatch() does. */
@@ -1080,7 +788,7 @@ shadow_burst(struct rte_mbuf **rx, uint32_t n)
 		if (gw_net_input(&B.nodes[NODE_PROXY].ports[2].iface,
 				 rte_pktmbuf_mtod(rx[j], uint8_t *),
 				 rte_pktmbuf_data_len(rx[j]), &res) != GW_NET_TCP)
-			die("frame on the shadow port dropped by lib/net: %s",
+			harness_die("frame on the shadow port dropped by lib/net: %s",
 			    gw_drop_reason_name(res.drop));
 		gw_shadow_input(B.sh, rx[j]);
 	}
@@ -1098,12 +806,12 @@ step(void)
 {
 	static struct rte_mbuf *rx[WIRE_SIZE], *sh_rx[WIRE_SIZE];
 	static uint8_t rx_port[WIRE_SIZE];
-	uint32_t n_rx = 0, n_sh = 0, end = B.w_tail;
+	uint32_t n_rx = 0, n_sh = 0, end = B.wire.tail;
 	uint64_t t0, t1;
 
 	/* Frames sent in the previous loop arrive now. */
-	while (B.w_head != end) {
-		struct rte_mbuf *m = B.wire[B.w_head++ % WIRE_SIZE], *f;
+	for (struct rte_mbuf *m; (m = harness_wire_take(&B.wire, end)) != NULL;) {
+		struct rte_mbuf *f;
 		enum node_id node;
 		unsigned int port;
 
@@ -1114,12 +822,12 @@ step(void)
 			rx_port[n_rx] = (uint8_t)port;
 			rx[n_rx++] = f;
 		} else {
-			node_input(node, port, f);
+			harness_node_input(&B.nodes[node], port, f);
 		}
 	}
 	/* The proxy node: bursts of 32, each followed by the worker's polls. */
-	for (uint32_t i = 0; i < n_rx || i == 0; i += BURST) {
-		uint32_t k = n_rx - i < BURST ? n_rx - i : BURST;
+	for (uint32_t i = 0; i < n_rx || i == 0; i += HARNESS_BURST) {
+		uint32_t k = n_rx - i < HARNESS_BURST ? n_rx - i : HARNESS_BURST;
 
 		t0 = rte_rdtsc();
 		proxy_burst(rx + i, rx_port + i, k);
@@ -1173,7 +881,7 @@ step(void)
 	/* The control lcore's share: the access log. */
 	if (B.px != NULL)
 		gw_http_accesslog_drain(gw_http_proxy_accesslog_ring(B.px), B.devnull);
-	B.now += TICK;
+	B.now += HARNESS_TICK;
 }
 
 struct result {
@@ -1258,13 +966,13 @@ run_case(enum mode mode, uint32_t n_routes, uint32_t conns, uint64_t requests,
 		B.resp = B.big_resp;
 		B.resp_len = B.big_len;
 	} else {
-		B.resp = small_resp;
-		B.resp_len = sizeof(small_resp) - 1;
+		B.resp = harness_small_resp;
+		B.resp_len = harness_small_resp_len;
 	}
 	bench_setup(n_routes);
 	B.clients = calloc(conns, sizeof(*B.clients));
 	if (B.clients == NULL)
-		die("out of memory");
+		harness_die("out of memory");
 	B.n_clients = conns;
 	for (uint32_t i = 0; i < conns; i++)
 		client_open(&B.clients[i]);
@@ -1291,18 +999,19 @@ run_case(enum mode mode, uint32_t n_routes, uint32_t conns, uint64_t requests,
 	if (B.errors != 0 && B.l4 != NULL) {
 		const struct gw_l4_proxy_stats *ls = gw_l4_proxy_stats(B.l4);
 
-		die("%s: %" PRIu64 " errors (L4 proxy: sessions %" PRIu64 ", no route %"
+		harness_die("%s: %" PRIu64 " errors (L4 proxy: sessions %" PRIu64 ", no route %"
 		    PRIu64 ", no endpoint %" PRIu64 ", connect failures %" PRIu64 ")",
 		    mode_name[mode], B.errors, ls->sessions, ls->no_route,
 		    ls->no_endpoint, ls->upstream_connect_failures);
 	}
 	if (B.errors != 0)
-		die("%s: %" PRIu64 " errors", mode_name[mode], B.errors);
+		harness_die("%s: %" PRIu64 " errors", mode_name[mode], B.errors);
 	if (B.done < B.budget)
-		die("%s: stalled at %" PRIu64 " of %" PRIu64 " responses",
+		harness_die("%s: stalled at %" PRIu64 " of %" PRIu64 " responses",
 		    mode_name[mode], B.done, B.budget);
-	if (B.wire_overflow != 0)
-		die("%s: %" PRIu64 " frames lost: wire full", mode_name[mode], B.wire_overflow);
+	if (B.wire.overflow != 0)
+		harness_die("%s: %" PRIu64 " frames lost: wire full", mode_name[mode],
+			    B.wire.overflow);
 	ts = gw_tcp_stack_stats(B.nodes[NODE_PROXY].s);
 	r->mode = mode;
 	r->mirror = B.mirror && mode != MODE_L4;
@@ -1314,7 +1023,7 @@ run_case(enum mode mode, uint32_t n_routes, uint32_t conns, uint64_t requests,
 	r->polls = B.polls - p0;
 	r->preempted = B.preempted;
 	if (r->requests == 0 || r->frames == 0 || r->cycles == 0)
-		die("%s: nothing measured after the warm-up (%u connections): raise -n",
+		harness_die("%s: nothing measured after the warm-up (%u connections): raise -n",
 		    mode_name[mode], conns);
 	r->tcp_copied = ts->copied_bytes - ts0.copied_bytes;
 	r->wall = (double)(w1.tv_sec - w0.tv_sec) + (w1.tv_nsec - w0.tv_nsec) / 1e9;
@@ -1326,7 +1035,7 @@ run_case(enum mode mode, uint32_t n_routes, uint32_t conns, uint64_t requests,
 		r->connections = ls->sessions;
 		if (ls->upstream_connect_failures != 0 || ls->resets_propagated != 0 ||
 		    ls->no_route != 0 || ls->no_session != 0)
-			die("%s: L4 sessions failed", mode_name[mode]);
+			harness_die("%s: L4 sessions failed", mode_name[mode]);
 	} else {
 		const struct gw_http_proxy_stats *ps = gw_http_proxy_stats(B.px);
 
@@ -1336,7 +1045,7 @@ run_case(enum mode mode, uint32_t n_routes, uint32_t conns, uint64_t requests,
 		r->connections = ps->connections - ps0.connections;
 		r->mirrors = ps->mirror_requests - ps0.mirror_requests;
 		if (ps->rq_2xx - ps0.rq_2xx != ps->responses - ps0.responses)
-			die("%s: non-2xx responses from the proxy", mode_name[mode]);
+			harness_die("%s: non-2xx responses from the proxy", mode_name[mode]);
 	}
 	r->sh_cycles = B.sh_cycles - sc0;
 	r->sh_preempted = B.sh_preempted;
@@ -1348,7 +1057,7 @@ run_case(enum mode mode, uint32_t n_routes, uint32_t conns, uint64_t requests,
 		/* Copies still in flight finish (no new requests): then every
 		 * copy of the run is accounted for. */
 		guard = 0;
-		while ((st->streams > 0 || B.w_head != B.w_tail) && ++guard < 100000)
+		while ((st->streams > 0 || !harness_wire_empty(&B.wire)) && ++guard < 100000)
 			step();
 		gw_shadow_accesslog_drain(B.sh, B.devnull);
 		r->m_sent = ps->mirror_requests;
@@ -1369,7 +1078,7 @@ run_case(enum mode mode, uint32_t n_routes, uint32_t conns, uint64_t requests,
 	}
 	bench_teardown();
 	if (rte_mempool_in_use_count(B.pool) != 0)
-		die("%u mbufs not returned", rte_mempool_in_use_count(B.pool));
+		harness_die("%u mbufs not returned", rte_mempool_in_use_count(B.pool));
 }
 
 static void
@@ -1400,17 +1109,6 @@ usage(const char *argv0)
 		"  -R  rounds per case, 1 to 9 (default 3): median and spread shown\n",
 		argv0);
 	exit(2);
-}
-
-static uint64_t
-parse_num(const char *arg, uint64_t min, uint64_t max, const char *what)
-{
-	char *end;
-	uint64_t v = strtoull(arg, &end, 10);
-
-	if (*end != '\0' || arg[0] == '\0' || arg[0] == '-' || v < min || v > max)
-		die("%s", what);
-	return v;
 }
 
 static void
@@ -1462,11 +1160,6 @@ print_targets(const struct result *res, unsigned int n_res, double hz)
 int
 main(int argc, char **argv)
 {
-	char *eal_argv[] = {
-		argv[0], "--no-huge", "--no-pci", "--no-shconf", "-m", "1024",
-		"--no-telemetry", "-l", "0", "--file-prefix=fastpath",
-		"--log-level=lib.eal:error", NULL,
-	};
 	uint32_t routes[4] = {10, 10000}, n_sizes = 2, conns = 1000, flows = 1000;
 	uint64_t requests = 100000;
 	unsigned int rounds = 3;
@@ -1477,20 +1170,21 @@ main(int argc, char **argv)
 	double hz;
 	int opt;
 
+	harness_set_name("fastpath");
 	B.offload = true;
 	B.max_pending = 1024;
 	B.seg_size = 64;
 	B.l4_window = 4;
 	while ((opt = getopt(argc, argv, "n:c:sSr:m:M:P:f:z:w:R:h")) != -1) {
-		char *end, *tok;
+		char *tok;
 
 		switch (opt) {
 		case 'n':
-			requests = parse_num(optarg, 100, 100000000,
+			requests = harness_parse_num(optarg, 100, 100000000,
 					     "-n: a count of 100 to 100,000,000 requests");
 			break;
 		case 'c':
-			conns = (uint32_t)parse_num(optarg, 1, 4096, "-c: 1 to 4096 connections");
+			conns = (uint32_t)harness_parse_num(optarg, 1, 4096, "-c: 1 to 4096 connections");
 			break;
 		case 's':
 			B.offload = false;
@@ -1499,12 +1193,12 @@ main(int argc, char **argv)
 			B.shadow_port = true;
 			break;
 		case 'R':
-			rounds = (unsigned int)parse_num(optarg, 1, 9, "-R: 1 to 9 rounds");
+			rounds = (unsigned int)harness_parse_num(optarg, 1, 9, "-R: 1 to 9 rounds");
 			break;
 		case 'm':
 			modes = optarg;
 			if (modes[strspn(modes, "kcbf")] != '\0' || modes[0] == '\0')
-				die("-m: letters k (keep-alive), c (new connections), b (64 KiB bodies), "
+				harness_die("-m: letters k (keep-alive), c (new connections), b (64 KiB bodies), "
 				    "f (L4 forwarding)");
 			break;
 		case 'M':
@@ -1517,30 +1211,29 @@ main(int argc, char **argv)
 			} else if (strcmp(optarg, "both") == 0) {
 				with_plain = with_mirror = true;
 			} else {
-				die("-M: off, on or both");
+				harness_die("-M: off, on or both");
 			}
 			break;
 		case 'P':
-			B.max_pending = (uint32_t)parse_num(optarg, 0, 8192,
+			B.max_pending = (uint32_t)harness_parse_num(optarg, 0, 8192,
 							    "-P: 0 (default) to 8192 shadow requests");
 			break;
 		case 'f':
-			flows = (uint32_t)parse_num(optarg, 1, 4096, "-f: 1 to 4096 flows");
+			flows = (uint32_t)harness_parse_num(optarg, 1, 4096, "-f: 1 to 4096 flows");
 			break;
 		case 'z':
-			B.seg_size = (uint32_t)parse_num(optarg, 1, 1400, "-z: 1 to 1400 bytes");
+			B.seg_size = (uint32_t)harness_parse_num(optarg, 1, 1400, "-z: 1 to 1400 bytes");
 			break;
 		case 'w':
-			B.l4_window = (uint32_t)parse_num(optarg, 1, 64, "-w: 1 to 64 writes");
+			B.l4_window = (uint32_t)harness_parse_num(optarg, 1, 64, "-w: 1 to 64 writes");
 			break;
 		case 'r':
 			n_sizes = 0;
 			for (tok = strtok(optarg, ","); tok != NULL; tok = strtok(NULL, ",")) {
 				if (n_sizes == 4)
-					die("-r: at most 4 sizes");
-				routes[n_sizes] = (uint32_t)strtoul(tok, &end, 10);
-				if (*end != '\0' || routes[n_sizes] < 1 || routes[n_sizes] > 100000)
-					die("-r: sizes of 1 to 100,000 routes");
+					harness_die("-r: at most 4 sizes");
+				routes[n_sizes] = (uint32_t)harness_parse_num(tok, 1, 100000,
+						"-r: sizes of 1 to 100,000 routes");
 				n_sizes++;
 			}
 			if (n_sizes == 0)
@@ -1552,8 +1245,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(argv[0]);
-	if (rte_eal_init((int)GW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0)
-		die("rte_eal_init: %s", rte_strerror(rte_errno));
+	harness_eal_init(argv[0], "fastpath", 1024);
 	/* Every page present from its allocation on, as a gateway on hugepages
 	 * has them: otherwise first touches of session buffers, the access-log
 	 * ring and EAL memory (--no-huge) fault inside the timed bursts (a
@@ -1565,10 +1257,10 @@ main(int argc, char **argv)
 	 * fewer than an eighth of the pool are free. */
 	B.pool = rte_pktmbuf_pool_create("fastpath", 65535, 256, 0,
 					 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	B.wire = calloc(WIRE_SIZE, sizeof(*B.wire));
+	harness_wire_init(&B.wire, WIRE_SIZE);
 	B.devnull = fopen("/dev/null", "w");
-	if (B.pool == NULL || B.wire == NULL || B.devnull == NULL)
-		die("set-up: %s", rte_strerror(rte_errno));
+	if (B.pool == NULL || B.devnull == NULL)
+		harness_die("set-up: %s", rte_strerror(rte_errno));
 	{
 		/* The 64 KiB response: a head and a patterned body. */
 		const char head[] = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n"
@@ -1577,7 +1269,7 @@ main(int argc, char **argv)
 		B.big_len = (uint32_t)(sizeof(head) - 1 + BIG_BODY);
 		B.big_resp = malloc(B.big_len);
 		if (B.big_resp == NULL)
-			die("out of memory");
+			harness_die("out of memory");
 		memcpy(B.big_resp, head, sizeof(head) - 1);
 		for (uint32_t i = 0; i < BIG_BODY; i++)
 			B.big_resp[sizeof(head) - 1 + i] = (uint8_t)((i * 2654435761u) >> 13);
@@ -1607,7 +1299,7 @@ main(int argc, char **argv)
 
 	printf("fastpath: the proxy node's cycles only (lib/net + lib/tcp input, polls);\n"
 	       "TSC %.3f GHz, checksums %s, %u client addresses, %u backends, %u shadow endpoints\n\n",
-	       hz / 1e9, B.offload ? "offloaded" : "in software", N_CLIENT_IPS, N_BACKENDS,
+	       hz / 1e9, B.offload ? "offloaded" : "in software", N_CLIENT_IPS, HARNESS_BACKENDS,
 	       N_SHADOWS);
 	printf("%-32s %6s %6s %5s %8s %10s %13s %12s %7s %8s %7s %9s %6s %7s\n",
 	       "case", "mirror", "routes", "conns", "requests", "cycles/req", "(min-max)",
@@ -1726,7 +1418,7 @@ main(int argc, char **argv)
 	print_targets(res, n_res, hz);
 	fclose(B.devnull);
 	free(B.big_resp);
-	free(B.wire);
+	harness_wire_free(&B.wire);
 	rte_mempool_free(B.pool);
 	rte_eal_cleanup();
 	return 0;

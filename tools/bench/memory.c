@@ -6,7 +6,7 @@
  * (a gw_tcp_stack and a gw_http_proxy each, with the parameters
  * lib/worker/dataplane.c derives from a bootstrap's limits: the bootstrap
  * is parsed by lib/config, generated for W workers or read with -c) and
- * two peer nodes of their own (lib/tcp stacks, as in tools/bench/fastpath):
+ * two peer nodes of their own (lib/tcp stacks, tools/bench/harness.h):
  * the clients (N connections from 64 addresses) and 4 backends. Frames
  * for the gateway's client-side address go to a worker by a hash of the
  * client's address and port (RSS), frames for its upstream address to
@@ -38,12 +38,10 @@
  * Usage: memory [-n CONNS] [-w WORKERS] [-c BOOTSTRAP] [-b WAVE] [-S SESSIONS]
  *               [-X EXCHANGES] [-m MB]
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <malloc.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,11 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -67,32 +62,18 @@
 #include "gw_httpproxy.h"
 #include "gw_metrics.h"
 #include "gw_model.h"
-#include "gw_net.h"
 #include "gw_route.h"
 #include "gw_tcp.h"
 /* private: the sizes and regions of the structures measured */
 #include "hp_private.h"
 #include "tcp_private.h"
 
-#define IP4(a, b, c, d) htonl(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
-#define VHZ        UINT64_C(1000000000)   /* virtual clock: nanoseconds */
-#define TICK       UINT64_C(20000)        /* 20 us per loop */
-#define WIRE_SIZE  (1u << 20)
-#define BURST      32u                    /* GW_WORKER_BURST */
-#define N_CLIENT_IPS 64u                  /* 28,232 source ports each */
-#define N_BACKENDS 4u
-#define MAX_WORKERS 16u
-#define METRICS_SERIES 1024u              /* GW_WORKER_METRICS_SERIES */
-#define MBUF_CACHE 256u                   /* GATEWAYD_MBUF_CACHE */
-#define SHADOW_FIRST 56000u               /* GW_SHADOW_PORT_FIRST..LAST */
-#define SHADOW_LAST  60999u
+#include "harness.h"
 
-struct node {
-	struct gw_tcp_stack *s;
-	struct gw_tcp_port ports[N_CLIENT_IPS];
-	unsigned int n_ports;
-	struct rte_mempool *pool;  /* what its NIC receives into */
-};
+#define WIRE_SIZE  (1u << 20)
+#define N_CLIENT_IPS 64u                  /* 28,232 source ports each */
+#define MAX_WORKERS 16    /* no suffix: it is printed (RTE_STR) */
+#define MBUF_CACHE 256u                   /* GATEWAYD_MBUF_CACHE */
 
 /* A client connection: one GET, its response checked, then idle. */
 struct client {
@@ -113,7 +94,7 @@ struct backend {
 
 struct worker {
 	unsigned int id;
-	struct node nd;
+	struct harness_node nd;
 	struct gw_http_proxy *px;
 	struct gw_metrics_table *metrics;
 };
@@ -122,10 +103,9 @@ static struct {
 	struct gw_config cfg;
 	unsigned int n_workers;
 	struct worker w[MAX_WORKERS];
-	struct node client, backend;
+	struct harness_node client, backend;
 	struct rte_mempool *gw_pool, *peer_pool;
-	struct gw_model_store *store;
-	struct gw_route_snapshot *snap;
+	struct harness_routes routes;
 	struct gw_tcp_port gw_ports[2];
 	uint32_t roles[2];
 	uint32_t max_sessions;     /* per worker, as lib/worker derives it */
@@ -133,9 +113,7 @@ static struct {
 	uint64_t now;
 	FILE *devnull;
 
-	struct rte_mbuf **wire;
-	uint32_t w_head, w_tail;
-	uint64_t wire_overflow;
+	struct harness_wire wire;
 
 	struct client *clients;
 	uint32_t n_clients;
@@ -143,25 +121,7 @@ static struct {
 	uint32_t gw_mbufs_peak;    /* the gateway's pool, after a loop */
 } B;
 
-static const uint8_t small_resp[] =
-	"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n\r\n"
-	"hello, world\n";
-#define BODY_LEN 13u
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("memory: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
+#define BODY_LEN 13u   /* harness_small_resp's body */
 
 /* ---- what the process holds ---- */
 
@@ -186,7 +146,7 @@ usage_get(struct usage *u)
 	u->libc = mi.uordblks + mi.hblkhd;
 	f = fopen("/proc/self/statm", "r");
 	if (f == NULL || fscanf(f, "%lu %lu", &size, &res) != 2)
-		die("cannot read /proc/self/statm");
+		harness_die("cannot read /proc/self/statm");
 	fclose(f);
 	u->rss = (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
@@ -208,7 +168,7 @@ resident(const void *p, size_t len)
 		if (pages > sizeof(vec))
 			pages = sizeof(vec);
 		if (mincore((void *)a, pages * pg, vec) != 0)
-			die("mincore: %s", strerror(errno));
+			harness_die("mincore: %s", strerror(errno));
 		for (size_t i = 0; i < pages; i++)
 			n += vec[i] & 1;
 		a += pages * pg;
@@ -223,25 +183,6 @@ pool_bytes(const struct rte_mempool *mp)
 }
 
 /* ---- Istio configuration and the bootstrap ---- */
-
-static const char istio_yaml[] =
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: ServiceEntry\n"
-	"metadata: {name: svc}\n"
-	"spec:\n"
-	"  hosts: [svc.test]\n"
-	"  resolution: STATIC\n"
-	"  ports: [{number: 8000, name: http, protocol: HTTP, targetPort: 7000}]\n"
-	"  endpoints: [{address: 10.10.2.11}, {address: 10.10.2.12},\n"
-	"              {address: 10.10.2.13}, {address: 10.10.2.14}]\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: VirtualService\n"
-	"metadata: {name: svc}\n"
-	"spec:\n"
-	"  hosts: [svc.test]\n"
-	"  http:\n"
-	"  - route: [{destination: {host: svc.test}}]\n";
 
 /* The bootstrap a user would write to hold @p conns idle connections on
  * @p workers workers: each worker's table holds its share of the client
@@ -260,7 +201,7 @@ bootstrap_yaml(unsigned int workers, uint32_t conns, uint32_t wave)
 	while (cpw < 2 * share)
 		cpw <<= 1;
 	if (y == NULL)
-		die("out of memory");
+		harness_die("out of memory");
 	off += (size_t)snprintf(y + off, cap - off,
 		"eal:\n  args: [\"--no-pci\"]\n"
 		"lcores:\n  control: 0\n  workers: [");
@@ -279,146 +220,57 @@ bootstrap_yaml(unsigned int workers, uint32_t conns, uint32_t wave)
 	return y;
 }
 
-static const struct gw_route_snapshot *
-snapshot_get(void *arg)
-{
-	RTE_SET_USED(arg);
-	return B.snap;
-}
-
-static const void *
-snapshot_hold(void *arg, const struct gw_route_snapshot *snap)
-{
-	RTE_SET_USED(arg);
-	return snap;
-}
-
-static void
-snapshot_release(void *arg, const void *token)
-{
-	RTE_SET_USED(arg);
-	RTE_SET_USED(token);
-}
-
-/* As lib/worker/dataplane.c's tcp_src_port_ok() on a port without RSS. */
-static bool
-src_port_ok(void *arg, unsigned int port_index, uint32_t local_ip,
-	    uint16_t local_port, uint32_t remote_ip, uint16_t remote_port)
-{
-	const struct worker *w = arg;
-
-	RTE_SET_USED(port_index);
-	RTE_SET_USED(local_ip);
-	RTE_SET_USED(remote_ip);
-	RTE_SET_USED(remote_port);
-	if (local_port >= SHADOW_FIRST && local_port <= SHADOW_LAST)
-		return false;
-	return local_port % B.n_workers == w->id;
-}
-
 /* ---- the wire ---- */
 
-static void
-xmit(void *arg, unsigned int port_index, uint32_t next_hop, struct rte_mbuf *m)
+/* The node a frame goes to, and its port there. */
+static struct harness_node *
+wire_dest(const struct rte_mbuf *m, unsigned int *port)
 {
-	RTE_SET_USED(arg);
-	RTE_SET_USED(port_index);
-	RTE_SET_USED(next_hop);
-	if (B.w_tail - B.w_head >= WIRE_SIZE) {
-		B.wire_overflow++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	B.wire[B.w_tail++ % WIRE_SIZE] = m;
-}
+	struct harness_flow fl;
+	uint32_t net, host;
 
-/* The node a frame goes to (NULL: nobody), and its port there. */
-static struct node *
-wire_dest(const uint8_t *frame, unsigned int *port)
-{
-	const uint8_t *ip = frame + GW_ETHER_HDR_LEN;
-	uint32_t src, dst, h, host, net;
-	uint16_t sport, dport;
-
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
-	memcpy(&sport, ip + 20, 2);
-	memcpy(&dport, ip + 22, 2);
-	h = ntohl(dst);
-	net = (h >> 8) & 0xff;
-	host = h & 0xff;
+	harness_frame_flow(m, &fl);
+	net = (fl.dst >> 8) & 0xff;
+	host = fl.dst & 0xff;
 	if (net == 1 && host == 1) {
 		/* RSS: a hash of the client's address and port */
-		uint32_t k = (ntohl(src) * 2654435761u) ^ (ntohs(sport) * 40503u);
+		uint32_t k = (fl.src * 2654435761u) ^ (fl.sport * 40503u);
 
 		*port = 0;
 		return &B.w[(k >> 7) % B.n_workers].nd;
 	}
 	if (net == 2 && host == 1) {
 		*port = 1;
-		return &B.w[ntohs(dport) % B.n_workers].nd;
+		return &B.w[fl.dport % B.n_workers].nd;
 	}
 	if (net == 1 && host >= 10 && host < 10 + N_CLIENT_IPS) {
 		*port = host - 10;
 		return &B.client;
 	}
-	if (net == 2 && host >= 11 && host < 11 + N_BACKENDS) {
+	if (net == 2 && host >= 11 && host < 11 + HARNESS_BACKENDS) {
 		*port = host - 11;
 		return &B.backend;
 	}
-	return NULL;
+	harness_die("frame to an unknown address");
 }
 
-/* The receiving NIC: a linear copy into the receiver's pool. */
+/* The receiving NIC copies the frame into the receiver's pool. */
 static void
 deliver(struct rte_mbuf *m)
 {
-	uint32_t len = rte_pktmbuf_pkt_len(m);
-	struct rte_ether_hdr *eth;
-	struct gw_net_result res;
-	struct rte_ipv4_hdr *ip;
-	struct rte_mbuf *f;
 	unsigned int port;
-	struct node *nd;
-	const void *src;
-	uint8_t hdr[64];
-	uint8_t *data;
+	struct harness_node *nd = wire_dest(m, &port);
 
-	src = rte_pktmbuf_read(m, 0, sizeof(hdr) < len ? sizeof(hdr) : len, hdr);
-	nd = wire_dest(src, &port);
-	if (nd == NULL)
-		die("frame to an unknown address");
-	f = rte_pktmbuf_alloc(nd->pool);
-	if (f == NULL)
-		die("mbuf pool of the receiver exhausted");
-	data = (uint8_t *)rte_pktmbuf_append(f, (uint16_t)len);
-	if (data == NULL)
-		die("frame of %u bytes does not fit an mbuf", len);
-	src = rte_pktmbuf_read(m, 0, len, data);
-	if (src != data)
-		memcpy(data, src, len);
-	rte_pktmbuf_free(m);
-	eth = (struct rte_ether_hdr *)data;
-	memcpy(eth->dst_addr.addr_bytes, nd->ports[port].iface.mac, 6);
-	eth->src_addr.addr_bytes[0] = 0x02;
-	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
-	/* offloaded checksums: the receiving NIC says they are good */
-	ip = (struct rte_ipv4_hdr *)(data + GW_ETHER_HDR_LEN);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	f->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-	if (gw_net_input(&nd->ports[port].iface, data, len, &res) != GW_NET_TCP)
-		die("frame dropped by lib/net: %s", gw_drop_reason_name(res.drop));
-	gw_tcp_input(nd->s, port, f, &res);
+	harness_node_input(nd, port, harness_nic_receive(m, nd->pool, &nd->ports[port], true));
 }
 
 static void
 step(uint64_t tick)
 {
-	uint32_t end = B.w_tail, in_use;
+	uint32_t end = B.wire.tail, in_use;
 
-	while (B.w_head != end)
-		deliver(B.wire[B.w_head++ % WIRE_SIZE]);
+	for (struct rte_mbuf *m; (m = harness_wire_take(&B.wire, end)) != NULL;)
+		deliver(m);
 	for (unsigned int i = 0; i < B.n_workers; i++) {
 		gw_tcp_poll(B.w[i].nd.s, B.now);
 		gw_http_proxy_poll(B.w[i].px, B.now);
@@ -445,8 +297,9 @@ stall_report(uint32_t first, uint32_t n)
 		fprintf(stderr, "memory: client %u: %u response bytes, sent %u of %u\n", i,
 			cl->pos, c->snd_una - c->iss - 1, c->snd_nxt - c->iss - 1);
 		for (unsigned int k = 0; k < B.n_workers; k++) {
-			struct gw_tcp_conn *pc = tcp_conn_lookup(B.w[k].nd.s, c->remote_ip, 8000,
-								 c->local_ip, c->local_port);
+			struct gw_tcp_conn *pc = tcp_conn_lookup(B.w[k].nd.s, c->remote_ip,
+								 HARNESS_LISTEN_PORT, c->local_ip,
+								 c->local_port);
 			const struct hp_session *ss;
 
 			if (pc == NULL)
@@ -492,10 +345,10 @@ client_established(struct gw_tcp_conn *c, void *ctx)
 
 	cl->c = c;
 	if (m == NULL)
-		die("mbuf pool exhausted (client)");
+		harness_die("mbuf pool exhausted (client)");
 	memcpy(rte_pktmbuf_append(m, sizeof(req) - 1), req, sizeof(req) - 1);
 	if (gw_tcp_send(c, m) != 0)
-		die("client send refused");
+		harness_die("client send refused");
 	cl->state = CL_WAIT;
 }
 
@@ -536,13 +389,6 @@ client_data(struct gw_tcp_conn *c, void *ctx, struct rte_mbuf *m)
 }
 
 static void
-client_fin(struct gw_tcp_conn *c, void *ctx)
-{
-	RTE_SET_USED(ctx);
-	gw_tcp_shutdown(c);
-}
-
-static void
 client_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason)
 {
 	struct client *cl = ctx;
@@ -560,7 +406,7 @@ client_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason)
 static const struct gw_tcp_callbacks client_cb = {
 	.on_established = client_established,
 	.on_data = client_data,
-	.on_fin = client_fin,
+	.on_fin = harness_fin_shutdown,
 	.on_closed = client_closed,
 };
 
@@ -572,13 +418,13 @@ backend_pump(struct backend *b)
 	while (b->c != NULL && b->owed > 0) {
 		struct rte_mbuf *m;
 
-		if (gw_tcp_send_space(b->c) < sizeof(small_resp) - 1)
+		if (gw_tcp_send_space(b->c) < harness_small_resp_len)
 			return;
 		m = rte_pktmbuf_alloc(B.peer_pool);
 		if (m == NULL)
-			die("mbuf pool exhausted (backend)");
-		memcpy(rte_pktmbuf_append(m, sizeof(small_resp) - 1), small_resp,
-		       sizeof(small_resp) - 1);
+			harness_die("mbuf pool exhausted (backend)");
+		memcpy(rte_pktmbuf_append(m, (uint16_t)harness_small_resp_len), harness_small_resp,
+		       harness_small_resp_len);
 		if (gw_tcp_send(b->c, m) != 0) {
 			rte_pktmbuf_free(m);
 			return;
@@ -590,22 +436,10 @@ backend_pump(struct backend *b)
 static void
 backend_data(struct gw_tcp_conn *c, void *ctx, struct rte_mbuf *m)
 {
-	static const char end[4] = {'\r', '\n', '\r', '\n'};
 	struct backend *b = ctx;
 	uint32_t total = rte_pktmbuf_pkt_len(m);
 
-	for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
-		const char *d = rte_pktmbuf_mtod(s, const char *);
-
-		for (uint32_t i = 0; i < s->data_len; i++) {
-			b->match = d[i] == end[b->match] ? b->match + 1 :
-				   d[i] == '\r' ? 1 : 0;
-			if (b->match == 4) {
-				b->match = 0;
-				b->owed++;
-			}
-		}
-	}
+	b->owed += harness_count_heads(m, &b->match);
 	rte_pktmbuf_free(m);
 	gw_tcp_recv_consumed(c, total);
 	backend_pump(b);
@@ -619,13 +453,6 @@ backend_writable(struct gw_tcp_conn *c, void *ctx)
 }
 
 static void
-backend_fin(struct gw_tcp_conn *c, void *ctx)
-{
-	RTE_SET_USED(ctx);
-	gw_tcp_shutdown(c);
-}
-
-static void
 backend_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason)
 {
 	RTE_SET_USED(c);
@@ -636,7 +463,7 @@ backend_closed(struct gw_tcp_conn *c, void *ctx, enum gw_tcp_close_reason reason
 static const struct gw_tcp_callbacks backend_cb = {
 	.on_data = backend_data,
 	.on_writable = backend_writable,
-	.on_fin = backend_fin,
+	.on_fin = harness_fin_shutdown,
 	.on_closed = backend_closed,
 };
 
@@ -648,60 +475,13 @@ backend_accept(void *listener_ctx, struct gw_tcp_conn *c,
 
 	RTE_SET_USED(listener_ctx);
 	if (b == NULL)
-		die("out of memory");
+		harness_die("out of memory");
 	b->c = c;
 	*cb = &backend_cb;
 	return b;
 }
 
 /* ---- set-up ---- */
-
-static void
-port_init(struct gw_tcp_port *p, unsigned int index, uint32_t ip, uint8_t mac_last)
-{
-	memset(p, 0, sizeof(*p));
-	p->iface.port_id = (uint16_t)index;
-	p->iface.mac[0] = 0x02;
-	p->iface.mac[4] = (uint8_t)index;
-	p->iface.mac[5] = mac_last;
-	p->iface.addr = ip;
-	p->iface.prefix_len = 24;
-	p->mtu = 1500;
-	p->tx_multi_seg = true;
-	p->tx_ip_cksum = true;
-	p->tx_tcp_cksum = true;
-}
-
-/* The parameters of lib/worker/dataplane.c's worker_tcp_create(). */
-static struct gw_tcp_stack *
-stack_new(struct node *nd, uint32_t max_conns, struct worker *w)
-{
-	struct gw_tcp_stack_params p = {
-		.worker_id = w != NULL ? w->id : 0,
-		.n_workers = w != NULL ? B.n_workers : 1,
-		.max_conns = max_conns,
-		.syn_backlog = 1024,
-		.timewait_max = max_conns / 4 + 1,
-		.rcvbuf = 256 * 1024,
-		.sndbuf = 256 * 1024,
-		.reasm_segments = 4096,
-		.connect_timeout_ms = 10000,
-		.tsc_hz = VHZ,
-		.pool = nd->pool,
-		.n_ports = nd->n_ports,
-		.ports = nd->ports,
-		.xmit = xmit,
-		.xmit_arg = nd,
-		.start_tsc = B.now,
-		.src_port_ok = w != NULL ? src_port_ok : NULL,
-		.src_port_arg = w,
-	};
-	struct gw_tcp_stack *s = gw_tcp_stack_create(&p);
-
-	if (s == NULL)
-		die("cannot create a TCP stack of %u connections", max_conns);
-	return s;
-}
 
 /* The proxy node of worker @p w, as worker_tcp_create() and
  * worker_http_create() build it (the L4 proxy is left out: no TCP
@@ -716,37 +496,17 @@ worker_new(struct worker *w, unsigned int id)
 	w->nd.pool = B.gw_pool;
 	w->nd.n_ports = 2;
 	memcpy(w->nd.ports, B.gw_ports, sizeof(B.gw_ports));
-	w->nd.s = stack_new(&w->nd, cfg->max_connections_per_worker, w);
-	w->metrics = gw_metrics_table_create(METRICS_SERIES);
-	if (w->metrics == NULL)
-		die("metrics table");
-	memset(&pp, 0, sizeof(pp));
-	pp.stack = w->nd.s;
-	pp.worker_id = id;
-	pp.snapshot = snapshot_get;
-	pp.snapshot_hold = snapshot_hold;
-	pp.snapshot_release = snapshot_release;
-	pp.pool = B.gw_pool;
+	w->nd.s = harness_worker_stack(&w->nd, cfg->max_connections_per_worker, id, B.n_workers,
+				       &B.wire, B.now);
+	w->metrics = harness_metrics_new();
+	harness_http_proxy_params(&pp, &w->nd, id, B.roles, &B.routes, w->metrics, B.now);
 	pp.max_sessions = B.max_sessions;
 	pp.max_exchanges = B.max_exchanges;
 	pp.n_workers = cfg->n_workers;
 	pp.max_head = cfg->request_headers_kb * 1024;
 	pp.max_headers = cfg->request_headers;
 	pp.max_request_body = cfg->request_body;
-	pp.n_ports = 2;
-	pp.ports = w->nd.ports;
-	pp.port_roles = B.roles;
-	pp.accesslog_ring_size = 4096;
-	pp.tsc_hz = VHZ;
-	pp.start_tsc = B.now;
-	pp.socket_id = SOCKET_ID_ANY;
-	pp.metrics = w->metrics;
-	w->px = gw_http_proxy_create(&pp);
-	if (w->px == NULL)
-		die("worker %u: cannot create the HTTP proxy of %u sessions: %s", id,
-		    B.max_sessions, rte_strerror(rte_errno));
-	if (gw_http_proxy_listen(w->px, 0, 8000) != 0)
-		die("proxy listen");
+	w->px = harness_http_proxy_start(&pp);
 }
 
 /* The gateway's regions, for mincore(). */
@@ -843,7 +603,7 @@ heads_split(uint64_t *arrays, uint64_t *bufs)
 			if (pages > sizeof(vec))
 				pages = sizeof(vec);
 			if (mincore((void *)a, pages * pg, vec) != 0)
-				die("mincore: %s", strerror(errno));
+				harness_die("mincore: %s", strerror(errno));
 			for (size_t k = 0; k < pages; k++) {
 				uintptr_t lo = a + k * pg, hi = lo + pg;
 				bool arr = false;
@@ -897,69 +657,50 @@ usage(const char *argv0)
 int
 main(int argc, char **argv)
 {
-	static char mem_arg[16] = "6144";
-	char *eal_argv[] = {
-		argv[0], "--no-huge", "--no-pci", "--no-shconf", "-m", mem_arg,
-		"--no-telemetry", "-l", "0", "--file-prefix=gwmemory",
-		"--log-level=lib.eal:error", NULL,
-	};
+	static const uint16_t listen_ports[] = {HARNESS_LISTEN_PORT};
+	struct harness_istio istio = {.n_routes = 0};   /* one route, any uri */
 	uint32_t conns = 1000000, requested, wave = 2048, sessions_override = 0;
 	uint32_t exchanges_override = 0;
-	unsigned int workers = 4;
+	unsigned int workers = 4, eal_mb = 6144;
 	const char *bootstrap = NULL;
 	struct usage u0, u1, u2, u3;
 	uint64_t res0[N_REGIONS], res1[N_REGIONS], rsize[N_REGIONS];
 	uint64_t heads_arrays, heads_bufs;
-	struct gw_model_set *set;
 	struct gw_route_build_params rp;
-	static const uint16_t listen_ports[] = {8000};
 	struct timespec t0, t1;
-	char err[1024];
+	char err[1024], yaml[2048];
+	size_t yaml_len;
 	int opt;
 
+	harness_set_name("memory");
 	while ((opt = getopt(argc, argv, "n:w:c:b:S:X:m:h")) != -1) {
-		char *end;
-		unsigned long v;
-
 		switch (opt) {
 		case 'n':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 1600000)
-				die("-n: 1 to 1,600,000 connections (64 addresses)");
-			conns = (uint32_t)v;
+			conns = (uint32_t)harness_parse_num(optarg, 1, 1600000,
+					"-n: 1 to 1,600,000 connections (64 addresses)");
 			break;
 		case 'w':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > MAX_WORKERS)
-				die("-w: 1 to %u workers", MAX_WORKERS);
-			workers = (unsigned int)v;
+			workers = (unsigned int)harness_parse_num(optarg, 1, MAX_WORKERS,
+					"-w: 1 to " RTE_STR(MAX_WORKERS) " workers");
 			break;
 		case 'c':
 			bootstrap = optarg;
 			break;
 		case 'b':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 65536)
-				die("-b: 1 to 65536 connections per wave");
-			wave = (uint32_t)v;
+			wave = (uint32_t)harness_parse_num(optarg, 1, 65536,
+					"-b: 1 to 65536 connections per wave");
 			break;
 		case 'S':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v >= HP_NONE)
-				die("-S: a positive number of sessions");
-			sessions_override = (uint32_t)v;
+			sessions_override = (uint32_t)harness_parse_num(optarg, 1, HP_NONE - 1,
+					"-S: a positive number of sessions");
 			break;
 		case 'X':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v >= HP_NONE)
-				die("-X: a positive number of exchange contexts");
-			exchanges_override = (uint32_t)v;
+			exchanges_override = (uint32_t)harness_parse_num(optarg, 1, HP_NONE - 1,
+					"-X: a positive number of exchange contexts");
 			break;
 		case 'm':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 256 || v > 20000)
-				die("-m: 256 to 20000 MiB");
-			snprintf(mem_arg, sizeof(mem_arg), "%lu", v);
+			eal_mb = (unsigned int)harness_parse_num(optarg, 256, 20000,
+					"-m: 256 to 20000 MiB");
 			break;
 		default:
 			usage(argv[0]);
@@ -971,18 +712,18 @@ main(int argc, char **argv)
 	gw_config_defaults(&B.cfg);
 	if (bootstrap != NULL) {
 		if (gw_config_load_file(&B.cfg, bootstrap, err, sizeof(err)) != 0)
-			die("%s", err);
+			harness_die("%s", err);
 	} else {
 		char *y = bootstrap_yaml(workers, conns, wave);
 
 		if (gw_config_load_buffer(&B.cfg, "memory.yaml", y, strlen(y), err,
 					  sizeof(err)) != 0)
-			die("%s", err);
+			harness_die("%s", err);
 		free(y);
 	}
 	B.n_workers = B.cfg.n_workers;
 	if (B.n_workers > MAX_WORKERS)
-		die("at most %u workers", MAX_WORKERS);
+		harness_die("at most %u workers", MAX_WORKERS);
 	/* worker_http_create(): sessions = cpw / 2 + 1; exchange contexts
 	 * limits.requests_in_flight_per_worker or min(sessions, 8192), at
 	 * most the sessions */
@@ -997,60 +738,53 @@ main(int argc, char **argv)
 	if (exchanges_override != 0)
 		B.max_exchanges = exchanges_override;
 
-	if (rte_eal_init((int)GW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0)
-		die("rte_eal_init: %s", rte_strerror(rte_errno));
-	B.wire = calloc(WIRE_SIZE, sizeof(*B.wire));
+	harness_eal_init(argv[0], "gwmemory", eal_mb);
+	harness_wire_init(&B.wire, WIRE_SIZE);
 	B.devnull = fopen("/dev/null", "w");
 	B.clients = calloc(conns, sizeof(*B.clients));
-	if (B.wire == NULL || B.devnull == NULL || B.clients == NULL)
-		die("out of memory");
+	if (B.devnull == NULL || B.clients == NULL)
+		harness_die("out of memory");
 	B.n_clients = conns;
-	B.now = UINT64_C(1000000000);
+	B.now = HARNESS_START_TSC;
 
 	/* Routing: one service of 4 endpoints, one route. */
-	B.store = gw_model_store_create();
-	set = gw_model_set_create();
-	if (B.store == NULL || set == NULL)
-		die("out of memory");
-	if (gw_model_set_load_buffer(set, istio_yaml, sizeof(istio_yaml) - 1, "memory.yaml",
-				     err, sizeof(err)) < 0 ||
-	    gw_model_store_apply(B.store, set, err, sizeof(err)) < 0)
-		die("%s", err);
-	gw_model_set_free(set);
 	memset(&rp, 0, sizeof(rp));
 	rp.listener_ports = listen_ports;
 	rp.n_listener_ports = 1;
 	rp.n_workers = B.n_workers;
 	rp.seed = 1;
-	B.snap = gw_route_snapshot_build(B.store, &rp, err, sizeof(err));
-	if (B.snap == NULL)
-		die("%s", err);
+	/* on the stack: a malloc'd text would change what the libc heap
+	 * figures count (they include malloc's caches) */
+	yaml_len = harness_istio_yaml(&istio, yaml, sizeof(yaml));
+	if (yaml_len >= sizeof(yaml))
+		harness_die("the Istio YAML needs %zu bytes", yaml_len);
+	harness_routes_load(&B.routes, yaml, yaml_len, "memory.yaml", &rp);
 
 	/* The peers first: what follows is the gateway's alone. */
 	B.peer_pool = rte_pktmbuf_pool_create("peers", 65535, 256, 0,
 					      RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (B.peer_pool == NULL)
-		die("peer mbuf pool: %s", rte_strerror(rte_errno));
+		harness_die("peer mbuf pool: %s", rte_strerror(rte_errno));
 	B.client.pool = B.backend.pool = B.peer_pool;
 	for (unsigned int i = 0; i < N_CLIENT_IPS; i++)
-		port_init(&B.client.ports[B.client.n_ports++], i, IP4(10, 10, 1, 10 + i), 1);
-	for (unsigned int i = 0; i < N_BACKENDS; i++)
-		port_init(&B.backend.ports[B.backend.n_ports++], i, IP4(10, 10, 2, 11 + i), 4);
-	B.client.s = stack_new(&B.client, conns + 1024, NULL);
-	B.backend.s = stack_new(&B.backend, 2 * wave + 4096, NULL);
-	if (gw_tcp_listen(B.backend.s, 0, 7000, backend_accept, NULL) != 0)
-		die("backend listen");
+		harness_node_add_port(&B.client, harness_ip4(10, 10, 1, 10 + i), 1, true);
+	for (unsigned int i = 0; i < HARNESS_BACKENDS; i++)
+		harness_node_add_port(&B.backend, harness_ip4(10, 10, 2, 11 + i), 4, true);
+	B.client.s = harness_peer_stack(&B.client, conns + 1024, &B.wire, B.now);
+	B.backend.s = harness_peer_stack(&B.backend, 2 * wave + 4096, &B.wire, B.now);
+	if (gw_tcp_listen(B.backend.s, 0, HARNESS_BACKEND_PORT, backend_accept, NULL) != 0)
+		harness_die("backend listen");
 
 	/* The gateway: its packet pool (main.c's mempool_init()) and workers. */
 	usage_get(&u0);
 	B.gw_pool = rte_pktmbuf_pool_create("gw_mbufs", B.cfg.mbufs, MBUF_CACHE, 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (B.gw_pool == NULL)
-		die("cannot create a pool of %u mbufs: %s", B.cfg.mbufs,
+		harness_die("cannot create a pool of %u mbufs: %s", B.cfg.mbufs,
 		    rte_strerror(rte_errno));
 	usage_get(&u1);
-	port_init(&B.gw_ports[0], 0, IP4(10, 10, 1, 1), 2);
-	port_init(&B.gw_ports[1], 1, IP4(10, 10, 2, 1), 3);
+	harness_port_init(&B.gw_ports[0], 0, harness_ip4(10, 10, 1, 1), 2, true);
+	harness_port_init(&B.gw_ports[1], 1, harness_ip4(10, 10, 2, 1), 3, true);
 	B.roles[0] = GW_ROLE_DOWNSTREAM;
 	B.roles[1] = GW_ROLE_UPSTREAM;
 	for (unsigned int i = 0; i < B.n_workers; i++)
@@ -1067,23 +801,23 @@ main(int argc, char **argv)
 		for (uint32_t i = first; i < first + n; i++) {
 			struct client *cl = &B.clients[i];
 
-			cl->c = gw_tcp_connect(B.client.s, i % N_CLIENT_IPS, IP4(10, 10, 1, 1),
-					       8000, &client_cb, cl);
+			cl->c = gw_tcp_connect(B.client.s, i % N_CLIENT_IPS, harness_ip4(10, 10, 1, 1),
+					       HARNESS_LISTEN_PORT, &client_cb, cl);
 			if (cl->c == NULL)
-				die("client connect %u: %s", i, rte_strerror(rte_errno));
+				harness_die("client connect %u: %s", i, rte_strerror(rte_errno));
 		}
 		while (B.done < target && B.errors == 0 && ++guard < 100000)
-			step(TICK);
-		if (B.errors != 0 || B.wire_overflow != 0)
-			die("%" PRIu64 " errors, %" PRIu64 " frames lost", B.errors,
-			    B.wire_overflow);
+			step(HARNESS_TICK);
+		if (B.errors != 0 || B.wire.overflow != 0)
+			harness_die("%" PRIu64 " errors, %" PRIu64 " frames lost", B.errors,
+			    B.wire.overflow);
 		/* Clients arrive over time: 50 ms until the next wave, so that
 		 * delayed ACKs release what the last exchanges hold. */
 		for (unsigned int i = 0; i < 5; i++)
 			step(UINT64_C(10000000));
 		if (B.done < target) {
 			stall_report(first, n);
-			die("stalled: %" PRIu64 " of %" PRIu64 " responses", B.done, target);
+			harness_die("stalled: %" PRIu64 " of %" PRIu64 " responses", B.done, target);
 		}
 		if (B.closed > 0) {
 			fprintf(stderr, "memory: %" PRIu64 " connections closed by the "
@@ -1277,13 +1011,10 @@ main(int argc, char **argv)
 		gw_http_proxy_free(B.w[i].px);
 		gw_metrics_table_free(B.w[i].metrics);
 	}
-	for (; B.w_head != B.w_tail; B.w_head++)
-		rte_pktmbuf_free(B.wire[B.w_head % WIRE_SIZE]);
-	gw_route_snapshot_free(B.snap);
-	gw_model_store_free(B.store);
+	harness_wire_free(&B.wire);
+	harness_routes_free(&B.routes);
 	gw_config_free(&B.cfg);
 	free(B.clients);
-	free(B.wire);
 	fclose(B.devnull);
 	rte_mempool_free(B.gw_pool);
 	rte_mempool_free(B.peer_pool);

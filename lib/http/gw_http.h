@@ -182,13 +182,42 @@ struct gw_http_str {
 };
 
 /**
+ * Field names the gateway acts on, classified once by the parser so that
+ * later lookups compare a number instead of the name. UNCLASSIFIED (zero)
+ * is a field line not built by the parser: its name must be compared.
+ */
+enum gw_http_field {
+	GW_HTTP_F_UNCLASSIFIED = 0,
+	GW_HTTP_F_OTHER,                /**< classified: none of the below */
+	GW_HTTP_F_HOST,
+	GW_HTTP_F_CONTENT_LENGTH,
+	GW_HTTP_F_TRANSFER_ENCODING,
+	GW_HTTP_F_CONNECTION,
+	GW_HTTP_F_KEEP_ALIVE,
+	GW_HTTP_F_PROXY_CONNECTION,
+	GW_HTTP_F_TE,
+	GW_HTTP_F_UPGRADE,
+	GW_HTTP_F_EXPECT,
+	GW_HTTP_F_USER_AGENT,
+	GW_HTTP_F_ORIGIN,
+	GW_HTTP_F_X_REQUEST_ID,
+	GW_HTTP_F_X_FORWARDED_FOR,
+	GW_HTTP_F_X_FORWARDED_PROTO,
+	GW_HTTP_F_X_ENVOY_UPSTREAM_SERVICE_TIME,
+	GW_HTTP_F_ACCESS_CONTROL_REQUEST_METHOD,
+	GW_HTTP_F_MAX
+};
+
+/**
  * One field line, value without leading and trailing whitespace. The
- * layout is that of struct gw_match_header, so that the proxy can hand
- * the array to routing without copying.
+ * layout of name, name_len, value and value_len is that of struct
+ * gw_match_header, so that the proxy can hand the array to routing
+ * without copying; id sits in what is padding there.
  */
 struct gw_http_header {
 	const char *name;
 	uint32_t name_len;
+	uint32_t id;                      /**< enum gw_http_field */
 	const char *value;
 	uint32_t value_len;
 };
@@ -215,6 +244,11 @@ struct gw_http_head {
 	uint8_t version_minor;            /**< HTTP/1.x; 1.2 and later count as 1.1 */
 	uint32_t n_headers;
 	struct gw_http_header *headers;   /**< the parser's array */
+	/**
+	 * Bit (1 << id) for the id of every field line; 0 when the lines are
+	 * not classified (or there are none), and lookups compare names.
+	 */
+	uint32_t fields_seen;
 	/* derived from the fields */
 	struct gw_http_str host;          /**< Host value, absent when none */
 	struct gw_http_str upgrade;       /**< Upgrade value when Connection lists "upgrade" */
@@ -321,6 +355,29 @@ bool gw_http_name_eq(const char *a, size_t a_len, const char *b, size_t b_len);
  */
 int gw_http_header_find(const struct gw_http_head *h, const char *name,
 			uint32_t from);
+
+/**
+ * The id of field name @p name (case-insensitive, any bytes):
+ * GW_HTTP_F_OTHER when it is none of enum gw_http_field's names.
+ */
+enum gw_http_field gw_http_field_id(const char *name, size_t len);
+
+/** The id of @p f: the parser's, or worked out from the name. */
+static inline enum gw_http_field
+gw_http_header_id(const struct gw_http_header *f)
+{
+	if (f->id != GW_HTTP_F_UNCLASSIFIED)
+		return (enum gw_http_field)f->id;
+	return gw_http_field_id(f->name, f->name_len);
+}
+
+/**
+ * gw_http_header_find() for a known name: index of the first field with
+ * id @p id (not GW_HTTP_F_OTHER nor _UNCLASSIFIED) at or after @p from,
+ * or -1.
+ */
+int gw_http_header_find_id(const struct gw_http_head *h, enum gw_http_field id,
+			   uint32_t from);
 
 /**
  * True when the comma-separated list @p value (a Connection or similar

@@ -59,16 +59,131 @@ gw_http_name_eq(const char *a, size_t a_len, const char *b, size_t b_len)
 	return true;
 }
 
+_Static_assert(GW_HTTP_F_MAX <= 32, "head->fields_seen has a bit per id");
+
+/*
+ * @p n bytes at @p s equal the lowercase literal @p lit (letters and '-'),
+ * case-insensitively, compared 8 bytes at a time: 0x20 is ORed in only
+ * where the literal has a letter (the bytes with 0x40 set), so the test
+ * is exact for any input byte. Inlined with constant @p n and @p lit, the
+ * loads of the literal fold into constants.
+ */
+static inline __attribute__((always_inline)) bool
+lit_eq(const char *s, const char *lit, size_t n)
+{
+	for (size_t k = 0; k < n; k += 8) {
+		size_t m = n - k < 8 ? n - k : 8;
+		uint64_t a = 0, b = 0;
+
+		memcpy(&a, s + k, m);
+		memcpy(&b, lit + k, m);
+		if ((a | ((b & 0x4040404040404040ull) >> 1)) != b)
+			return false;
+	}
+	return true;
+}
+
+/* Length first: most names then cost one switch, the rest one compare.
+ * Inlined into the parser's pass over the fields. */
+static inline __attribute__((always_inline)) enum gw_http_field
+field_classify(const char *s, size_t len)
+{
+#define IS(lit, id) \
+	do { \
+		if (lit_eq(s, lit, sizeof(lit) - 1)) \
+			return GW_HTTP_F_##id; \
+	} while (0)
+
+	switch (len) {
+	case 2:
+		IS("te", TE);
+		break;
+	case 4:
+		IS("host", HOST);
+		break;
+	case 6:
+		IS("expect", EXPECT);
+		IS("origin", ORIGIN);
+		break;
+	case 7:
+		IS("upgrade", UPGRADE);
+		break;
+	case 10:
+		IS("connection", CONNECTION);
+		IS("user-agent", USER_AGENT);
+		IS("keep-alive", KEEP_ALIVE);
+		break;
+	case 12:
+		IS("x-request-id", X_REQUEST_ID);
+		break;
+	case 14:
+		IS("content-length", CONTENT_LENGTH);
+		break;
+	case 15:
+		IS("x-forwarded-for", X_FORWARDED_FOR);
+		break;
+	case 16:
+		IS("proxy-connection", PROXY_CONNECTION);
+		break;
+	case 17:
+		IS("transfer-encoding", TRANSFER_ENCODING);
+		IS("x-forwarded-proto", X_FORWARDED_PROTO);
+		break;
+	case 29:
+		IS("x-envoy-upstream-service-time", X_ENVOY_UPSTREAM_SERVICE_TIME);
+		IS("access-control-request-method", ACCESS_CONTROL_REQUEST_METHOD);
+		break;
+	default:
+		break;
+	}
+	return GW_HTTP_F_OTHER;
+#undef IS
+}
+
+enum gw_http_field
+gw_http_field_id(const char *name, size_t len)
+{
+	return field_classify(name, len);
+}
+
+int
+gw_http_header_find_id(const struct gw_http_head *h, enum gw_http_field id,
+		       uint32_t from)
+{
+	if (id <= GW_HTTP_F_OTHER || id >= GW_HTTP_F_MAX)
+		return -1;
+	/* The parser recorded which ids the head has: absent costs nothing. */
+	if (h->fields_seen != 0 && !(h->fields_seen & (1u << id)))
+		return -1;
+	for (uint32_t i = from; i < h->n_headers; i++) {
+		const struct gw_http_header *f = &h->headers[i];
+
+		if (f->id == (uint32_t)id ||
+		    (f->id == GW_HTTP_F_UNCLASSIFIED &&
+		     gw_http_field_id(f->name, f->name_len) == id))
+			return (int)i;
+	}
+	return -1;
+}
+
 int
 gw_http_header_find(const struct gw_http_head *h, const char *name,
 		    uint32_t from)
 {
 	size_t len = strlen(name);
+	enum gw_http_field id = gw_http_field_id(name, len);
 
-	for (uint32_t i = from; i < h->n_headers; i++)
-		if (gw_http_name_eq(h->headers[i].name, h->headers[i].name_len,
-				    name, len))
+	if (id != GW_HTTP_F_OTHER)
+		return gw_http_header_find_id(h, id, from);
+	for (uint32_t i = from; i < h->n_headers; i++) {
+		const struct gw_http_header *f = &h->headers[i];
+
+		/* a field with a known name is not this one */
+		if (f->id > GW_HTTP_F_OTHER || f->name_len != len)
+			continue;
+		if (gw_http_name_eq(f->name, f->name_len, name, len))
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -319,26 +434,24 @@ target_parse(struct gw_http_head *h)
 	return 0;
 }
 
-static bool
-name_is(const struct gw_http_header *f, const char *lower, uint32_t len)
-{
-	return gw_http_name_eq(f->name, f->name_len, lower, len);
-}
-
-/* Fields that decide framing and routing; runs on a contiguous head. */
+/* Fields that decide framing and routing; runs on a contiguous head.
+ * Each field line gets its id here, once for every later lookup. */
 static int
 fields_process(struct gw_http_parser *p, struct te_state *te)
 {
 	struct gw_http_head *h = &p->head;
-	uint32_t hosts = 0;
+	uint32_t hosts = 0, seen = 0;
 	int rc;
 
 	for (uint32_t k = 0; k < h->n_headers; k++) {
-		const struct gw_http_header *f = &h->headers[k];
+		struct gw_http_header *f = &h->headers[k];
+		enum gw_http_field id = field_classify(f->name, f->name_len);
 
-		switch (f->name_len) {
-		case 4:
-			if (!name_is(f, "host", 4) || p->kind != GW_HTTP_REQUEST)
+		f->id = id;
+		seen |= 1u << id;
+		switch (id) {
+		case GW_HTTP_F_HOST:
+			if (p->kind != GW_HTTP_REQUEST)
 				break;
 			if (++hosts > 1)
 				return -GW_HTTP_E_MULTIPLE_HOST;
@@ -346,33 +459,26 @@ fields_process(struct gw_http_parser *p, struct te_state *te)
 				return -GW_HTTP_E_HOST;
 			h->host = (struct gw_http_str){ f->value, f->value_len };
 			break;
-		case 6:
-			if (name_is(f, "expect", 6) &&
-			    gw_http_list_has(f->value, f->value_len, "100-continue"))
+		case GW_HTTP_F_EXPECT:
+			if (gw_http_list_has(f->value, f->value_len, "100-continue"))
 				h->expect_continue = true;
 			break;
-		case 7:
-			if (name_is(f, "upgrade", 7) && h->upgrade.ptr == NULL)
+		case GW_HTTP_F_UPGRADE:
+			if (h->upgrade.ptr == NULL)
 				h->upgrade = (struct gw_http_str){ f->value, f->value_len };
 			break;
-		case 10:
-			if (!name_is(f, "connection", 10))
-				break;
+		case GW_HTTP_F_CONNECTION:
 			if (gw_http_list_has(f->value, f->value_len, "close"))
 				h->conn_close = true;
 			if (gw_http_list_has(f->value, f->value_len, "keep-alive"))
 				h->conn_keep_alive = true;
 			break;
-		case 14:
-			if (!name_is(f, "content-length", 14))
-				break;
+		case GW_HTTP_F_CONTENT_LENGTH:
 			rc = content_length_parse(f->value, f->value_len, h);
 			if (rc < 0)
 				return rc;
 			break;
-		case 17:
-			if (!name_is(f, "transfer-encoding", 17))
-				break;
+		case GW_HTTP_F_TRANSFER_ENCODING:
 			rc = transfer_encoding_parse(f->value, f->value_len, te);
 			if (rc < 0)
 				return rc;
@@ -381,6 +487,7 @@ fields_process(struct gw_http_parser *p, struct te_state *te)
 			break;
 		}
 	}
+	h->fields_seen = seen;
 	return 0;
 }
 
@@ -389,8 +496,8 @@ fields_process(struct gw_http_parser *p, struct te_state *te)
 static bool
 connection_upgrade(const struct gw_http_head *h)
 {
-	for (int k = gw_http_header_find(h, "connection", 0); k >= 0;
-	     k = gw_http_header_find(h, "connection", (uint32_t)k + 1))
+	for (int k = gw_http_header_find_id(h, GW_HTTP_F_CONNECTION, 0); k >= 0;
+	     k = gw_http_header_find_id(h, GW_HTTP_F_CONNECTION, (uint32_t)k + 1))
 		if (gw_http_list_has(h->headers[k].value,
 				     h->headers[k].value_len, "upgrade"))
 			return true;

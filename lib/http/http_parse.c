@@ -386,6 +386,17 @@ head_scan(struct gw_http_parser *p, const uint8_t *data, size_t i, size_t end,
 
 		case S_REQ_VERSION:
 		case S_RESP_VERSION:
+			/* The usual versions whole; anything else (or a cut
+			 * inside) byte by byte below, for the exact error. */
+			if (p->vidx == 0 && end - i >= 8 &&
+			    (memcmp(data + i, "HTTP/1.1", 8) == 0 ||
+			     memcmp(data + i, "HTTP/1.0", 8) == 0)) {
+				p->major = 1;
+				p->head.version_minor = data[i + 7] == '1' ? 1 : 0;
+				p->vidx = 8;
+				i += 7;
+				break;
+			}
 			if (p->vidx < sizeof(version) - 1) {
 				bool ok = version[p->vidx] == 'd' ?
 					  http_is(c, HC_DIGIT) != 0 :
@@ -535,6 +546,7 @@ head_scan(struct gw_http_parser *p, const uint8_t *data, size_t i, size_t end,
 			h = &p->headers[p->head.n_headers++];
 			h->name = (const char *)hb + p->tok_off;
 			h->name_len = p->tok_len;
+			h->id = GW_HTTP_F_UNCLASSIFIED; /* until the meaning pass */
 			h->value = (const char *)hb + p->value_off;
 			h->value_len = p->value_end - p->value_off;
 			state = S_FIELD_START;

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -449,8 +450,19 @@ void hp_session_upstream_event(struct hp_session *s);
 /* ---- access log (hp_accesslog.c) ---- */
 void hp_log_begin(struct hp_session *s, const struct gw_http_head *h);
 void hp_log_emit(struct hp_session *s, const char *flag);
-/* Copy at most size-1 bytes of @p src[0..len) and NUL-terminate. */
-void hp_strlcpy(char *dst, size_t size, const char *src, size_t len);
+/* Copy at most size-1 bytes of @p src[0..len) and NUL-terminate (inline:
+ * a handful of calls per request fill the log record). */
+static inline void
+hp_strlcpy(char *dst, size_t size, const char *src, size_t len)
+{
+	if (src == NULL)
+		len = 0;
+	if (len >= size)
+		len = size - 1;
+	if (len > 0)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
 
 /* ---- mirroring (hp_mirror.c) ---- */
 enum hp_mirror_state {

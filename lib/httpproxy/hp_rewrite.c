@@ -121,8 +121,8 @@ name_is(const struct gw_http_header *f, const char *name)
 						     len);
 }
 
-/* The fields a rewrite treats specially, told apart by length first so
- * that the usual field costs one switch. */
+/* The fields a rewrite treats specially, told apart by the id the parser
+ * gave each field line, so that the usual field costs one switch. */
 enum field_kind {
 	FK_OTHER = 0,
 	FK_HOP,         /* hop-by-hop (RFC 9110 §7.6.1): not forwarded */
@@ -137,28 +137,24 @@ enum field_kind {
 static enum field_kind
 field_kind(const struct gw_http_header *f)
 {
-	switch (f->name_len) {
-	case 4:
-		return name_is(f, "host") ? FK_HOST : FK_OTHER;
-	case 7:
-		return name_is(f, "upgrade") ? FK_HOP : FK_OTHER;
-	case 10:
-		return name_is(f, "connection") || name_is(f, "keep-alive") ?
-		       FK_HOP : FK_OTHER;
-	case 14:
-		return name_is(f, "content-length") ? FK_CONTENT_LENGTH : FK_OTHER;
-	case 15:
-		return name_is(f, "x-forwarded-for") ? FK_XFF : FK_OTHER;
-	case 16:
-		return name_is(f, "proxy-connection") ? FK_HOP : FK_OTHER;
-	case 17:
-		if (name_is(f, "x-forwarded-proto"))
-			return FK_XFP;
-		return name_is(f, "transfer-encoding") ? FK_TRANSFER_ENCODING :
-							 FK_OTHER;
-	case 29:
-		return name_is(f, "x-envoy-upstream-service-time") ? FK_XEUST :
-								     FK_OTHER;
+	switch (gw_http_header_id(f)) {   /* the parser's: no name compare */
+	case GW_HTTP_F_HOST:
+		return FK_HOST;
+	case GW_HTTP_F_UPGRADE:
+	case GW_HTTP_F_CONNECTION:
+	case GW_HTTP_F_KEEP_ALIVE:
+	case GW_HTTP_F_PROXY_CONNECTION:
+		return FK_HOP;
+	case GW_HTTP_F_CONTENT_LENGTH:
+		return FK_CONTENT_LENGTH;
+	case GW_HTTP_F_X_FORWARDED_FOR:
+		return FK_XFF;
+	case GW_HTTP_F_X_FORWARDED_PROTO:
+		return FK_XFP;
+	case GW_HTTP_F_TRANSFER_ENCODING:
+		return FK_TRANSFER_ENCODING;
+	case GW_HTTP_F_X_ENVOY_UPSTREAM_SERVICE_TIME:
+		return FK_XEUST;
 	default:
 		return FK_OTHER;
 	}
@@ -343,7 +339,8 @@ hp_rewrite_request(struct hp_writer *w, const struct gw_http_head *h,
 	for (uint32_t i = 0; has_xff && i < h->n_headers; i++) {
 		const struct gw_http_header *f = &h->headers[i];
 
-		if (!name_is(f, "x-forwarded-for") || f->value_len == 0)
+		if (gw_http_header_id(f) != GW_HTTP_F_X_FORWARDED_FOR ||
+		    f->value_len == 0)
 			continue;
 		hp_write(w, f->value, f->value_len);
 		hp_write(w, ", ", 2);

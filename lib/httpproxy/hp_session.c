@@ -876,7 +876,7 @@ request_forward(struct hp_session *s)
 	/* the fresh head: the only bytes of the request that are written */
 	format_ip(client_ip, sizeof(client_ip), s->client_ip);
 	rw.client_ip = client_ip;
-	rid = gw_http_header_find(h, "x-request-id", 0);
+	rid = gw_http_header_find_id(h, GW_HTTP_F_X_REQUEST_ID, 0);
 	rw.has_request_id = rid >= 0;
 	if (!rw.has_request_id) {
 		request_id_generate(px, rw.request_id);

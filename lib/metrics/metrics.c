@@ -24,6 +24,8 @@ struct metrics_entry {
 	uint32_t state;          /* SLOT_*, release-stored once labels are in */
 	uint32_t hash;
 	uint16_t code;
+	/* label lengths: a probe compares them before any byte */
+	uint8_t service_len, version_len, source_len, flags_len;
 	char service[GW_METRICS_SERVICE_MAX + 1];
 	char version[GW_METRICS_VERSION_MAX + 1];
 	char source[GW_METRICS_SOURCE_MAX + 1];
@@ -36,6 +38,7 @@ struct gw_metrics_table {
 	uint32_t max_series;
 	uint32_t n_series;       /* written by the worker, read relaxed */
 	uint64_t dropped_series;
+	struct metrics_entry *last;  /* the writer's last series; NULL: none */
 	struct metrics_entry overflow;
 	struct metrics_entry slots[];
 };
@@ -97,13 +100,16 @@ gw_metrics_parse_cluster(const char *name, size_t len,
 
 	if (name == NULL || len < 9 || memcmp(name, "outbound|", 9) != 0)
 		return false;
+	/* PORT and SUBSET are a few bytes: a loop beats a memchr() call */
 	port = name + 9;
-	subset = memchr(port, '|', (size_t)(end - port));
-	if (subset == NULL || subset == port)
+	for (subset = port; subset < end && *subset != '|'; subset++)
+		;
+	if (subset == end || subset == port)
 		return false;
 	subset++;
-	host = memchr(subset, '|', (size_t)(end - subset));
-	if (host == NULL || host + 1 == end)
+	for (host = subset; host < end && *host != '|'; host++)
+		;
+	if (host == end || host + 1 == end)
 		return false;
 	l->version = subset;
 	l->version_len = (size_t)(host - subset);
@@ -113,14 +119,14 @@ gw_metrics_parse_cluster(const char *name, size_t len,
 	return true;
 }
 
-static struct key_part
-part(const char *p, size_t len, const char *dflt, size_t max)
+static inline struct key_part
+part(const char *p, size_t len, const char *dflt, size_t dflt_len, size_t max)
 {
 	struct key_part k;
 
 	if (p == NULL || len == 0) {
 		k.p = dflt;
-		k.len = strlen(dflt);
+		k.len = dflt_len;
 	} else {
 		k.p = p;
 		k.len = len;
@@ -130,28 +136,101 @@ part(const char *p, size_t len, const char *dflt, size_t max)
 	return k;
 }
 
-/* FNV-1a: cheap, and good enough for a table at most half full. */
-static uint32_t
-fnv(uint32_t h, const char *p, size_t len)
+/* An unaligned little-endian load (memcpy of a constant size is one MOV). */
+static inline uint64_t
+load64(const char *p)
 {
-	for (size_t i = 0; i < len; i++) {
-		h ^= (uint8_t)p[i];
-		h *= 16777619u;
-	}
-	return h ^ 0xffu;        /* separates "ab","c" from "a","bc" */
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
-static bool
-same(const char *stored, const struct key_part *k)
+static inline uint32_t
+load32(const char *p)
 {
-	return memcmp(stored, k->p, k->len) == 0 && stored[k->len] == '\0';
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/*
+ * A word at a time, the length mixed in first (separates "ab","c" from
+ * "a","bc"); a tail shorter than a word is read as overlapping loads, so
+ * nothing past the string is touched. The hash only picks a slot: a
+ * probe compares the labels themselves.
+ */
+static inline uint64_t
+hash_part(uint64_t h, const struct key_part *k)
+{
+	const char *p = k->p;
+	size_t n = k->len;
+
+	h = mix(h, n);
+	if (n >= 8) {
+		for (; n > 8; p += 8, n -= 8)
+			h = mix(h, load64(p));
+		return mix(h, load64(p + n - 8));
+	}
+	if (n >= 4)
+		return mix(h, (uint64_t)load32(p) << 32 | load32(p + n - 4));
+	if (n > 0)
+		return mix(h, (uint64_t)(uint8_t)p[0] << 16 |
+			      (uint64_t)(uint8_t)p[n / 2] << 8 | (uint8_t)p[n - 1]);
+	return h;
+}
+
+/* a[0..n) == b[0..n) for short labels, inline: words, the last one
+ * overlapping, as hash_part() reads them */
+static inline bool
+bytes_eq(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		for (; n > 8; a += 8, b += 8, n -= 8)
+			if (load64(a) != load64(b))
+				return false;
+		return load64(a + n - 8) == load64(b + n - 8);
+	}
+	if (n >= 4)
+		return load32(a) == load32(b) &&
+		       load32(a + n - 4) == load32(b + n - 4);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+static inline bool
+same(const char *stored, uint8_t stored_len, const struct key_part *k)
+{
+	return stored_len == k->len && bytes_eq(stored, k->p, k->len);
+}
+
+static inline bool
+entry_is(const struct metrics_entry *e, uint16_t code,
+	 const struct key_part *svc, const struct key_part *ver,
+	 const struct key_part *src, const struct key_part *flg)
+{
+	return e->code == code && same(e->service, e->service_len, svc) &&
+	       same(e->version, e->version_len, ver) &&
+	       same(e->flags, e->flags_len, flg) &&
+	       same(e->source, e->source_len, src);
 }
 
 static void
-put(char *dst, const struct key_part *k)
+put(char *dst, uint8_t *dst_len, const struct key_part *k)
 {
 	memcpy(dst, k->p, k->len);
 	dst[k->len] = '\0';
+	*dst_len = (uint8_t)k->len;
 }
 
 struct gw_metrics_table *
@@ -189,35 +268,44 @@ gw_metrics_table_free(struct gw_metrics_table *t)
 	free(t);
 }
 
+#define LIT(s) s, sizeof(s) - 1
+
 void
 gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
 		  uint64_t duration_us)
 {
-	struct key_part svc = part(l->service, l->service_len, GW_METRICS_UNKNOWN,
-				   GW_METRICS_SERVICE_MAX);
-	struct key_part ver = part(l->version, l->version_len, GW_METRICS_UNKNOWN,
-				   GW_METRICS_VERSION_MAX);
-	struct key_part src = part(l->source, l->source_len, GW_METRICS_UNKNOWN,
-				   GW_METRICS_SOURCE_MAX);
-	struct key_part flg = part(l->flags, l->flags ? strlen(l->flags) : 0, "-",
-				   GW_METRICS_FLAGS_MAX);
+	struct key_part svc = part(l->service, l->service_len,
+				   LIT(GW_METRICS_UNKNOWN), GW_METRICS_SERVICE_MAX);
+	struct key_part ver = part(l->version, l->version_len,
+				   LIT(GW_METRICS_UNKNOWN), GW_METRICS_VERSION_MAX);
+	struct key_part src = part(l->source, l->source_len,
+				   LIT(GW_METRICS_UNKNOWN), GW_METRICS_SOURCE_MAX);
+	struct key_part flg;
 	struct metrics_entry *e;
-	uint32_t h = 2166136261u, i;
+	size_t flen = 0;
+	uint64_t h64;
+	uint32_t h, i;
 
-	h = fnv(h, svc.p, svc.len);
-	h = fnv(h, ver.p, ver.len);
-	h = fnv(h, src.p, src.len);
-	h = fnv(h, flg.p, flg.len);
-	h ^= l->code;
-	h *= 16777619u;
+	/* flags are a few bytes ("-", "UF,URX"): no library call */
+	if (l->flags != NULL)
+		while (flen <= GW_METRICS_FLAGS_MAX && l->flags[flen] != '\0')
+			flen++;
+	flg = part(l->flags, flen, LIT("-"), GW_METRICS_FLAGS_MAX);
+	/* most requests repeat the previous one's series: no hash, no probe */
+	e = t->last;
+	if (e != NULL && entry_is(e, l->code, &svc, &ver, &src, &flg))
+		goto found;
+	h64 = hash_part(l->code, &svc);
+	h64 = hash_part(h64, &ver);
+	h64 = hash_part(h64, &src);
+	h64 = hash_part(h64, &flg);
+	h = (uint32_t)(h64 >> 32) ^ (uint32_t)h64;
 	for (i = h & t->mask;; i = (i + 1) & t->mask) {
 		e = &t->slots[i];
 		if (e->state == SLOT_FREE)
 			break;
-		if (e->hash == h && e->code == l->code && same(e->service, &svc) &&
-		    same(e->version, &ver) && same(e->flags, &flg) &&
-		    same(e->source, &src))
-			goto found;
+		if (e->hash == h && entry_is(e, l->code, &svc, &ver, &src, &flg))
+			goto hit;
 	}
 	if (t->n_series >= t->max_series) {
 		/* Full: the sample still counts, under the overflow series. */
@@ -227,13 +315,15 @@ gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
 	}
 	e->hash = h;
 	e->code = l->code;
-	put(e->service, &svc);
-	put(e->version, &ver);
-	put(e->source, &src);
-	put(e->flags, &flg);
+	put(e->service, &e->service_len, &svc);
+	put(e->version, &e->version_len, &ver);
+	put(e->source, &e->source_len, &src);
+	put(e->flags, &e->flags_len, &flg);
 	/* labels first, then the state: a reader that sees the series sees them */
 	__atomic_store_n(&e->state, SLOT_PUBLISHED, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->n_series, t->n_series + 1, __ATOMIC_RELAXED);
+hit:
+	t->last = e;             /* never the overflow series: not its labels */
 found:
 	gw_metrics_hist_observe(&e->hist, duration_us);
 }

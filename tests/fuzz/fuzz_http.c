@@ -92,9 +92,30 @@ check_head(const struct gw_http_parser *p, const uint8_t *chunk, size_t len)
 	CHECK(h->path.ptr == NULL || in_range(h->path.ptr, h->path.len, base, size) ||
 	      (h->path.len == 1 && h->path.ptr[0] == '/'));
 	for (uint32_t k = 0; k < h->n_headers; k++) {
-		CHECK(h->headers[k].name_len > 0);
-		CHECK(in_range(h->headers[k].name, h->headers[k].name_len, base, size));
-		CHECK(in_range(h->headers[k].value, h->headers[k].value_len, base, size));
+		const struct gw_http_header *f = &h->headers[k];
+		char name[64];
+		int first = -1;
+
+		CHECK(f->name_len > 0);
+		CHECK(in_range(f->name, f->name_len, base, size));
+		CHECK(in_range(f->value, f->value_len, base, size));
+		/* the parser's id is the name's, and lookups by name or id
+		 * agree with a plain scan comparing names */
+		CHECK(f->id == (uint32_t)gw_http_field_id(f->name, f->name_len));
+		CHECK(f->id > GW_HTTP_F_UNCLASSIFIED && f->id < GW_HTTP_F_MAX);
+		CHECK(h->fields_seen & (1u << f->id));
+		if (f->name_len >= sizeof(name))
+			continue;
+		memcpy(name, f->name, f->name_len);
+		name[f->name_len] = '\0';
+		for (uint32_t j = 0; j < h->n_headers && first < 0; j++)
+			if (gw_http_name_eq(h->headers[j].name, h->headers[j].name_len,
+					    f->name, f->name_len))
+				first = (int)j;
+		CHECK(first >= 0 && first <= (int)k);
+		CHECK(gw_http_header_find(h, name, 0) == first);
+		CHECK(f->id == GW_HTTP_F_OTHER ||
+		      gw_http_header_find_id(h, (enum gw_http_field)f->id, 0) == first);
 	}
 	if (p->kind == GW_HTTP_REQUEST) {
 		CHECK(h->target.len > 0 && h->target.len <= p->limits.max_target);
@@ -133,7 +154,9 @@ check_same_head(const struct gw_http_head *a, const struct gw_http_head *b)
 		struct gw_http_str bv = { b->headers[k].value, b->headers[k].value_len };
 
 		CHECK(str_eq(an, bn) && str_eq(av, bv));
+		CHECK(a->headers[k].id == b->headers[k].id);
 	}
+	CHECK(a->fields_seen == b->fields_seen);
 }
 
 struct chunked_result {

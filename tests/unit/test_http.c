@@ -15,6 +15,7 @@
  * parsed head, compared field by field through a text dump. The chunked
  * decoder is tested the same way with its payload spans checked.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -672,6 +673,45 @@ ptr_in(const char *ptr, uint32_t len, const void *base, size_t size)
 	return ptr >= b && ptr + len <= b + size;
 }
 
+/* The names enum gw_http_field stands for, written out independently of
+ * the parser's classification. */
+static const struct {
+	const char *name;
+	enum gw_http_field id;
+} field_names[] = {
+	{ "host", GW_HTTP_F_HOST },
+	{ "content-length", GW_HTTP_F_CONTENT_LENGTH },
+	{ "transfer-encoding", GW_HTTP_F_TRANSFER_ENCODING },
+	{ "connection", GW_HTTP_F_CONNECTION },
+	{ "keep-alive", GW_HTTP_F_KEEP_ALIVE },
+	{ "proxy-connection", GW_HTTP_F_PROXY_CONNECTION },
+	{ "te", GW_HTTP_F_TE },
+	{ "upgrade", GW_HTTP_F_UPGRADE },
+	{ "expect", GW_HTTP_F_EXPECT },
+	{ "user-agent", GW_HTTP_F_USER_AGENT },
+	{ "origin", GW_HTTP_F_ORIGIN },
+	{ "x-request-id", GW_HTTP_F_X_REQUEST_ID },
+	{ "x-forwarded-for", GW_HTTP_F_X_FORWARDED_FOR },
+	{ "x-forwarded-proto", GW_HTTP_F_X_FORWARDED_PROTO },
+	{ "x-envoy-upstream-service-time", GW_HTTP_F_X_ENVOY_UPSTREAM_SERVICE_TIME },
+	{ "access-control-request-method", GW_HTTP_F_ACCESS_CONTROL_REQUEST_METHOD },
+};
+
+static enum gw_http_field
+ref_field_id(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(field_names); i++) {
+		size_t n = strlen(field_names[i].name), k;
+
+		for (k = 0; k < len && n == len; k++)
+			if (tolower((unsigned char)name[k]) != field_names[i].name[k])
+				break;
+		if (n == len && k == len)
+			return field_names[i].id;
+	}
+	return GW_HTTP_F_OTHER;
+}
+
 /* Every pointer of the head lies in the last chunk or in the buffer. */
 static void
 check_pointers(const struct head_case *tc, const struct gw_http_parser *p,
@@ -684,6 +724,7 @@ check_pointers(const struct head_case *tc, const struct gw_http_parser *p,
 		h->method_name, h->target, h->scheme, h->authority, h->query,
 		h->reason, h->host, h->upgrade,
 	};
+	uint32_t seen = 0;
 
 	for (size_t k = 0; k < ARRAY_SIZE(strs); k++)
 		if (strs[k].ptr != NULL && !ptr_in(strs[k].ptr, strs[k].len, base, size))
@@ -695,6 +736,19 @@ check_pointers(const struct head_case *tc, const struct gw_http_parser *p,
 		if (!ptr_in(h->headers[k].name, h->headers[k].name_len, base, size) ||
 		    !ptr_in(h->headers[k].value, h->headers[k].value_len, base, size))
 			fail_msg("case \"%s\": field %u outside the head", tc->name, k);
+	/* Each field line carries its name's id, and the head the set of them. */
+	for (uint32_t k = 0; k < h->n_headers; k++) {
+		enum gw_http_field id = ref_field_id(h->headers[k].name,
+						     h->headers[k].name_len);
+
+		if (h->headers[k].id != (uint32_t)id)
+			fail_msg("case \"%s\": field %u id %u, want %d", tc->name, k,
+				 h->headers[k].id, id);
+		seen |= 1u << id;
+	}
+	if (h->fields_seen != seen)
+		fail_msg("case \"%s\": fields_seen %#x, want %#x", tc->name,
+			 h->fields_seen, seen);
 }
 
 /*
@@ -1258,6 +1312,127 @@ test_helpers(void **state)
 }
 
 /*
+ * Field ids: every known name in any case, and every one-byte change of it
+ * (every byte value at every position: the classifier compares 8 bytes at
+ * a time with a case mask), plus lookups by id and by name on parsed heads
+ * and on field lines built by hand (no ids: names are compared).
+ */
+static void
+test_field_ids(void **state)
+{
+	static const char in[] = "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: u\r\n"
+				 "X-Request-ID: r1\r\nAccept: */*\r\n"
+				 "x-request-id: r2\r\nX-Custom: c\r\n\r\n";
+	static const char in2[] = "GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\n"
+				  "X-Custom: d\r\nAccept: b\r\n\r\n";
+	struct gw_http_header hand[3];
+	struct gw_http_head hh;
+	struct gw_http_parser *p;
+	const struct gw_http_head *h;
+	size_t consumed;
+	char name[64];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(field_names); i++) {
+		const char *lit = field_names[i].name;
+		size_t n = strlen(lit);
+
+		assert_true(n < sizeof(name));
+		assert_int_equal(gw_http_field_id(lit, n), field_names[i].id);
+		for (size_t k = 0; k < n; k++)
+			name[k] = (char)toupper((unsigned char)lit[k]);
+		assert_int_equal(gw_http_field_id(name, n), field_names[i].id);
+		for (size_t k = 0; k < n; k++) {
+			memcpy(name, lit, n);
+			for (int c = 0; c < 256; c++) {
+				name[k] = (char)c;
+				assert_int_equal(gw_http_field_id(name, n),
+						 ref_field_id(name, n));
+			}
+		}
+		/* one byte short or long is another name */
+		memcpy(name, lit, n);
+		name[n] = 's';
+		assert_int_equal(gw_http_field_id(name, n + 1), GW_HTTP_F_OTHER);
+		assert_int_equal(gw_http_field_id(name, n - 1),
+				 ref_field_id(name, n - 1));
+	}
+	/* each name parsed in a head (upper case) gets its id */
+	for (size_t i = 0; i < ARRAY_SIZE(field_names); i++) {
+		enum gw_http_field id = field_names[i].id;
+		char head[256];
+		int n, k;
+
+		for (k = 0; field_names[i].name[k] != '\0'; k++)
+			name[k] = (char)toupper((unsigned char)field_names[i].name[k]);
+		name[k] = '\0';
+		n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\n%s%s: %s\r\n\r\n",
+			     id == GW_HTTP_F_HOST ? "" : "Host: h\r\n", name,
+			     id == GW_HTTP_F_TRANSFER_ENCODING ? "chunked" :
+			     id == GW_HTTP_F_CONTENT_LENGTH ? "0" : "h");
+		p = parse_all(GW_HTTP_REQUEST, NULL, head, (size_t)n, GW_HTTP_DONE,
+			      &consumed);
+		h = &p->head;
+		k = (int)h->n_headers - 1;
+		assert_int_equal(h->headers[k].id, id);
+		assert_true(h->fields_seen & (1u << id));
+		assert_int_equal(gw_http_header_find_id(h, id, 0), k);
+		assert_int_equal(gw_http_header_find(h, field_names[i].name, 0), k);
+		gw_http_parser_free(p);
+	}
+	assert_int_equal(gw_http_field_id("", 0), GW_HTTP_F_OTHER);
+	assert_int_equal(gw_http_field_id("x-request-i\x04", 12), GW_HTTP_F_OTHER);
+	assert_int_equal(gw_http_field_id("x\rrequest-id", 12), GW_HTTP_F_OTHER);
+	assert_int_equal(gw_http_field_id("\x48ost", 4), GW_HTTP_F_HOST);
+
+	p = parse_all(GW_HTTP_REQUEST, NULL, in, sizeof(in) - 1, GW_HTTP_DONE,
+		      &consumed);
+	h = &p->head;
+	assert_int_equal(h->headers[0].id, GW_HTTP_F_HOST);
+	assert_int_equal(h->headers[1].id, GW_HTTP_F_USER_AGENT);
+	assert_int_equal(h->headers[3].id, GW_HTTP_F_OTHER);
+	assert_int_equal(gw_http_header_id(&h->headers[2]), GW_HTTP_F_X_REQUEST_ID);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_X_REQUEST_ID, 0), 2);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_X_REQUEST_ID, 3), 4);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_X_REQUEST_ID, 5), -1);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_X_FORWARDED_FOR, 0), -1);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_OTHER, 0), -1);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_UNCLASSIFIED, 0), -1);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_MAX, 0), -1);
+	assert_int_equal(gw_http_header_find(h, "X-REQUEST-ID", 3), 4);
+	assert_int_equal(gw_http_header_find(h, "accept", 0), 3);
+	assert_int_equal(gw_http_header_find(h, "x-custom", 0), 5);
+	assert_int_equal(gw_http_header_find(h, "x-customs", 0), -1);
+	/* The next message on the parser: no id of the previous one is left. */
+	gw_http_parser_reset(p);
+	assert_int_equal(gw_http_head_parse(p, guard_place(in2, sizeof(in2) - 1),
+					    sizeof(in2) - 1, &consumed),
+			 GW_HTTP_DONE);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_USER_AGENT, 0), -1);
+	assert_int_equal(gw_http_header_find_id(h, GW_HTTP_F_X_REQUEST_ID, 0), -1);
+	assert_int_equal(gw_http_header_find(h, "x-request-id", 0), -1);
+	assert_int_equal(gw_http_header_find(h, "Accept", 2), 3);
+	assert_int_equal(gw_http_header_find(h, "x-custom", 0), 2);
+	gw_http_parser_free(p);
+
+	/* Field lines built by hand carry no ids: names are compared. */
+	memset(&hh, 0, sizeof(hh));
+	memset(hand, 0, sizeof(hand));
+	hand[0] = (struct gw_http_header){ .name = "Accept", .name_len = 6 };
+	hand[1] = (struct gw_http_header){ .name = "X-Forwarded-For", .name_len = 15 };
+	hand[2] = (struct gw_http_header){ .name = "x-b", .name_len = 3 };
+	hh.headers = hand;
+	hh.n_headers = 3;
+	assert_int_equal(gw_http_header_id(&hand[1]), GW_HTTP_F_X_FORWARDED_FOR);
+	assert_int_equal(gw_http_header_id(&hand[0]), GW_HTTP_F_OTHER);
+	assert_int_equal(gw_http_header_find_id(&hh, GW_HTTP_F_X_FORWARDED_FOR, 0), 1);
+	assert_int_equal(gw_http_header_find_id(&hh, GW_HTTP_F_HOST, 0), -1);
+	assert_int_equal(gw_http_header_find(&hh, "x-forwarded-for", 0), 1);
+	assert_int_equal(gw_http_header_find(&hh, "X-B", 0), 2);
+	assert_int_equal(gw_http_header_find(&hh, "accept", 1), -1);
+}
+
+/*
  * Every byte value at every position of a 40-byte value (values are read a
  * word at a time), checked against the RFC 9110 §5.5 classes written out
  * here independently of the parser.
@@ -1636,6 +1811,7 @@ main(void)
 		cmocka_unit_test(test_split_copy),
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_field_ids),
 		cmocka_unit_test(test_value_bytes),
 		cmocka_unit_test(test_chunked_cases),
 		cmocka_unit_test(test_chunked_limits),

@@ -215,6 +215,72 @@ test_truncation_and_defaults(void **unused)
 	gw_metrics_table_free(t);
 }
 
+/* A series differing from the previous sample's in one byte of one
+ * label, or only in its code, is another series: the table's shortcut
+ * for a repeated series (labels compared word by word, no hash) must
+ * not take it for the previous one. */
+static void
+test_repeat_and_near_labels(void **unused)
+{
+	static const char *const svc[] = {
+		"reviews.default.svc.cluster.local",   /* words, tail overlapping */
+		"reviews.default.svc.cluster.locaL",   /* last byte */
+		"reviews.defaulT.svc.cluster.local",   /* a middle word */
+		"Reviews.default.svc.cluster.local",   /* first byte */
+		"abcdefghi", "abcdXfghi",              /* 9: two overlapping words */
+		"abcd", "abXd", "abcde", "abcXe",      /* 4..7: two 32-bit loads */
+		"a", "ab", "aXb", "aYb",               /* 1..3: bytes */
+	};
+	const unsigned int n = sizeof(svc) / sizeof(svc[0]);
+	struct gw_metrics_table *t = gw_metrics_table_create(128);
+	const struct gw_metrics_table *tabs[1] = { t };
+	struct gw_metrics_agg a;
+
+	(void)unused;
+	assert_non_null(t);
+	/* each label in turn: runs of one series, then a near one */
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int k = 0; k <= i; k++) {
+			struct gw_metrics_labels l = labels(svc[i], "v1", 200, "-");
+
+			gw_metrics_record(t, &l, 100);
+			l = labels(svc[i], "v2", 200, "-");    /* version */
+			gw_metrics_record(t, &l, 100);
+			l = labels(svc[i], "v1", 201, "-");    /* code only */
+			gw_metrics_record(t, &l, 100);
+			l = labels(svc[i], "v1", 200, "UH");   /* flags */
+			gw_metrics_record(t, &l, 100);
+			l = labels(svc[i], "v1", 200, "-");
+			l.source = "ns/client";                /* source */
+			l.source_len = strlen(l.source);
+			gw_metrics_record(t, &l, 100);
+		}
+	assert_int_equal(gw_metrics_table_series(t), 5 * n);
+	assert_int_equal(gw_metrics_aggregate(tabs, 1, &a), 0);
+	assert_int_equal(a.n, 5 * n);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct gw_metrics_series *s[4] = {
+			find(&a, svc[i], "v1", "200", "-"),
+			find(&a, svc[i], "v2", "200", "-"),
+			find(&a, svc[i], "v1", "201", "-"),
+			find(&a, svc[i], "v1", "200", "UH"),
+		};
+
+		for (unsigned int j = 0; j < 4; j++) {
+			assert_non_null(s[j]);
+			assert_int_equal(gw_metrics_hist_count(&s[j]->hist), i + 1);
+		}
+		/* "v1","200","-" is two series: sorted by source */
+		assert_string_equal(s[0]->source, "ns/client");
+		assert_string_equal(s[0][1].source, "unknown");
+		assert_string_equal(s[0][1].service, svc[i]);
+		assert_string_equal(s[0][1].code, "200");
+		assert_int_equal(gw_metrics_hist_count(&s[0][1].hist), i + 1);
+	}
+	gw_metrics_agg_free(&a);
+	gw_metrics_table_free(t);
+}
+
 static void
 test_aggregate_tables(void **unused)
 {
@@ -379,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_many_series),
 		cmocka_unit_test(test_truncation_and_defaults),
+		cmocka_unit_test(test_repeat_and_near_labels),
 		cmocka_unit_test(test_aggregate_tables),
 		cmocka_unit_test(test_parse_cluster),
 		cmocka_unit_test(test_exposition_exact),

@@ -185,18 +185,18 @@ head_from_primary(struct hp_writer *w, const struct hp_queue *primary,
 /* One more copy skipped for a down endpoint: counted in the current run
  * when it is for the same (route, mirror), else a new run begins. */
 static void
-mirror_skip(struct hp_session *s, const struct gw_route *route,
-	    const struct gw_route_cluster *cl,
+mirror_skip(struct hp_session *s, const struct gw_route_snapshot *snap,
+	    const struct gw_route *route, const struct gw_route_cluster *cl,
 	    const struct gw_route_endpoint *ep, const char *authority)
 {
 	struct gw_http_proxy *px = s->px;
 
 	if (px->mirror_skip.meta != NULL && px->mirror_skip.route == route &&
-	    px->mirror_skip.cluster == cl) {
+	    px->mirror_skip.cluster == cl && px->mirror_skip.count < UINT32_MAX) {
 		px->mirror_skip.count++;
 		return;
 	}
-	hp_mirror_skip_flush(px);
+	hp_mirror_skip_flush(px, true);
 	px->mirror_skip.meta = meta_build(s, route, cl, ep, authority);
 	if (px->mirror_skip.meta == NULL) {
 		px->stats.mirror_dropped++;
@@ -205,6 +205,9 @@ mirror_skip(struct hp_session *s, const struct gw_route *route,
 	px->mirror_skip.route = route;
 	px->mirror_skip.cluster = cl;
 	px->mirror_skip.count = 1;
+	px->mirror_skip.since = px->now;
+	px->mirror_skip.hold = px->snapshot_hold != NULL ?
+		px->snapshot_hold(px->snapshot_arg, snap) : NULL;
 }
 
 void
@@ -268,7 +271,7 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		if (gw_shadow_endpoint_down(px->shadow_health,
 					    cl->endpoints[e].addr.v4,
 					    cl->endpoints[e].port, px->now)) {
-			mirror_skip(s, res->route, cl, &cl->endpoints[e],
+			mirror_skip(s, snap, res->route, cl, &cl->endpoints[e],
 				    authority);
 			continue;
 		}
@@ -302,11 +305,14 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 }
 
 void
-hp_mirror_skip_flush(struct gw_http_proxy *px)
+hp_mirror_skip_flush(struct gw_http_proxy *px, bool all)
 {
 	uint32_t n = px->mirror_skip.count;
 
 	if (px->mirror_skip.meta == NULL)
+		return;
+	if (!all && px->mirror_skip.hold != NULL &&
+	    px->now - px->mirror_skip.since < px->tsc_hz / 1000)
 		return;
 	/* latency_us carries the count of a DROPPED item */
 	if (item_put(px, GW_SHADOW_ITEM_DROPPED, 0, GW_SHADOW_DROP_UNAVAILABLE,
@@ -318,6 +324,9 @@ hp_mirror_skip_flush(struct gw_http_proxy *px)
 	}
 	px->mirror_skip.meta = NULL;
 	px->mirror_skip.count = 0;
+	if (px->mirror_skip.hold != NULL)
+		px->snapshot_release(px->snapshot_arg, px->mirror_skip.hold);
+	px->mirror_skip.hold = NULL;
 }
 
 void

@@ -271,13 +271,16 @@ struct gw_http_proxy {
 	uint32_t mirror_seq;             /* stream ids on shadow_ring */
 	/* Copies skipped for a down shadow endpoint, as one run per (route,
 	 * mirror): a DROPPED item carrying the run's count goes to the engine
-	 * when the next skip differs, or at the end of the worker's loop
-	 * iteration (route pointers are stable until then), so that a dead
-	 * shadow costs a request a compare and an increment. */
+	 * when the next skip differs or the run is 1 ms old, so that a dead
+	 * shadow costs a request a compare and an increment. The run holds
+	 * its snapshot, which keeps its route pointers meaningful; without a
+	 * hold it ends with the worker's loop iteration. */
 	struct {
 		struct rte_mbuf *meta;           /* the run's item (NULL: none) */
 		const struct gw_route *route;
 		const struct gw_route_cluster *cluster;
+		const void *hold;                /* snapshot hold, or NULL */
+		uint64_t since;                  /* TSC of its first copy */
 		uint32_t count;
 	} mirror_skip;
 	bool shadow_suffix;              /* "-shadow" in mirrored hosts */
@@ -486,7 +489,8 @@ void hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
 void hp_mirror_end(struct hp_session *s);
 /* The exchange ended (@p aborted: without a complete primary response). */
 void hp_mirror_finish(struct hp_session *s, bool aborted);
-/* Send the pending run of skipped copies (end of a loop iteration). */
-void hp_mirror_skip_flush(struct gw_http_proxy *px);
+/* Send the pending run of skipped copies: always (@p all), else when it
+ * is due (1 ms old, or not holding its snapshot). */
+void hp_mirror_skip_flush(struct gw_http_proxy *px, bool all);
 
 #endif /* HP_PRIVATE_H */

@@ -1666,9 +1666,9 @@ gw_http_proxy_poll(struct gw_http_proxy *px, uint64_t now_tsc)
 		if (px->xw_head == id)  /* it took none: not first any more */
 			exchange_unwait(&px->sessions[id]);
 	}
-	/* the end of the worker's loop iteration: the run's route pointers
-	 * may not outlive it */
-	hp_mirror_skip_flush(px);
+	/* skipped copies: a run that holds no snapshot ends with the loop
+	 * iteration (its route pointers may not outlive it), others at 1 ms */
+	hp_mirror_skip_flush(px, false);
 	if (now_tsc < px->next_scan)
 		return;
 	px->next_scan = now_tsc + px->tsc_hz / 1000;
@@ -1829,6 +1829,9 @@ gw_http_proxy_free(struct gw_http_proxy *px)
 			}
 		hp_upstream_abort_all(px);
 	}
+	/* a pending run of skipped copies: the engine may be gone already */
+	if (px->mirror_skip.hold != NULL)
+		px->snapshot_release(px->snapshot_arg, px->mirror_skip.hold);
 	rte_pktmbuf_free(px->mirror_skip.meta);
 	rte_ring_free(px->log_ring);
 	free(px->parser_mem);

@@ -13,6 +13,7 @@
  * All IPv4 addresses in this API are in network byte order (as on the wire).
  */
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -122,14 +123,34 @@ enum gw_net_verdict gw_net_input(const struct gw_net_iface *ifc,
 uint16_t gw_net_arp_request_build(const struct gw_net_iface *ifc,
 				  uint32_t target_ip, uint8_t *buf);
 
+/** Network-order mask of @p prefix_len bits; prefixes past 32 count as 32. */
+static inline uint32_t
+gw_net_prefix_mask(uint8_t prefix_len)
+{
+	if (prefix_len == 0)
+		return 0; /* a shift by 32 would be undefined */
+	if (prefix_len >= 32)
+		return 0xffffffffu;
+	return htonl(0xffffffffu << (32 - prefix_len));
+}
+
 /** True when @p ip is in @p ifc's on-link prefix. */
-bool gw_net_is_onlink(const struct gw_net_iface *ifc, uint32_t ip);
+static inline bool
+gw_net_is_onlink(const struct gw_net_iface *ifc, uint32_t ip)
+{
+	return ((ip ^ ifc->addr) & gw_net_prefix_mask(ifc->prefix_len)) == 0;
+}
 
 /**
  * Next hop for destination @p dst: @p dst itself when on-link, the port's
- * gateway otherwise, 0 when off-link with no gateway.
+ * gateway otherwise, 0 when off-link with no gateway. Inline: every frame
+ * sent asks.
  */
-uint32_t gw_net_next_hop(const struct gw_net_iface *ifc, uint32_t dst);
+static inline uint32_t
+gw_net_next_hop(const struct gw_net_iface *ifc, uint32_t dst)
+{
+	return gw_net_is_onlink(ifc, dst) ? dst : ifc->gateway;
+}
 
 /**
  * Internet checksum (RFC 1071) of @p len bytes at any alignment, plus @p sum,

@@ -775,7 +775,8 @@ data_input(struct gw_tcp_conn *c, const struct tcp_seg *seg, struct rte_mbuf *m)
 		tcp_deliver(c, m, len);
 		if (tcp_conn_dead(c))
 			return;
-		filled = reasm_drain(c);
+		/* Nothing held out of order (the usual case): no drain. */
+		filled = !gw_reasm_is_empty(&c->reasm) && reasm_drain(c);
 		if (tcp_conn_dead(c))
 			return;
 		/* RFC 5681 4.2: ACK at once when a hole fills or one remains;

@@ -47,7 +47,9 @@ range_clone(struct rte_mbuf *m, uint32_t off, uint32_t len,
 			off = 0;
 			continue;
 		}
-		mi = rte_pktmbuf_alloc(pool);
+		/* Raw: rte_pktmbuf_reset() would set only fields that the
+		 * attach below overwrites. */
+		mi = rte_mbuf_raw_alloc(pool);
 		if (mi == NULL) {
 			rte_pktmbuf_free(first);
 			return NULL;
@@ -284,21 +286,15 @@ frame_send(struct gw_tcp_stack *s, unsigned int pi, struct rte_mbuf *m)
 
 /* ---- receive window ---- */
 
-uint32_t
-tcp_rcv_space(const struct gw_tcp_conn *c)
-{
-	uint64_t used = (uint64_t)c->rcv_held + c->reasm.bytes;
-
-	return used >= c->s->p.rcvbuf ? 0 : c->s->p.rcvbuf - (uint32_t)used;
-}
-
 static inline uint8_t
 rcv_shift(const struct gw_tcp_conn *c)
 {
 	return (c->flags & TCP_CF_WSCALE) ? c->rcv_wscale : 0;
 }
 
-uint16_t
+/* The window field to advertise now; commits the right edge (rcv_adv).
+ * Inline: every segment that carries an ACK computes it. */
+static inline uint16_t
 tcp_rcv_window_field(struct gw_tcp_conn *c)
 {
 	uint8_t ws = rcv_shift(c);
@@ -331,13 +327,15 @@ tcp_rcv_window_check(struct gw_tcp_conn *c)
 	    c->state != GW_TCP_FIN_WAIT_2)
 		return;
 	cur = gw_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	space = min32(tcp_rcv_space(c), UINT32_C(65535) << rcv_shift(c));
-	thresh = min32(c->s->p.rcvbuf / 2, 2u * c->rcv_mss);
 	/* Tell the peer when a window small enough to stall it (zero, or a
 	 * few segments) reopens by a useful amount; larger windows travel on
-	 * the ACKs the data flow brings anyway. */
-	if (cur < min32(c->s->p.rcvbuf / 2, 4u * c->rcv_mss) &&
-	    space > cur && space - cur >= thresh)
+	 * the ACKs the data flow brings anyway. The common case, a window
+	 * still wide open, stops at the first test. */
+	if (cur >= min32(c->s->p.rcvbuf / 2, 4u * c->rcv_mss))
+		return;
+	space = min32(tcp_rcv_space(c), UINT32_C(65535) << rcv_shift(c));
+	thresh = min32(c->s->p.rcvbuf / 2, 2u * c->rcv_mss);
+	if (space > cur && space - cur >= thresh)
 		tcp_ack_now(c);
 }
 

@@ -82,8 +82,10 @@ tcp_isn(struct gw_tcp_stack *s, uint32_t lip, uint16_t lport, uint32_t rip,
 	uint16_t rport)
 {
 	/* RFC 6528: a secret function of the tuple plus a 4 us clock (128-bit
-	 * product: a GHz TSC times 250000 passes 2^64 within a day). */
-	uint64_t clock4us = (uint64_t)((unsigned __int128)s->now * 250000 /
+	 * product once a GHz TSC times 250000 passes 2^64, within a day). */
+	uint64_t clock4us = s->now <= UINT64_MAX / 250000 ?
+			    s->now * 250000 / s->p.tsc_hz :
+			    (uint64_t)((unsigned __int128)s->now * 250000 /
 				       s->p.tsc_hz);
 
 	return (uint32_t)tuple_hash(s->isn_key, lip, lport, rip, rport) +
@@ -452,6 +454,7 @@ gw_tcp_stack_create(const struct gw_tcp_stack_params *params)
 	s->p = p;
 	s->now = p.start_tsc;
 	s->tsc_per_ms = (p.tsc_hz >= 1000 ? p.tsc_hz / 1000 : 1);
+	s->us_max_64 = UINT64_MAX / p.tsc_hz;
 	s->timewait_tsc = (uint64_t)p.timewait_ms * p.tsc_hz / 1000;
 	s->delack_tsc = (uint64_t)p.delack_ms * p.tsc_hz / 1000;
 	SLIST_INIT(&s->free_list);

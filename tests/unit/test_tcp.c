@@ -2028,6 +2028,67 @@ test_stack_free_notifies(void **state)
 /* sequence wrap-around                                                */
 /* ------------------------------------------------------------------ */
 
+static uint64_t conv_hz;
+
+static void
+tweak_conv_hz(struct gw_tcp_stack_params *p)
+{
+	p->tsc_hz = conv_hz;
+}
+
+/* The clock conversions take a 64-bit path when the product fits: it
+ * must give the 128-bit quotient everywhere, above all at the edges. */
+static void
+test_clock_conversions(void **state)
+{
+	static const uint64_t hz[] = {
+		1000000, 999999937, 2100000000, 2999999997, 3600000000,
+		UINT64_C(1) << 40, UINT64_MAX / 3,
+	};
+
+	(void)state;
+	for (size_t h = 0; h < RTE_DIM(hz); h++) {
+		struct fix *f;
+		uint64_t edges[8], x = 0x9e3779b97f4a7c15u;
+
+		conv_hz = hz[h];
+		f = fix_new(tweak_conv_hz);
+		edges[0] = UINT64_MAX / hz[h];
+		edges[1] = UINT64_MAX / 1000000;
+		edges[2] = 0;
+		edges[3] = UINT64_MAX;
+		edges[4] = 200000;           /* RTO floor */
+		edges[5] = 60000000;         /* RTO ceiling */
+		edges[6] = hz[h];
+		edges[7] = UINT64_MAX / 250000;
+		for (int i = 0; i < 20000; i++) {
+			uint64_t v;
+
+			if (i < 8 * 9)
+				v = edges[i / 9] + (uint64_t)(i % 9) - 4;
+			else {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				v = x >> (i % 64);
+			}
+			/* us -> tsc: the 128-bit product, truncated (no
+			 * caller asks beyond 2^64 cycles). */
+			assert_true(tcp_us_to_tsc(f->s, v) ==
+				    (uint64_t)((unsigned __int128)v * hz[h] / 1000000));
+			{
+				unsigned __int128 us =
+					(unsigned __int128)v * 1000000 / hz[h];
+
+				assert_int_equal(tcp_tsc_to_us(f->s, v),
+						 us > UINT32_MAX ? UINT32_MAX :
+						 (uint32_t)us);
+			}
+		}
+		fix_free(f);
+	}
+}
+
 static void
 test_sequence_wrap(void **state)
 {
@@ -2677,6 +2738,7 @@ main(void)
 		cmocka_unit_test(test_accept_refused),
 		cmocka_unit_test(test_abort_from_callback),
 		cmocka_unit_test(test_stack_free_notifies),
+		cmocka_unit_test(test_clock_conversions),
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_table_churn),
 		cmocka_unit_test(test_loopback_clean),

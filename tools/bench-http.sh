@@ -117,40 +117,18 @@ REPEAT=2
 OUTDIR=$ROOT/build/bench
 DISTURBED=20                # "other CPU" from which a run counts as disturbed
 
-while [ $# -gt 0 ]; do
-	case $1 in
-	--duration) DURATION=${2:?}; shift ;;
-	--connections) CONNS=${2:?}; shift ;;
-	--repeat) REPEAT=${2:?}; shift ;;
-	--out) OUTDIR=${2:?}; shift ;;
-	-h|--help) bench_help "$0"; exit 0 ;;
-	*) die "unknown argument: $1 (see --help)" ;;
-	esac
-	shift
-done
-if ! [[ $DURATION =~ ^[0-9]+$ ]] || [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 120 ]; then
-	die "--duration must be 1..120"
-fi
-if ! [[ $REPEAT =~ ^[0-9]+$ ]] || [ "$REPEAT" -lt 1 ] || [ "$REPEAT" -gt 5 ]; then
-	die "--repeat must be 1..5"
-fi
-if ! [[ $CONNS =~ ^[0-9]+$ ]] || [ "$CONNS" -lt 1 ] || [ "$CONNS" -gt 1000 ]; then
-	die "--connections must be 1..1000"
-fi
+bench_parse_args "--duration=DURATION --connections=CONNS --repeat=REPEAT --out=OUTDIR" "$@"
+bench_check_int --duration "$DURATION" 1 120 seconds
+bench_check_int --repeat "$REPEAT" 1 5
+bench_check_int --connections "$CONNS" 1 1000
 
 cd "$ROOT"
-for f in "$GATEWAYD" "$GWCTL"; do
-	[ -x "$f" ] || die "$f missing: run tools/setup.sh (or ninja -C $BUILD)"
-done
-for f in "$LUA" "$CHECK" "$CONFIG" "$MIRROR_VS" "$CHART"; do
-	[ -r "$f" ] || die "$f missing"
-done
-for cmd in wrk haproxy nginx dpdk-testpmd taskset ethtool curl; do
-	command -v "$cmd" >/dev/null || die "$cmd missing: run tools/setup.sh"
-done
+bench_need_built "$GATEWAYD" "$GWCTL"
+bench_need_files "$LUA" "$CHECK" "$CONFIG" "$MIRROR_VS" "$CHART"
+bench_need_cmds wrk haproxy nginx dpdk-testpmd taskset ethtool curl
 command -v gnuplot >/dev/null ||
 	log "gnuplot missing: no chart this time (tools/setup.sh installs gnuplot-nox)"
-mkdir -p "$OUTDIR" || die "cannot create $OUTDIR"
+bench_check_out_dir "$OUTDIR"
 bench_begin bench-http
 
 # ------------------------------------------------------------- topology
@@ -400,7 +378,7 @@ TP_PID=
 ip -n "$CLIENT" addr del "$CEIL_CLIENT_IP/24" dev eth0
 
 # --------------------------------------------- the kernel's proxies
-bench_peer_ns
+bench_peer_ns --vip
 peer_pids() { ip netns pids "$PEER"; }
 
 # nginx_conf MIRROR: nginx's configuration without (none) or with (100)

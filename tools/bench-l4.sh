@@ -31,107 +31,33 @@ set -euo pipefail
 
 PROG=bench-l4.sh
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROXY_CPU=1
+# shellcheck source=tools/bench/lib.sh
+. "$ROOT/tools/bench/lib.sh"
 BUILD=${GW_BUILD:-$ROOT/build}
 GATEWAYD=$BUILD/app/gatewayd
 CPS=$BUILD/tools/bench/l4-cps
 CONFIG=${GW_BENCH_CONFIG:-tests/system/configs/l4-af_xdp.yaml}
-PY=/usr/bin/python3
-HUGE_ENV=/run/gatewayd/hugepages.env
 NGINX_STREAM=/usr/lib/nginx/modules/ngx_stream_module.so
-ADMIN=http://127.0.0.1:15000
-CLIENT=gw-client
 BACKEND=gw-httpbin-v1
-PEER=gw-peer
-GW_IP=10.10.1.1
-PROXY_CPU=1
 DURATION=10
 CONC=32
 OUTDIR=$ROOT/build/bench
 
-log()  { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die()  { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
+bench_parse_args "--duration=DURATION --concurrency=CONC --out=OUTDIR" "$@"
+bench_check_int --duration "$DURATION" 1 300 seconds
+bench_check_int --concurrency "$CONC" 1 4096
 
-while [ $# -gt 0 ]; do
-	case $1 in
-	--duration) DURATION=${2:?}; shift ;;
-	--concurrency) CONC=${2:?}; shift ;;
-	--out) OUTDIR=${2:?}; shift ;;
-	-h|--help) sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
-	*) die "unknown argument: $1 (see --help)" ;;
-	esac
-	shift
-done
-if ! [[ $DURATION =~ ^[0-9]+$ ]] || [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 300 ]; then
-	die "--duration must be 1..300"
-fi
-if ! [[ $CONC =~ ^[0-9]+$ ]] || [ "$CONC" -lt 1 ] || [ "$CONC" -gt 4096 ]; then
-	die "--concurrency must be 1..4096"
-fi
-
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, DPDK)"
+bench_need_root
 cd "$ROOT"
-for f in "$GATEWAYD" "$CPS"; do
-	[ -x "$f" ] || die "$f missing: run tools/setup.sh (or ninja -C $BUILD)"
-done
-for cmd in iperf3 haproxy nginx taskset ethtool; do
-	command -v "$cmd" >/dev/null || die "$cmd missing: run tools/setup.sh"
-done
+bench_need_built "$GATEWAYD" "$CPS"
+bench_need_cmds iperf3 haproxy nginx taskset ethtool
 [ -r "$NGINX_STREAM" ] || die "nginx's stream module missing (libnginx-mod-stream): run tools/setup.sh"
-# shellcheck source=tools/topology-lock.sh
-. "$ROOT/tools/topology-lock.sh"
-gw_topology_lock || die "the demo topology stays busy"
-if ip netns list 2>/dev/null | grep -q '^gw-'; then
-	die "a gw-* topology exists (another test or demo?); tools/demo.sh down first"
-fi
-if pgrep -x gatewayd >/dev/null; then
-	die "gatewayd is running (pid $(pgrep -x gatewayd | tr '\n' ' ')); stop it first"
-fi
-
-TMP=$(mktemp -d /tmp/bench-l4.XXXXXX)
-PIDS=()
-GW_PID=
-
-cleanup() {
-	local rc=$? p
-	set +e
-	[ -z "$GW_PID" ] || { kill -TERM "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null; }
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	"$ROOT/tools/demo.sh" down >"$TMP/demo-down.log" 2>&1 ||
-		log "tools/demo.sh down failed: $(tail -n 3 "$TMP/demo-down.log")"
-	if [ "$rc" -eq 0 ]; then rm -rf "$TMP"; else log "logs kept in $TMP"; fi
-	gw_topology_unlock
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# wait_for SECONDS CMD...: poll CMD every 0.2 s; 1 when the time runs out.
-wait_for() {
-	local deadline=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
-}
-listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
-
-# bg NAME CMD...: run CMD in the background, output in $TMP/NAME.log.
-bg() {
-	local name=$1; shift
-	"$@" >"$TMP/$name.log" 2>&1 &
-	PIDS+=($!)
-}
+bench_check_out_dir "$OUTDIR"
+bench_begin bench-l4
 
 # ------------------------------------------------------------- topology
-log "topology: tools/demo.sh up"
-timeout 90 tools/demo.sh up >"$TMP/demo-up.log" 2>&1 ||
-	die "tools/demo.sh up failed: $(tail -n 5 "$TMP/demo-up.log")"
+bench_topology_up
 
 # Servers in the backend namespace: iperf3, and nginx writing one byte.
 bg iperf3-server ip netns exec "$BACKEND" iperf3 -s -p 7100
@@ -200,41 +126,16 @@ measure() {
 }
 
 # ------------------------------------------------------------- gatewayd
-extra=()
-if [ -r "$HUGE_ENV" ] && grep -qx 'GW_NO_HUGE=1' "$HUGE_ENV"; then
-	extra=(--eal-extra "--no-huge -m 1024")
-fi
-log "gatewayd: $GATEWAYD -c $CONFIG ${extra[*]}"
-stdbuf -oL -eL "$GATEWAYD" -c "$CONFIG" "${extra[@]}" >"$TMP/gatewayd.log" 2>&1 &
-GW_PID=$!
-gw_ready() {
-	grep -q '^gatewayd ready:' "$TMP/gatewayd.log" &&
-		[ "$(curl -sf -m 2 "$ADMIN/ready")" = LIVE ]
-}
-wait_for 60 gw_ready || die "gatewayd did not get ready: $(tail -n 20 "$TMP/gatewayd.log")"
+gw_start "$GATEWAYD" "$CONFIG"
 measure gatewayd
-curl -sf -m 3 "$ADMIN/stats" >"$TMP/gatewayd-stats.txt" || true
+gw_stats >"$TMP/gatewayd-stats.txt" || true
 COPIED=$(awk '$1 == "gateway.tcp.copied_bytes" { print $2 }' "$TMP/gatewayd-stats.txt")
 SESSIONS=$(awk '$1 == "gateway.l4.sessions" { print $2 }' "$TMP/gatewayd-stats.txt")
-kill -TERM "$GW_PID"
-rc=0
-timeout 20 tail --pid="$GW_PID" -f /dev/null || rc=$?
-wait "$GW_PID" || rc=$?
-GW_PID=
-[ "$rc" -eq 0 ] || die "gatewayd did not stop cleanly (status $rc)"
+gw_stop
 
 # --------------------------------------------- the kernel's proxies
-log "namespace $PEER takes gw-down and gw-up with the gateway's addresses"
-ip netns add "$PEER"
-ip -n "$PEER" link set lo up
-ip link set gw-down netns "$PEER"
-ip link set gw-up netns "$PEER"
-ip -n "$PEER" addr add "$GW_IP/24" dev gw-down
-ip -n "$PEER" addr add 10.10.2.1/24 dev gw-up
-ip -n "$PEER" link set gw-down up
-ip -n "$PEER" link set gw-up up
-ip netns exec "$PEER" sysctl -qw net.ipv4.ip_local_port_range="10000 65000" \
-	net.ipv4.tcp_tw_reuse=1
+# shellcheck disable=SC2119 # no --vip: the L4 proxies listen on 10.10.1.1
+bench_peer_ns
 
 cat >"$TMP/haproxy.cfg" <<EOF
 global
@@ -255,7 +156,7 @@ EOF
 bg haproxy ip netns exec "$PEER" taskset -c "$PROXY_CPU" haproxy -db -f "$TMP/haproxy.cfg"
 wait_for 10 listening "$PEER" 9500 || die "haproxy did not start: $(cat "$TMP/haproxy.log")"
 measure haproxy
-kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+stop_last
 wait_for 10 sh -c "! ip netns exec $PEER ss -Hltn 'sport = :9500' | grep -q ." ||
 	die "haproxy did not stop"
 
@@ -275,10 +176,9 @@ EOF
 bg nginx ip netns exec "$PEER" taskset -c "$PROXY_CPU" nginx -c "$TMP/nginx.conf"
 wait_for 10 listening "$PEER" 9500 || die "nginx did not start: $(cat "$TMP/nginx.log")"
 measure nginx
-kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+stop_last
 
 # --------------------------------------------------------------- report
-mkdir -p "$OUTDIR"
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 CSV=$OUTDIR/l4-$STAMP.csv
 {
@@ -286,11 +186,9 @@ CSV=$OUTDIR/l4-$STAMP.csv
 	printf '%s\n' "${CSV_ROWS[@]}"
 } >"$CSV"
 
-ratio() { "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); print("%.2f" % (a / b) if b else "-")' "$1" "$2"; }
 printf '\nL4 proxy benchmark, %s, %s s per figure, %s connections in flight for conn/s\n' \
 	"$(date -u +%Y-%m-%d)" "$DURATION" "$CONC"
-printf 'machine: %s CPUs, %s, kernel %s\n\n' "$(nproc)" \
-	"$(lscpu | awk -F': +' '/^Model name/ { print $2; exit }')" "$(uname -r)"
+printf 'machine: %s\n\n' "$(machine_line)"
 printf '| %-9s | %14s | %16s | %10s | %8s |\n' proxy "bulk up Mbit/s" "bulk down Mbit/s" "conn/s" failures
 printf '|%s|%s|%s|%s|%s|\n' ----------- ---------------- ------------------ ------------ ----------
 for p in gatewayd haproxy nginx; do

@@ -77,26 +77,10 @@ OUTDIR=$ROOT/build/bench
 CASES="none fast dead"
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 
-while [ $# -gt 0 ]; do
-	case $1 in
-	--duration) DURATION=${2:?}; shift ;;
-	--think) THINK=${2:?}; shift ;;
-	--connections) CONNS=${2:?}; shift ;;
-	--out) OUTDIR=${2:?}; shift ;;
-	-h|--help) bench_help "$0"; exit 0 ;;
-	*) die "unknown argument: $1 (see --help)" ;;
-	esac
-	shift
-done
-if ! [[ $DURATION =~ ^[0-9]+$ ]] || [ "$DURATION" -lt 1 ] || [ "$DURATION" -gt 60 ]; then
-	die "--duration must be 1..60"
-fi
-if ! [[ $CONNS =~ ^[0-9]+$ ]] || [ "$CONNS" -lt 1 ] || [ "$CONNS" -gt 1000 ]; then
-	die "--connections must be 1..1000"
-fi
-if ! [[ $THINK =~ ^[0-9]+$ ]] || [ "$THINK" -gt 1000 ]; then
-	die "--think must be 0..1000 (milliseconds)"
-fi
+bench_parse_args "--duration=DURATION --think=THINK --connections=CONNS --out=OUTDIR" "$@"
+bench_check_int --duration "$DURATION" 1 60 seconds
+bench_check_int --connections "$CONNS" 1 1000
+bench_check_int --think "$THINK" 0 1000 milliseconds
 if [ "$THINK" -gt 0 ]; then
 	LUA=$ROOT/tools/bench/http-think.lua
 	LOAD_ARGS=(keepalive "$AUTHORITY" "$THINK")
@@ -107,15 +91,10 @@ else
 fi
 
 cd "$ROOT"
-for f in "$GATEWAYD" "$GWCTL"; do
-	[ -x "$f" ] || die "$f missing: run tools/setup.sh (or ninja -C $BUILD)"
-done
-for f in "$LUA" "$CONFIG"; do
-	[ -r "$f" ] || die "$f missing"
-done
-for cmd in wrk nginx taskset curl; do
-	command -v "$cmd" >/dev/null || die "$cmd missing: run tools/setup.sh"
-done
+bench_need_built "$GATEWAYD" "$GWCTL"
+bench_need_files "$LUA" "$CONFIG"
+bench_need_cmds wrk nginx taskset curl
+bench_check_out_dir "$OUTDIR"
 bench_begin bench-mirror
 
 # ------------------------------------------------------------- topology
@@ -205,7 +184,6 @@ print("%.0f %.2f %.2f %.0f %.0f" % (n / (d / 1e6), a / 1000, b / 1000, busy(0), 
 	MIRRORED[$key]=-; WDROP[$key]=-; EREQ[$key]=-; ERESP[$key]=-; EDROP[$key]=-; DROPWHY[$key]=-
 	if [ "$1" = gatewayd ]; then
 		gw_stats >"$TMP/stats-after" || die "gatewayd: /stats failed"
-		mkdir -p "$OUTDIR"
 		cp "$TMP/stats-after" "$OUTDIR/mirror-$STAMP-gatewayd-$2.stats"
 		# AF_XDP sockets' kernel counters (cumulative; port.*.xsk.*): frames
 		# the kernel refused or dropped, which the PMD's imissed does not count
@@ -292,7 +270,7 @@ done
 gw_stop
 
 # ---------------------------------------------------------------- nginx
-bench_peer_ns
+bench_peer_ns --vip
 
 # nginx_conf CASE: the proxy's configuration; error_log at crit so that a
 # dead shadow's refused connections are not logged one by one (the gateway
@@ -350,7 +328,6 @@ for c in $CASES; do
 done
 
 # --------------------------------------------------------------- report
-mkdir -p "$OUTDIR"
 CSV=$OUTDIR/mirror-$STAMP.csv
 {
 	echo "proxy,case,requests_per_s,p50_ms,p99_ms,errors,requests,shadow_received,gw_mirror_requests,gw_mirror_dropped,engine_requests,engine_responses,engine_drops,engine_drop_reasons,cpu${LOAD_CPU}_busy_percent,cpu${PROXY_CPU}_busy_percent"

@@ -1,7 +1,8 @@
-# tools/bench/lib.sh: helpers shared by tools/bench-http.sh and
-# tools/bench-mirror.sh, sourced, not run. The script sets PROG, ROOT (the
-# repository, the current directory), LOAD_CPU and PROXY_CPU first; these
-# helpers then use:
+# tools/bench/lib.sh: helpers shared by tools/bench-l4.sh,
+# tools/bench-http.sh and tools/bench-mirror.sh, sourced, not run. The
+# script sets PROG, ROOT (the repository, the current directory), BUILD
+# (for bench_need_built), PROXY_CPU, and LOAD_CPU (for bench_backend) first;
+# these helpers then use:
 #   TMP        the run's scratch directory (bench_begin makes it)
 #   PIDS       background processes bg started, stopped by bench_cleanup
 #   GW_PID     gatewayd, started by gw_start
@@ -32,10 +33,77 @@ die()  { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }
 # bench_help FILE: the script's header comment, from line 2 to `set -euo`.
 bench_help() { sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$1"; }
 
+# Argument checks; each dies (status 1) naming the option and what it takes.
+# bench_need_value OPTION [VALUE...]: OPTION has a value, not empty.
+bench_need_value() { [ -n "${2:-}" ] || die "$1 needs a value (see --help)"; }
+# bench_unknown_arg ARG: an argument no option of the script takes.
+bench_unknown_arg() { die "unknown argument: $1 (see --help)"; }
+# bench_parse_args "OPTION=VARIABLE ..." ARG...: the script's options, each
+# taking a value that goes to VARIABLE, and -h/--help (bench_help, exit 0).
+bench_parse_args() {
+	local spec=" $1 " var
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h|--help) bench_help "$0"; exit 0 ;;
+		*[[:space:]=]*) bench_unknown_arg "$1" ;;
+		esac
+		case $spec in
+		*" $1="*) var=${spec#*" $1="}; var=${var%% *} ;;
+		*) bench_unknown_arg "$1" ;;
+		esac
+		bench_need_value "$@"
+		printf -v "$var" '%s' "$2"
+		shift 2
+	done
+}
+# bench_check_int OPTION VALUE MIN MAX [UNIT]: VALUE is a whole number from
+# MIN to MAX; at most 9 digits, since test(1) cannot compare longer ones
+# (its error would let them pass).
+bench_check_int() {
+	if ! [[ $2 =~ ^[0-9]{1,9}$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+		die "$1 must be $3..$4${5:+ ($5)}, not '$2'"
+	fi
+}
+# bench_check_out_dir DIR: --out's DIR (relative to the repository, the
+# current directory) exists or is created, and is writable.
+bench_check_out_dir() {
+	local err
+	case $1 in
+	-*) die "--out $1: a directory, not an option (see --help)" ;;
+	esac
+	err=$(mkdir -p -- "$1" 2>&1) || die "--out $1: ${err#mkdir: }"
+	[ -w "$1" ] || die "--out $1: the directory is not writable"
+}
+
+# Prerequisites, each dying with what to run.
+bench_need_root() { [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, DPDK)"; }
+# bench_need_built FILE...: programs of the build directory BUILD.
+bench_need_built() {
+	local f
+	for f; do
+		[ -x "$f" ] || die "$f missing: run tools/setup.sh (or ninja -C $BUILD)"
+	done
+}
+# bench_need_files FILE...: the repository's files the run reads.
+bench_need_files() {
+	local f
+	for f; do
+		[ -r "$f" ] || die "$f missing"
+	done
+}
+# bench_need_cmds CMD...: commands tools/setup.sh installs.
+bench_need_cmds() {
+	local c
+	for c; do
+		command -v "$c" >/dev/null || die "$c missing: run tools/setup.sh"
+	done
+}
+
 # bench_begin NAME: root, the topology lock, no topology and no gatewayd
 # left by someone else; then TMP (/tmp/NAME.XXXXXX) and the exit traps.
 bench_begin() {
-	[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, DPDK)"
+	bench_need_root
 	# shellcheck source=tools/topology-lock.sh
 	. "$ROOT/tools/topology-lock.sh"
 	gw_topology_lock || die "the demo topology stays busy"
@@ -143,13 +211,20 @@ stub_requests() {
 	printf '%s\n' "$n"
 }
 
-# bench_peer_ns: namespace gw-peer takes over the two root-side veth ends
-# with the gateway's addresses and the VIP, for the kernel's proxies.
+# bench_peer_ns [--vip]: namespace gw-peer takes over the two root-side
+# veth ends with the gateway's addresses, for the kernel's proxies; with
+# --vip, the VIP too (the HTTP proxies listen on it).
 bench_peer_ns() {
-	log "namespace $PEER takes gw-down and gw-up with the gateway's addresses and the VIP"
+	local vip=
+	case ${1:-} in
+	--vip) vip=$VIP ;;
+	'') ;;
+	*) die "bench_peer_ns: unknown argument $1" ;;
+	esac
+	log "namespace $PEER takes gw-down and gw-up with the gateway's addresses${vip:+ and the VIP}"
 	ip netns add "$PEER"
 	ip -n "$PEER" link set lo up
-	ip -n "$PEER" addr add "$VIP/32" dev lo
+	[ -z "$vip" ] || ip -n "$PEER" addr add "$vip/32" dev lo
 	ip link set gw-down netns "$PEER"
 	ip link set gw-up netns "$PEER"
 	ip -n "$PEER" addr add "$GW_IP/24" dev gw-down

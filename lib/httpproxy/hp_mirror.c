@@ -62,8 +62,10 @@ mirror_retry_abort(struct hp_session *s, unsigned int k)
 static void
 key_put(char *out, size_t size, size_t *pos, const char *src)
 {
-	while (*src != '\0' && *pos + 1 < size)
-		out[(*pos)++] = *src++;
+	size_t n = strnlen(src, size - 1 - *pos);
+
+	memcpy(out + *pos, src, n);
+	*pos += n;
 }
 
 /* "NAMESPACE/VIRTUALSERVICE/NAME-OR-INDEX", by hand (no snprintf on the
@@ -108,6 +110,20 @@ meta_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* Copy the array @p src (a NUL-terminated string of at most @p src_size -
+ * 1 bytes) into @p dst: the whole of it, or its first @p size - 1 bytes
+ * and a NUL when @p dst is smaller. */
+static inline void
+meta_arr(char *dst, size_t size, const char *src, size_t src_size)
+{
+	if (src_size <= size) {
+		memcpy(dst, src, src_size);
+	} else {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+	}
+}
+
 /* The first segment of a HEAD item: where to, and what to log. */
 static struct rte_mbuf *
 meta_build(struct hp_session *s, const struct gw_route *route,
@@ -130,12 +146,19 @@ meta_build(struct hp_session *s, const struct gw_route *route,
 	meta->start_us = s->x->log.start_us;
 	route_key(route, meta->route, sizeof(meta->route));
 	meta_str(meta->cluster, sizeof(meta->cluster), cl->name);
-	meta_str(meta->method, sizeof(meta->method), s->x->log.method);
-	meta_str(meta->path, sizeof(meta->path), s->x->log.path);
 	meta_str(meta->authority, sizeof(meta->authority), authority);
-	meta_str(meta->request_id, sizeof(meta->request_id), s->x->log.request_id);
-	meta_str(meta->user_agent, sizeof(meta->user_agent), s->x->log.user_agent);
-	meta_str(meta->xff, sizeof(meta->xff), s->x->log.xff);
+	/* from the log record, NUL-terminated in their arrays: copied whole
+	 * (constant sizes, no scan), a longer one cut at the meta's size */
+	meta_arr(meta->method, sizeof(meta->method), s->x->log.method,
+		 sizeof(s->x->log.method));
+	meta_arr(meta->path, sizeof(meta->path), s->x->log.path,
+		 sizeof(s->x->log.path));
+	meta_arr(meta->request_id, sizeof(meta->request_id),
+		 s->x->log.request_id, sizeof(s->x->log.request_id));
+	meta_arr(meta->user_agent, sizeof(meta->user_agent),
+		 s->x->log.user_agent, sizeof(s->x->log.user_agent));
+	meta_arr(meta->xff, sizeof(meta->xff), s->x->log.xff,
+		 sizeof(s->x->log.xff));
 	m->data_len = sizeof(*meta);
 	m->pkt_len = m->data_len;
 	return m;

@@ -1421,6 +1421,10 @@ test_mirror_items(void **state)
 	assert_int_equal(meta->port, 7000);
 	assert_string_equal(meta->route, "default/svc/5");
 	assert_string_equal(meta->authority, "svc.test-shadow:8000");
+	assert_string_equal(meta->method, "GET");
+	assert_string_equal(meta->path, "/mirror/a");
+	assert_string_equal(meta->user_agent, "");
+	assert_int_equal(strlen(meta->request_id), 36);  /* generated */
 	m = it[0].m->next;
 	assert_non_null(m);
 	assert_true(rte_pktmbuf_data_len(m) < sizeof(head));

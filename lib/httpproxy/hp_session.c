@@ -459,7 +459,7 @@ request_id_generate(struct gw_http_proxy *px, char out[40])
 	a = (a & ~0xf000ULL) | 0x4000ULL;                         /* version 4 */
 	b = (b & ~(3ULL << 62)) | (2ULL << 62);                   /* variant */
 	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6)
+		if (i == 8 || i == 12)
 			out[k++] = '-';
 		out[k++] = hex[(a >> (60 - 4 * i)) & 0xf];
 	}

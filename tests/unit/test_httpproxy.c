@@ -1014,6 +1014,21 @@ test_request_rewrite(void **state)
 	assert_non_null(strstr(h, "x-forwarded-for: 192.0.2.1, 10.10.1.2\r\n"));
 	assert_non_null(strstr(h, "x-forwarded-proto: http\r\n"));
 	assert_non_null(strstr(h, "x-request-id: "));
+	{
+		/* a version-4 UUID, as Envoy generates: 8-4-4-4-12 hex digits,
+		 * '4' first in the third group, 8, 9, a or b in the fourth */
+		const char *id = strstr(h, "x-request-id: ") + 14;
+
+		for (int i = 0; i < 36; i++) {
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				assert_int_equal(id[i], '-');
+			else
+				assert_non_null(strchr("0123456789abcdef", id[i]));
+		}
+		assert_int_equal(id[14], '4');
+		assert_non_null(strchr("89ab", id[19]));
+		assert_int_equal(id[36], '\r');
+	}
 	assert_non_null(strstr(h, "x-added: yes\r\n"));
 	assert_null(strstr(h, "x-secret"));
 	assert_null(strstr(h, "Connection"));

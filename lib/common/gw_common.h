@@ -11,10 +11,31 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define GW_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define GW_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Unaligned loads in host byte order, for hashing and word-wise compares
+ * (a memcpy of constant size compiles to one MOV). */
+static inline uint64_t
+gw_load64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t
+gw_load32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
 /** Size of the error buffers that config and control functions fill. */
 #define GW_ERR_LEN 512

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "gw_common.h"
 #include "gw_lb.h"
 #include "lb_private.h"
 
@@ -22,23 +23,6 @@ mum(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static inline uint64_t
-read64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint64_t
-read32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 uint64_t
 gw_lb_hash64(const void *data, size_t len, uint64_t seed)
@@ -52,8 +36,9 @@ gw_lb_hash64(const void *data, size_t len, uint64_t seed)
 			/* two overlapping 4-byte windows at each end cover 4..16 */
 			size_t mid = (len >> 3) << 2;
 
-			a = (read32(p) << 32) | read32(p + mid);
-			b = (read32(p + len - 4) << 32) | read32(p + len - 4 - mid);
+			a = (uint64_t)gw_load32(p) << 32 | gw_load32(p + mid);
+			b = (uint64_t)gw_load32(p + len - 4) << 32 |
+			    gw_load32(p + len - 4 - mid);
 		} else if (len > 0) {
 			a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) |
 			    p[len - 1];
@@ -66,13 +51,13 @@ gw_lb_hash64(const void *data, size_t len, uint64_t seed)
 		size_t left = len;
 
 		while (left > 16) {
-			seed = mum(read64(p) ^ P1, read64(p + 8) ^ seed);
+			seed = mum(gw_load64(p) ^ P1, gw_load64(p + 8) ^ seed);
 			p += 16;
 			left -= 16;
 		}
 		/* last 16 bytes, overlapping the previous block if needed */
-		a = read64(p + left - 16);
-		b = read64(p + left - 8);
+		a = gw_load64(p + left - 16);
+		b = gw_load64(p + left - 8);
 	}
 	return mum(P2 ^ len, mum(a ^ P1, b ^ seed));
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_common.h"
 #include "gw_metrics.h"
 
 const uint64_t gw_metrics_bounds_us[GW_METRICS_N_BOUNDS] = {
@@ -136,25 +137,6 @@ part(const char *p, size_t len, const char *dflt, size_t dflt_len, size_t max)
 	return k;
 }
 
-/* An unaligned little-endian load (memcpy of a constant size is one MOV). */
-static inline uint64_t
-load64(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint32_t
-load32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 static inline uint64_t
 mix(uint64_t h, uint64_t v)
 {
@@ -177,11 +159,11 @@ hash_part(uint64_t h, const struct key_part *k)
 	h = mix(h, n);
 	if (n >= 8) {
 		for (; n > 8; p += 8, n -= 8)
-			h = mix(h, load64(p));
-		return mix(h, load64(p + n - 8));
+			h = mix(h, gw_load64(p));
+		return mix(h, gw_load64(p + n - 8));
 	}
 	if (n >= 4)
-		return mix(h, (uint64_t)load32(p) << 32 | load32(p + n - 4));
+		return mix(h, (uint64_t)gw_load32(p) << 32 | gw_load32(p + n - 4));
 	if (n > 0)
 		return mix(h, (uint64_t)(uint8_t)p[0] << 16 |
 			      (uint64_t)(uint8_t)p[n / 2] << 8 | (uint8_t)p[n - 1]);
@@ -195,13 +177,13 @@ bytes_eq(const char *a, const char *b, size_t n)
 {
 	if (n >= 8) {
 		for (; n > 8; a += 8, b += 8, n -= 8)
-			if (load64(a) != load64(b))
+			if (gw_load64(a) != gw_load64(b))
 				return false;
-		return load64(a + n - 8) == load64(b + n - 8);
+		return gw_load64(a + n - 8) == gw_load64(b + n - 8);
 	}
 	if (n >= 4)
-		return load32(a) == load32(b) &&
-		       load32(a + n - 4) == load32(b + n - 4);
+		return gw_load32(a) == gw_load32(b) &&
+		       gw_load32(a + n - 4) == gw_load32(b + n - 4);
 	for (size_t i = 0; i < n; i++)
 		if (a[i] != b[i])
 			return false;

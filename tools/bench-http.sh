@@ -382,50 +382,15 @@ bench_peer_ns --vip
 peer_pids() { ip netns pids "$PEER"; }
 
 # nginx_conf MIRROR: nginx's configuration without (none) or with (100)
-# mirroring. The headers are set in each location: a location with any
-# proxy_set_header inherits none from the http level, and without
-# `Connection ""` the upstream connections are not kept alive.
+# mirroring to the shadow, routing as the gateway does.
 nginx_conf() {
-	local mirror=
+	local mirror=yes
+	[ "$1" != none ] || mirror=no
 	# shellcheck disable=SC2016 # nginx variables
-	local headers='proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto http;
-            proxy_set_header X-Request-Id $request_id;'
-	[ "$1" = none ] || mirror='mirror /mirror;'
-	cat <<EOF
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $TMP/nginx-$1.pid;
-error_log $TMP/nginx-$1.err warn;
-events { worker_connections 8000; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    split_clients "\$request_id" \$split { 80% v1; * v2; }
-    map \$http_end_user \$pool { jason v2; default \$split; }
-    upstream v1 { server $V1_IP:$PORT; keepalive 64; keepalive_requests 1000000; }
-    upstream v2 { server $V2_IP:$PORT; keepalive 64; keepalive_requests 1000000; }
-    upstream shadow { server $SHADOW; keepalive 64; keepalive_requests 1000000; }
-    server {
-        listen $VIP:$PORT backlog=4096;
-        location / {
-            $mirror
-            proxy_pass http://\$pool;
-            proxy_set_header Host \$http_host;
-            $headers
-        }
-        location = /mirror {
-            internal;
-            proxy_pass http://shadow\$request_uri;
-            proxy_set_header Host reviews-shadow:$PORT;
-            $headers
-        }
-    }
-}
-EOF
+	bench_nginx_conf "$1" warn "$mirror" "$SHADOW" '$pool' 'split_clients "$request_id" $split { 80% v1; * v2; }
+    map $http_end_user $pool { jason v2; default $split; }
+    upstream v1 { server '"$V1_IP:$PORT"'; keepalive 64; keepalive_requests 1000000; }
+    upstream v2 { server '"$V2_IP:$PORT"'; keepalive 64; keepalive_requests 1000000; }'
 }
 for m in none 100; do
 	nginx_conf "$m" >"$TMP/nginx-$m.conf"

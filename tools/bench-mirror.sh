@@ -274,46 +274,13 @@ bench_peer_ns --vip
 
 # nginx_conf CASE: the proxy's configuration; error_log at crit so that a
 # dead shadow's refused connections are not logged one by one (the gateway
-# only counts them). The headers are set in each location: a location with
-# any proxy_set_header inherits none from the http level, and without
-# `Connection ""` the upstream connections are not kept alive.
+# only counts them).
 nginx_conf() {
-	local shadow=$V2_IP:$PORT mirror=
-	# shellcheck disable=SC2016 # nginx variables
-	local headers='proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto http; proxy_set_header X-Request-Id $request_id;'
+	local shadow=$V2_IP:$PORT mirror=yes
 	[ "$1" != dead ] || shadow=$DEAD
-	[ "$1" = none ] || mirror='mirror /mirror;'
-	cat <<EOF
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $TMP/nginx-$1.pid;
-error_log $TMP/nginx-$1.err crit;
-events { worker_connections 8000; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    upstream v1 { server $V1_IP:$PORT; keepalive 64; keepalive_requests 1000000; }
-    upstream shadow { server $shadow; keepalive 64; keepalive_requests 1000000; }
-    proxy_http_version 1.1;
-    server {
-        listen $VIP:$PORT backlog=4096;
-        location / {
-            $mirror
-            proxy_pass http://v1;
-            proxy_set_header Host \$http_host;
-            $headers
-        }
-        location = /mirror {
-            internal;
-            proxy_pass http://shadow\$request_uri;
-            proxy_set_header Host reviews-shadow:$PORT;
-            $headers
-        }
-    }
-}
-EOF
+	[ "$1" != none ] || mirror=no
+	bench_nginx_conf "$1" crit "$mirror" "$shadow" v1 \
+		"upstream v1 { server $V1_IP:$PORT; keepalive 64; keepalive_requests 1000000; }"
 }
 for c in $CASES; do
 	nginx_conf "$c" >"$TMP/nginx-$c.conf"

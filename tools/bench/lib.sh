@@ -235,6 +235,59 @@ bench_peer_ns() {
 		net.ipv4.tcp_tw_reuse=1 net.core.somaxconn=4096
 }
 
+# bench_nginx_conf TAG LEVEL MIRROR SHADOW PASS ROUTING: nginx as the
+# kernel's peer proxy on $VIP:$PORT in $PEER (one worker, keep-alive to the
+# backends, pid and error log $TMP/nginx-TAG.*, error_log at LEVEL).
+# Requests go to `proxy_pass http://PASS`, an upstream or a variable that
+# the http-level lines ROUTING define; with MIRROR yes, nginx's `mirror`
+# copies every request to SHADOW (host:port) with Host reviews-shadow. The
+# headers are set in each location: a location with any proxy_set_header
+# inherits none from the http level, and without `Connection ""` the
+# upstream connections are not kept alive.
+bench_nginx_conf() {
+	local tag=$1 level=$2 mirror= shadow=$4 pass=$5 routing=$6
+	# shellcheck disable=SC2016 # nginx variables
+	local headers='proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto http;
+            proxy_set_header X-Request-Id $request_id;'
+	case $3 in
+	yes) mirror='mirror /mirror;' ;;
+	no) ;;
+	*) die "bench_nginx_conf: MIRROR is yes or no, not $3" ;;
+	esac
+	cat <<EOF
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $TMP/nginx-$tag.pid;
+error_log $TMP/nginx-$tag.err $level;
+events { worker_connections 8000; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    proxy_http_version 1.1;
+    $routing
+    upstream shadow { server $shadow; keepalive 64; keepalive_requests 1000000; }
+    server {
+        listen $VIP:$PORT backlog=4096;
+        location / {
+            $mirror
+            proxy_pass http://$pass;
+            proxy_set_header Host \$http_host;
+            $headers
+        }
+        location = /mirror {
+            internal;
+            proxy_pass http://shadow\$request_uri;
+            proxy_set_header Host reviews-shadow:$PORT;
+            $headers
+        }
+    }
+}
+EOF
+}
+
 # bench_no_huge: 0 when tools/setup.sh found no hugepages (run DPDK with
 # --no-huge -m 1024).
 bench_no_huge() { [ -r "$HUGE_ENV" ] && grep -qx 'GW_NO_HUGE=1' "$HUGE_ENV"; }

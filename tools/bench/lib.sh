@@ -245,7 +245,7 @@ bench_peer_ns() {
 # inherits none from the http level, and without `Connection ""` the
 # upstream connections are not kept alive.
 bench_nginx_conf() {
-	local tag=$1 level=$2 mirror= shadow=$4 pass=$5 routing=$6
+	local tag=$1 level=$2 mirror='' shadow=$4 pass=$5 routing=$6
 	# shellcheck disable=SC2016 # nginx variables
 	local headers='proxy_set_header Connection "";
             proxy_set_header X-Forwarded-For $remote_addr;

@@ -195,4 +195,18 @@ uint32_t gw_match_set_condition_count(const struct gw_match_set *set);
  */
 uint32_t gw_match_set_database_count(const struct gw_match_set *set);
 
+/**
+ * Regex databases shared between match sets: a set whose field compiles
+ * exactly the patterns of a live set's field (an apply that changed only
+ * destinations) reuses that database instead of compiling it again.
+ */
+struct gw_match_db_cache_stats {
+	uint64_t hits;    /**< databases reused */
+	uint64_t misses;  /**< databases compiled */
+	uint64_t entries; /**< distinct databases alive */
+};
+
+/** The process's database-sharing counters. */
+void gw_match_db_cache_stats(struct gw_match_db_cache_stats *out);
+
 #endif /* GW_MATCH_H */

@@ -91,9 +91,11 @@ compile_field(const struct gw_match_set_builder *b, uint32_t fi,
 			goto out;
 		}
 	}
-	hrc = hs_compile_multi((const char *const *)exprs, flags, ids, n,
-			       HS_MODE_BLOCK, NULL, db, &cerr);
-	if (hrc != HS_SUCCESS) {
+	hrc = match_db_get((const char *const *)exprs, flags, ids, n, db, &cerr);
+	if (hrc == HS_NOMEM) {
+		hs_free_compile_error(cerr);
+		rc = -ENOMEM;
+	} else if (hrc != HS_SUCCESS) {
 		if (cerr != NULL && cerr->expression >= 0 &&
 		    (uint32_t)cerr->expression < n) {
 			const struct match_atom *a = &b->atoms[ids[cerr->expression]];
@@ -790,7 +792,7 @@ gw_match_set_free(struct gw_match_set *s)
 			free(s->fields[i].lit[t].slots);
 			free(s->fields[i].lit[t].lens);
 		}
-		hs_free_database(s->fields[i].re_db);
+		match_db_put(s->fields[i].re_db);
 	}
 	free(s->workers);
 	free(s->fields);

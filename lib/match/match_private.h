@@ -311,4 +311,15 @@ struct match_name_slot {
 	uint32_t field1;
 };
 
+/*
+ * The Hyperscan database for these compile inputs (hs_compile_multi's, in
+ * block mode): a database another live set compiled from exactly the same
+ * inputs, or a new one. Release it with match_db_put, never
+ * hs_free_database. Returns hs_compile_multi's result.
+ */
+hs_error_t match_db_get(const char *const *exprs, const unsigned int *flags,
+			const unsigned int *ids, uint32_t n, hs_database_t **db,
+			hs_compile_error_t **cerr);
+void match_db_put(hs_database_t *db);
+
 #endif /* MATCH_PRIVATE_H */

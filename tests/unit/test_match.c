@@ -671,6 +671,84 @@ test_shared_conditions(void **state)
 	assert_int_equal(gw_match_set_eval(fx->set, 0, &q.r), 10001);
 }
 
+/* Build a set of its own: route 0 when the uri matches @p uri_re (caseless
+ * or not), route 1 when header x-v matches "v[0-9]+". */
+static struct gw_match_set *
+regex_set(const char *uri_re, bool caseless)
+{
+	struct fixture fx = {0};
+	struct gw_match_set *s;
+
+	fx.b = gw_match_set_builder_create();
+	assert_non_null(fx.b);
+	clause(&fx, 0, cond_full(&fx, GW_MATCH_URI, GW_MATCH_REGEX, NULL, uri_re,
+				 caseless, false), -1, -1);
+	clause(&fx, 1, cond(&fx, GW_MATCH_HEADER, GW_MATCH_REGEX, "x-v", "v[0-9]+"),
+	       -1, -1);
+	s = gw_match_set_build(fx.b, 2, fx.err, sizeof(fx.err));
+	if (s == NULL)
+		fail_msg("build: %s", fx.err);
+	gw_match_set_builder_free(fx.b);
+	return s;
+}
+
+static int
+eval_set(const struct gw_match_set *s, unsigned int w, const char *path,
+	 const char *const *headers)
+{
+	struct req q;
+
+	req_init(&q, "GET", path, "h", headers);
+	return gw_match_set_eval(s, w, &q.r);
+}
+
+/* An apply that changes no pattern compiles no regex again: a set built
+ * from the same regexes as a live set shares its databases, and a shared
+ * database outlives the set that compiled it. */
+static void
+test_regex_databases_shared(void **state)
+{
+	const char *v7[] = {"x-v: v7", NULL};
+	struct gw_match_db_cache_stats s0, st;
+	struct gw_match_set *a, *b, *c;
+
+	(void)state;
+	gw_match_db_cache_stats(&s0);
+	a = regex_set("/api/.*", false);
+	gw_match_db_cache_stats(&st);
+	assert_int_equal(st.misses - s0.misses, 2); /* uri and header x-v */
+	assert_int_equal(st.hits - s0.hits, 0);
+	assert_int_equal(st.entries - s0.entries, 2);
+
+	b = regex_set("/api/.*", false);
+	gw_match_db_cache_stats(&st);
+	assert_int_equal(st.misses - s0.misses, 2);
+	assert_int_equal(st.hits - s0.hits, 2);
+	assert_int_equal(st.entries - s0.entries, 2);
+
+	/* a flag is part of the pattern: caseless compiles its own uri db */
+	c = regex_set("/api/.*", true);
+	gw_match_db_cache_stats(&st);
+	assert_int_equal(st.misses - s0.misses, 3);
+	assert_int_equal(st.hits - s0.hits, 3);
+	assert_int_equal(st.entries - s0.entries, 3);
+	assert_int_equal(eval_set(c, 0, "/API/x", NULL), 0);
+	assert_int_equal(eval_set(b, 0, "/API/x", NULL), -1);
+
+	/* the set that compiled them goes; the sharer still scans them */
+	gw_match_set_free(a);
+	gw_match_db_cache_stats(&st);
+	assert_int_equal(st.entries - s0.entries, 3);
+	assert_int_equal(eval_set(b, 1, "/api/x", NULL), 0);
+	assert_int_equal(eval_set(b, 1, "/web", v7), 1);
+	assert_int_equal(eval_set(b, 0, "/web", NULL), -1);
+
+	gw_match_set_free(b);
+	gw_match_set_free(c);
+	gw_match_db_cache_stats(&st);
+	assert_int_equal(st.entries, s0.entries);
+}
+
 int
 main(void)
 {
@@ -697,6 +775,7 @@ main(void)
 		T(test_regex_tricky_but_valid),
 		T(test_ten_thousand_conditions),
 		T(test_shared_conditions),
+		T(test_regex_databases_shared),
 #undef T
 	};
 

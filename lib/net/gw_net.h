@@ -127,11 +127,11 @@ uint16_t gw_net_arp_request_build(const struct gw_net_iface *ifc,
 static inline uint32_t
 gw_net_prefix_mask(uint8_t prefix_len)
 {
-	if (prefix_len == 0)
-		return 0; /* a shift by 32 would be undefined */
-	if (prefix_len >= 32)
-		return 0xffffffffu;
-	return htonl(0xffffffffu << (32 - prefix_len));
+	unsigned int n = prefix_len >= 32 ? 32 : prefix_len;
+
+	/* Shifted in 64 bits: a /0 shifts by 32, which a 32-bit shift may
+	 * not; no branch (every frame sent asks for its next hop). */
+	return htonl((uint32_t)(UINT64_C(0xffffffff) << (32 - n)));
 }
 
 /** True when @p ip is in @p ifc's on-link prefix. */

@@ -150,7 +150,9 @@ arp_learn(const struct gw_net_iface *ifc, uint32_t spa, const uint8_t *sha,
 	memcpy(res->learn_mac, sha, GW_ETHER_ADDR_LEN);
 }
 
-static enum gw_net_verdict
+/* ARP and ICMP are off the TCP fast path: out of line, so that
+ * gw_net_input() does not save registers only they need. */
+static __attribute__((noinline, cold)) enum gw_net_verdict
 arp_input(const struct gw_net_iface *ifc, uint8_t *frame, uint16_t len,
 	  struct gw_net_result *res)
 {
@@ -221,7 +223,7 @@ ipv4_source_is_bad(const struct gw_net_iface *ifc, uint32_t src)
 	return false;
 }
 
-static enum gw_net_verdict
+static __attribute__((noinline, cold)) enum gw_net_verdict
 icmp_input(const struct gw_net_iface *ifc, uint8_t *frame, uint16_t ihl_len,
 	   uint16_t icmp_len, struct gw_net_result *res)
 {

@@ -121,7 +121,7 @@ seg_parse(struct gw_tcp_stack *s, struct rte_mbuf *m,
 	    gw_tcp_options_parse((const uint8_t *)(th + 1), hlen - TCP_HLEN,
 				 &seg->opts) != 0)
 		goto bad;
-	*payload = tcp_mbuf_cut(m, res->l4_offset + hlen, seg->len);
+	*payload = tcp_payload_cut(m, res->l4_offset + hlen, seg->len);
 	return 0;
 bad:
 	s->stats.bad_segment++;

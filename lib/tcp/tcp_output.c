@@ -241,9 +241,12 @@ frame_start(struct gw_tcp_stack *s, uint32_t lip, uint32_t rip,
 	return m;
 }
 
-/* Lengths, checksums (software or offload), then out via xmit. */
-static void
-frame_send(struct gw_tcp_stack *s, unsigned int pi, struct rte_mbuf *m)
+/* Lengths, checksums (software or offload), then out via xmit. The
+ * header mbuf is fresh from rte_pktmbuf_alloc() (tx_offload 0); @p l4_hlen
+ * is the TCP header's length, @p phdr_sum tcp_phdr_sum() of its addresses. */
+static inline void
+frame_out(struct gw_tcp_stack *s, unsigned int pi, struct rte_mbuf *m,
+	  uint32_t l4_hlen, uint32_t phdr_sum)
 {
 	const struct gw_tcp_port *port = &s->ports[pi];
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
@@ -252,9 +255,9 @@ frame_send(struct gw_tcp_stack *s, unsigned int pi, struct rte_mbuf *m)
 	uint32_t l4_len = rte_pktmbuf_pkt_len(m) - TCP_ETH_HLEN - TCP_IP_HLEN;
 
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(TCP_IP_HLEN + l4_len));
-	m->l2_len = TCP_ETH_HLEN;
-	m->l3_len = TCP_IP_HLEN;
-	m->l4_len = (uint64_t)((th->data_off >> 4) * 4);
+	/* l2_len, l3_len, l4_len in one store (the rest stays 0) */
+	m->tx_offload = rte_mbuf_tx_offload(TCP_ETH_HLEN, TCP_IP_HLEN, l4_hlen,
+					    0, 0, 0, 0);
 	m->ol_flags = 0;
 
 	if (port->tx_ip_cksum) {
@@ -264,7 +267,7 @@ frame_send(struct gw_tcp_stack *s, unsigned int pi, struct rte_mbuf *m)
 	}
 	if (port->tx_tcp_cksum) {
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
-		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		th->cksum = tcp_phdr_cksum(phdr_sum, l4_len);
 	} else {
 		uint16_t raw = 0;
 		uint32_t sum;
@@ -275,13 +278,86 @@ frame_send(struct gw_tcp_stack *s, unsigned int pi, struct rte_mbuf *m)
 			rte_pktmbuf_free(m);
 			return;
 		}
-		sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
+		sum = (uint32_t)raw + tcp_phdr_cksum(phdr_sum, l4_len);
 		sum = (sum & 0xffff) + (sum >> 16);
 		sum = (sum & 0xffff) + (sum >> 16);
 		th->cksum = (uint16_t)~sum;
 	}
 	s->stats.segs_out++;
 	s->p.xmit(s->p.xmit_arg, pi, gw_net_next_hop(&port->iface, ip->dst_addr), m);
+}
+
+/* frame_out() for a frame_start() header. */
+static void
+frame_send(struct gw_tcp_stack *s, unsigned int pi, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+		const struct rte_ipv4_hdr *, TCP_ETH_HLEN);
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(ip + 1);
+
+	frame_out(s, pi, m, (uint32_t)(th->data_off >> 4) * 4,
+		  tcp_phdr_sum(ip->src_addr, ip->dst_addr));
+}
+
+void
+tcp_hdr_template_init(struct gw_tcp_conn *c)
+{
+	uint8_t *p = c->hdr_tmpl;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + TCP_ETH_HLEN);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(p + TCP_ETH_HLEN +
+							TCP_IP_HLEN);
+
+	/* As frame_start() writes them; zero for what each segment sets. */
+	memset(p, 0, TCP_HDRS_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = c->local_ip;
+	ip->dst_addr = c->remote_ip;
+	th->src_port = rte_cpu_to_be_16(c->local_port);
+	th->dst_port = rte_cpu_to_be_16(c->remote_port);
+	set_opt_flags_hdr(th, 0, 0);
+	c->phdr_sum = tcp_phdr_sum(c->local_ip, c->remote_ip);
+}
+
+/* frame_start() for an option-less segment of @p c, from its template:
+ * acknowledging rcv_nxt when @p flags has ACK. *@p thp: its TCP header. */
+static inline struct rte_mbuf *
+conn_frame_start(struct gw_tcp_conn *c, uint32_t seq, uint8_t flags,
+		 uint16_t wnd, struct rte_tcp_hdr **thp)
+{
+	struct gw_tcp_stack *s = c->s;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->p.pool);
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	uint8_t *p;
+
+	if (m == NULL)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(m, TCP_HDRS_LEN);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memcpy(p, c->hdr_tmpl, TCP_HDRS_LEN);
+	ip = (struct rte_ipv4_hdr *)(p + TCP_ETH_HLEN);
+	ip->packet_id = rte_cpu_to_be_16(s->ip_id++);
+	th = (struct rte_tcp_hdr *)(ip + 1);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32((flags & TCP_ACK) ? c->rcv_nxt : 0);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(wnd);
+	*thp = th;
+	return m;
+}
+
+static inline void
+conn_frame_send(struct gw_tcp_conn *c, struct rte_mbuf *m)
+{
+	frame_out(c->s, c->port_index, m, TCP_HLEN, c->phdr_sum);
 }
 
 /* ---- receive window ---- */
@@ -319,20 +395,10 @@ tcp_rcv_window_field(struct gw_tcp_conn *c)
 }
 
 void
-tcp_rcv_window_check(struct gw_tcp_conn *c)
+tcp_rcv_window_reopen(struct gw_tcp_conn *c, uint32_t cur)
 {
-	uint32_t cur, space, thresh;
+	uint32_t space, thresh;
 
-	if (c->state != GW_TCP_ESTABLISHED && c->state != GW_TCP_FIN_WAIT_1 &&
-	    c->state != GW_TCP_FIN_WAIT_2)
-		return;
-	cur = gw_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	/* Tell the peer when a window small enough to stall it (zero, or a
-	 * few segments) reopens by a useful amount; larger windows travel on
-	 * the ACKs the data flow brings anyway. The common case, a window
-	 * still wide open, stops at the first test. */
-	if (cur >= min32(c->s->p.rcvbuf / 2, 4u * c->rcv_mss))
-		return;
 	space = min32(tcp_rcv_space(c), UINT32_C(65535) << rcv_shift(c));
 	thresh = min32(c->s->p.rcvbuf / 2, 2u * c->rcv_mss);
 	if (space > cur && space - cur >= thresh)
@@ -428,20 +494,19 @@ ack_sent(struct gw_tcp_conn *c)
 int
 tcp_send_ctl(struct gw_tcp_conn *c, uint32_t seq, uint8_t flags)
 {
-	struct gw_tcp_stack *s = c->s;
+	struct rte_tcp_hdr *th;
 	uint16_t wnd = 0;
 	struct rte_mbuf *m;
 
 	if ((flags & TCP_ACK) && !(flags & TCP_RST))
 		wnd = tcp_rcv_window_field(c);
-	m = frame_start(s, c->local_ip, c->remote_ip, c->local_port,
-			c->remote_port, seq, c->rcv_nxt, flags, wnd, NULL, 0);
+	m = conn_frame_start(c, seq, flags, wnd, &th);
 	if (m == NULL)
 		return -ENOMEM;
 	/* A probe's old sequence number gets it dropped unread: it owes on. */
 	if ((flags & TCP_ACK) && seq == c->snd_max)
 		ack_sent(c);
-	frame_send(s, c->port_index, m);
+	conn_frame_send(c, m);
 	return 0;
 }
 
@@ -548,6 +613,7 @@ send_data_segment(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool *fin)
 	const struct gw_tcp_port *port = &s->ports[c->port_index];
 	uint8_t flags = TCP_ACK;
 	struct rte_mbuf *m, *q = NULL;
+	struct rte_tcp_hdr *th;
 	uint32_t off = 0;
 
 	if (len != 0) {
@@ -555,8 +621,7 @@ send_data_segment(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool *fin)
 		if (q == NULL)
 			return -EINVAL;
 	}
-	m = frame_start(s, c->local_ip, c->remote_ip, c->local_port,
-			c->remote_port, seq, c->rcv_nxt, flags, 0, NULL, 0);
+	m = conn_frame_start(c, seq, flags, 0, &th);
 	if (m == NULL)
 		return -ENOMEM;
 	if (len != 0) {
@@ -567,11 +632,16 @@ send_data_segment(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool *fin)
 			struct rte_mbuf *p = range_clone(q, off, len, s->p.pool,
 							 max_segs - 1, &got);
 
-			if (p == NULL || rte_pktmbuf_chain(m, p) != 0) {
-				rte_pktmbuf_free(p);
+			if (p == NULL) {
 				rte_pktmbuf_free(m);
 				return -ENOMEM;
 			}
+			/* rte_pktmbuf_chain() onto the one-segment header;
+			 * max_segs bounds nb_segs far below its limit. */
+			m->next = p;
+			m->nb_segs = (uint16_t)(1 + p->nb_segs);
+			m->pkt_len += p->pkt_len;
+			p->pkt_len = p->data_len;
 			len = got;
 		} else {
 			/* The port cannot send chains: copy, and count it. */
@@ -605,19 +675,14 @@ send_data_segment(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool *fin)
 		flags |= TCP_FIN;
 	if (len != 0 && seq + len == tcp_sq_end(c))
 		flags |= TCP_PSH;
-	{
-		struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(m,
-			struct rte_tcp_hdr *, TCP_ETH_HLEN + TCP_IP_HLEN);
-
-		th->tcp_flags = flags;
-		th->rx_win = rte_cpu_to_be_16(tcp_rcv_window_field(c));
-	}
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(tcp_rcv_window_field(c));
 	/* An ACK owed rides on new data only: a retransmission may be old to
 	 * the peer, which then drops it unread (RFC 9293 3.10.7.4), and two
 	 * sides doing that to each other after timeouts would deadlock. */
 	if (gw_seq_geq(seq, c->snd_max))
 		ack_sent(c);
-	frame_send(s, c->port_index, m);
+	conn_frame_send(c, m);
 	return (int)len;
 }
 
@@ -657,7 +722,7 @@ sent_bookkeeping(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
 	}
 	if (gw_seq_gt(end, c->snd_max))
 		c->snd_max = end;
-	if (!gw_timer_is_armed(&c->t_rtx))
+	if (!tcp_rtx_armed(c))
 		tcp_rtx_arm(c);
 }
 
@@ -751,7 +816,7 @@ tcp_output(struct gw_tcp_conn *c)
 			 * bring another try: the retransmission timer does. */
 			if (n == -ENOMEM)
 				c->s->stats.no_mbuf++;
-			if (!gw_timer_is_armed(&c->t_rtx))
+			if (!tcp_rtx_armed(c))
 				tcp_rtx_arm(c);
 			break;
 		}
@@ -768,6 +833,6 @@ tcp_output(struct gw_tcp_conn *c)
 	end = tcp_sq_end(c);
 	avail = gw_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
 	if (avail != 0 && c->snd_wnd == 0 && c->snd_nxt == c->snd_una &&
-	    !gw_timer_is_armed(&c->t_rtx) && !gw_timer_is_armed(&c->t_persist))
+	    !tcp_rtx_armed(c) && !gw_timer_is_armed(&c->t_persist))
 		tcp_persist_arm(c);
 }

@@ -27,6 +27,9 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
 #include "gw_tcp.h"
@@ -83,6 +86,8 @@
 #define TCP_CF_TIMEWAIT_LIST (1u << 15) /* on s->timewait */
 #define TCP_CF_SYNACK_NOW    (1u << 16) /* (re)send the SYN-ACK at poll */
 #define TCP_CF_PERSIST       (1u << 17) /* zero-window probing */
+#define TCP_CF_RTX_ON        (1u << 18) /* t_rtx armed for the TCB */
+#define TCP_CF_DELACK_ON     (1u << 19) /* t_delack armed for the TCB */
 
 struct tcp_listener {
 	uint32_t ip;             /* 0 = any */
@@ -150,6 +155,13 @@ struct gw_tcp_conn {
 	struct tcp_listener *listener;      /* SYN_RCVD passive: its queue */
 	const struct gw_tcp_callbacks *cb;
 	void *ctx;
+
+	/* Headers of every option-less segment: Ethernet type, IPv4 and TCP
+	 * with what stays fixed over the connection (tcp_hdr_template_init());
+	 * each segment copies them and writes its id, sequence numbers, flags
+	 * and window. phdr_sum: the pseudo-header's words but the length. */
+	uint32_t phdr_sum;
+	uint8_t hdr_tmpl[TCP_HDRS_LEN];
 } __rte_cache_aligned;
 
 TAILQ_HEAD(tcp_conn_tailq, gw_tcp_conn);
@@ -236,6 +248,27 @@ tcp_tsc_to_us(const struct gw_tcp_stack *s, uint64_t tsc)
 	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
+/* Unfolded sum of the TCP pseudo-header's 16-bit words (as
+ * rte_raw_cksum() reads them) without the length: addresses and protocol. */
+static inline uint32_t
+tcp_phdr_sum(uint32_t src, uint32_t dst)
+{
+	return (src & 0xffff) + (src >> 16) + (dst & 0xffff) + (dst >> 16) +
+	       rte_cpu_to_be_16(IPPROTO_TCP);
+}
+
+/* rte_ipv4_phdr_cksum() (no TSO) from tcp_phdr_sum() and the TCP length:
+ * the same words summed and folded the same way, so the same value. */
+static inline uint16_t
+tcp_phdr_cksum(uint32_t phdr_sum, uint32_t l4_len)
+{
+	uint32_t sum = phdr_sum + rte_cpu_to_be_16((uint16_t)l4_len);
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* First sequence number after the queued data. */
 static inline uint32_t
 tcp_sq_end(const struct gw_tcp_conn *c)
@@ -283,12 +316,52 @@ tcp_ack_now(struct gw_tcp_conn *c)
 	tcp_conn_pend(c);
 }
 
+/* ---- 4-tuple table (tcp_stack.c), lookup inline: once per segment ---- */
+
+/* Murmur3's finaliser: a bijective avalanche on 64 bits. */
+static inline uint64_t
+tcp_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+/* Keyed so that a peer choosing its address and port cannot aim at one
+ * probe chain (a plain CRC is linear and a seed does not hide that). */
+static inline uint64_t
+tcp_tuple_hash(const uint64_t key[2], uint32_t lip, uint16_t lport,
+	       uint32_t rip, uint16_t rport)
+{
+	uint64_t a = ((uint64_t)rip << 32 | (uint64_t)rport << 16 | lport) ^ key[0];
+	uint64_t b = (uint64_t)lip ^ key[1];
+
+	return tcp_mix64(a + tcp_mix64(b));
+}
+
+static inline struct gw_tcp_conn *
+tcp_conn_lookup(struct gw_tcp_stack *s, uint32_t lip, uint16_t lport,
+		uint32_t rip, uint16_t rport)
+{
+	uint32_t h = (uint32_t)tcp_tuple_hash(s->hash_key, lip, lport, rip, rport);
+	uint32_t i = h & s->slot_mask;
+	struct gw_tcp_conn *c;
+
+	while ((c = s->slots[i]) != NULL) {
+		if (c->hash == h && c->remote_ip == rip && c->local_ip == lip &&
+		    c->remote_port == rport && c->local_port == lport)
+			return c;
+		i = (i + 1) & s->slot_mask;
+	}
+	return NULL;
+}
+
 /* ---- tcp_stack.c ---- */
 
 void tcp_set_state(struct gw_tcp_conn *c, enum gw_tcp_state st);
-struct gw_tcp_conn *tcp_conn_lookup(struct gw_tcp_stack *s, uint32_t lip,
-				    uint16_t lport, uint32_t rip,
-				    uint16_t rport);
 /* A fresh TCB in the table, or NULL at max_conns (counted by the caller). */
 struct gw_tcp_conn *tcp_conn_alloc(struct gw_tcp_stack *s,
 				   unsigned int port_index, uint32_t lip,
@@ -297,8 +370,22 @@ struct gw_tcp_conn *tcp_conn_alloc(struct gw_tcp_stack *s,
  * application still holds the connection. */
 void tcp_conn_close(struct gw_tcp_conn *c, enum gw_tcp_close_reason reason,
 		    bool notify);
-void tcp_stack_enter(struct gw_tcp_stack *s);
-void tcp_stack_leave(struct gw_tcp_stack *s);
+/* Return the dead list's TCBs to the free list (depth 0). */
+void tcp_stack_release_dead(struct gw_tcp_stack *s);
+
+/* Entry points nest; inline, as every segment passes both. */
+static inline void
+tcp_stack_enter(struct gw_tcp_stack *s)
+{
+	s->depth++;
+}
+
+static inline void
+tcp_stack_leave(struct gw_tcp_stack *s)
+{
+	if (--s->depth == 0 && !SLIST_EMPTY(&s->dead))
+		tcp_stack_release_dead(s);
+}
 struct tcp_listener *tcp_listener_find(struct gw_tcp_stack *s, uint32_t ip,
 				       uint16_t port);
 uint32_t tcp_isn(struct gw_tcp_stack *s, uint32_t lip, uint16_t lport,
@@ -318,8 +405,23 @@ void tcp_notify_fin(struct gw_tcp_conn *c);
 
 /* ---- tcp_output.c ---- */
 
+/* Fill c->hdr_tmpl and c->phdr_sum from the 4-tuple (at TCB set-up). */
+void tcp_hdr_template_init(struct gw_tcp_conn *c);
+
 /* Send what the window allows, an ACK if one is owed, arm timers. */
 void tcp_output(struct gw_tcp_conn *c);
+
+/* True when tcp_output() would do nothing: no byte queued past snd_nxt
+ * and nothing else asking for a segment (an ACK, a retransmission, a FIN,
+ * a SYN-ACK, duplicate ACKs). Half of the connections a poll drains are
+ * only there because an ACK came in, with nothing to send back. */
+static inline bool
+tcp_output_idle(const struct gw_tcp_conn *c)
+{
+	return c->snd_nxt == tcp_sq_end(c) && c->dupacks_owed == 0 &&
+	       !(c->flags & (TCP_CF_ACK_NOW | TCP_CF_RTX_HEAD |
+			     TCP_CF_FIN_QUEUED | TCP_CF_SYNACK_NOW));
+}
 /* A segment without payload now: SYN, SYN-ACK, ACK, FIN or RST. */
 int tcp_send_ctl(struct gw_tcp_conn *c, uint32_t seq, uint8_t flags);
 /* SYN or SYN-ACK with our options. */
@@ -334,27 +436,116 @@ void tcp_send_cookie_synack(struct gw_tcp_stack *s, unsigned int port_index,
 			    uint32_t lip, uint16_t lport, uint32_t rip,
 			    uint16_t rport, uint32_t isn, uint32_t ack,
 			    uint16_t mss, bool wscale_ok);
-/* After rcv_held dropped: send a window update if it reopened enough. */
-void tcp_rcv_window_check(struct gw_tcp_conn *c);
+/* tcp_rcv_window_check() past its first test. */
+void tcp_rcv_window_reopen(struct gw_tcp_conn *c, uint32_t cur);
+/* tcp_mbuf_cut() below */
+struct rte_mbuf *tcp_mbuf_cut(struct rte_mbuf *m, uint32_t off, uint32_t len);
+
+/* After rcv_held dropped: send a window update if it reopened enough.
+ * Inline: every read the application consumes comes here, and the usual
+ * answer (the window is still wide open) is the first test. */
+static inline void
+tcp_rcv_window_check(struct gw_tcp_conn *c)
+{
+	uint32_t cur;
+
+	if (c->state != GW_TCP_ESTABLISHED && c->state != GW_TCP_FIN_WAIT_1 &&
+	    c->state != GW_TCP_FIN_WAIT_2)
+		return;
+	cur = gw_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	/* Tell the peer when a window small enough to stall it (zero, or a
+	 * few segments) reopens by a useful amount; larger windows travel on
+	 * the ACKs the data flow brings anyway. */
+	if (cur >= min32(c->s->p.rcvbuf / 2, 4u * c->rcv_mss))
+		return;
+	tcp_rcv_window_reopen(c, cur);
+}
+
+/* tcp_mbuf_cut() of a received frame to its payload; a frame in one
+ * segment (every frame a NIC without scatter delivers) is cut inline with
+ * the same result. */
+static inline struct rte_mbuf *
+tcp_payload_cut(struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	if (m->next == NULL && len != 0 && off + len <= m->data_len) {
+		m->data_off = (uint16_t)(m->data_off + off);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		m->nb_segs = 1;
+		return m;
+	}
+	return tcp_mbuf_cut(m, off, len);
+}
 /* Drop @p acked bytes from the head of the send queue. */
 void tcp_sq_trim(struct gw_tcp_conn *c, uint32_t acked);
 void tcp_sq_free(struct gw_tcp_conn *c);
 /* mbuf helpers (also used by the tests) */
 struct rte_mbuf *tcp_mbuf_range_clone(struct rte_mbuf *head, uint32_t offset,
 				      uint32_t len, struct rte_mempool *pool);
-struct rte_mbuf *tcp_mbuf_cut(struct rte_mbuf *m, uint32_t off, uint32_t len);
 int tcp_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len,
 		   uint16_t *cksum);
 
 /* ---- tcp_timer.c ---- */
 
+/*
+ * The retransmission and delayed-ACK timers are cancelled lazily: every
+ * request/response exchange arms and cancels each once, and relinking a
+ * wheel entry per segment cost more than the rest of the timer work. The
+ * TCB's flag (TCP_CF_RTX_ON, TCP_CF_DELACK_ON) says whether the timer is
+ * armed; cancelling clears only the flag and leaves the wheel entry,
+ * which arming again moves later with one store (gw_timer_arm_at()), or
+ * which fires and finds the flag clear. The expiry callbacks check the
+ * flag first, so a timer fires exactly when an eagerly cancelled and
+ * re-armed one would have. Closing a TCB cancels for real
+ * (tcp_timers_cancel()): its memory is reused.
+ */
+
 void tcp_timers_init(struct gw_tcp_conn *c);
 void tcp_timers_cancel(struct gw_tcp_conn *c);
+
+static inline bool
+tcp_rtx_armed(const struct gw_tcp_conn *c)
+{
+	return (c->flags & TCP_CF_RTX_ON) != 0;
+}
+
 /* (Re)arm the retransmission timer at now + RTO (bounded by a deadline). */
-void tcp_rtx_arm(struct gw_tcp_conn *c);
-void tcp_rtx_cancel(struct gw_tcp_conn *c);
-void tcp_delack_arm(struct gw_tcp_conn *c);
-void tcp_delack_cancel(struct gw_tcp_conn *c);
+static inline void
+tcp_rtx_arm(struct gw_tcp_conn *c)
+{
+	struct gw_tcp_stack *s = c->s;
+	uint64_t exp = s->now + tcp_us_to_tsc(s, c->rto.rto_us);
+
+	if (c->state == GW_TCP_SYN_SENT && exp > c->deadline)
+		exp = c->deadline;
+	c->flags |= TCP_CF_RTX_ON;
+	gw_timer_arm_at(s->wheel, &c->t_rtx, exp);
+}
+
+static inline void
+tcp_rtx_cancel(struct gw_tcp_conn *c)
+{
+	c->flags &= ~TCP_CF_RTX_ON;
+}
+
+/* Arm the delayed ACK unless it is armed already. */
+static inline void
+tcp_delack_arm(struct gw_tcp_conn *c)
+{
+	struct gw_tcp_stack *s = c->s;
+
+	if (c->flags & TCP_CF_DELACK_ON)
+		return;
+	c->flags |= TCP_CF_DELACK_ON;
+	gw_timer_arm_at(s->wheel, &c->t_delack, s->now + s->delack_tsc);
+}
+
+static inline void
+tcp_delack_cancel(struct gw_tcp_conn *c)
+{
+	c->flags &= ~TCP_CF_DELACK_ON;
+}
+
 void tcp_persist_arm(struct gw_tcp_conn *c);
 void tcp_persist_cancel(struct gw_tcp_conn *c);
 void tcp_timewait_arm(struct gw_tcp_conn *c);

@@ -53,30 +53,6 @@ gw_tcp_stack_stats(const struct gw_tcp_stack *s)
 
 /* ---- hashing ---- */
 
-/* Murmur3's finaliser: a bijective avalanche on 64 bits. */
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
-
-/* Keyed so that a peer choosing its address and port cannot aim at one
- * probe chain (a plain CRC is linear and a seed does not hide that). */
-static inline uint64_t
-tuple_hash(const uint64_t key[2], uint32_t lip, uint16_t lport, uint32_t rip,
-	   uint16_t rport)
-{
-	uint64_t a = ((uint64_t)rip << 32 | (uint64_t)rport << 16 | lport) ^ key[0];
-	uint64_t b = (uint64_t)lip ^ key[1];
-
-	return mix64(a + mix64(b));
-}
-
 uint32_t
 tcp_isn(struct gw_tcp_stack *s, uint32_t lip, uint16_t lport, uint32_t rip,
 	uint16_t rport)
@@ -88,7 +64,7 @@ tcp_isn(struct gw_tcp_stack *s, uint32_t lip, uint16_t lport, uint32_t rip,
 			    (uint64_t)((unsigned __int128)s->now * 250000 /
 				       s->p.tsc_hz);
 
-	return (uint32_t)tuple_hash(s->isn_key, lip, lport, rip, rport) +
+	return (uint32_t)tcp_tuple_hash(s->isn_key, lip, lport, rip, rport) +
 	       (uint32_t)clock4us;
 }
 
@@ -105,23 +81,6 @@ random_bytes(void *buf, size_t len)
 }
 
 /* ---- table ---- */
-
-struct gw_tcp_conn *
-tcp_conn_lookup(struct gw_tcp_stack *s, uint32_t lip, uint16_t lport,
-		uint32_t rip, uint16_t rport)
-{
-	uint32_t h = (uint32_t)tuple_hash(s->hash_key, lip, lport, rip, rport);
-	uint32_t i = h & s->slot_mask;
-	struct gw_tcp_conn *c;
-
-	while ((c = s->slots[i]) != NULL) {
-		if (c->hash == h && c->remote_ip == rip && c->local_ip == lip &&
-		    c->remote_port == rport && c->local_port == lport)
-			return c;
-		i = (i + 1) & s->slot_mask;
-	}
-	return NULL;
-}
 
 static void
 table_insert(struct gw_tcp_stack *s, struct gw_tcp_conn *c)
@@ -251,18 +210,10 @@ timewait_recycle_oldest(struct gw_tcp_stack *s)
 }
 
 void
-tcp_stack_enter(struct gw_tcp_stack *s)
-{
-	s->depth++;
-}
-
-void
-tcp_stack_leave(struct gw_tcp_stack *s)
+tcp_stack_release_dead(struct gw_tcp_stack *s)
 {
 	struct gw_tcp_conn *c;
 
-	if (--s->depth != 0)
-		return;
 	while ((c = SLIST_FIRST(&s->dead)) != NULL) {
 		SLIST_REMOVE_HEAD(&s->dead, free_link);
 		conn_release(c);
@@ -302,7 +253,7 @@ tcp_conn_alloc(struct gw_tcp_stack *s, unsigned int port_index, uint32_t lip,
 	c->local_port = lport;
 	c->remote_port = rport;
 	c->port_index = (uint8_t)port_index;
-	c->hash = (uint32_t)tuple_hash(s->hash_key, lip, lport, rip, rport);
+	c->hash = (uint32_t)tcp_tuple_hash(s->hash_key, lip, lport, rip, rport);
 	c->state = GW_TCP_CLOSED;
 	mtu_mss = s->ports[port_index].mtu > TCP_IP_HLEN + TCP_HLEN ?
 		  (uint16_t)(s->ports[port_index].mtu - TCP_IP_HLEN - TCP_HLEN) :
@@ -310,6 +261,7 @@ tcp_conn_alloc(struct gw_tcp_stack *s, unsigned int port_index, uint32_t lip,
 	c->rcv_mss = mtu_mss;
 	c->snd_mss = min32(mtu_mss, TCP_DEFAULT_MSS);
 	c->rcv_wscale = tcp_rcv_wscale_for(s);
+	tcp_hdr_template_init(c);
 	gw_reasm_init(&c->reasm, s->reasm_pool,
 		      min32(s->p.reasm_segments, TCP_REASM_PER_CONN),
 		      s->p.rcvbuf);
@@ -698,28 +650,33 @@ gw_tcp_connect(struct gw_tcp_stack *s, unsigned int port_index,
 	return c;
 }
 
-static bool
+/* States whose application may still queue data (one test per call). */
+#define TCP_SEND_STATES ((1u << GW_TCP_SYN_SENT) | (1u << GW_TCP_SYN_RCVD) | \
+			 (1u << GW_TCP_ESTABLISHED) | (1u << GW_TCP_CLOSE_WAIT))
+
+static inline bool
 can_send_data(const struct gw_tcp_conn *c)
 {
 	if (c->flags & (TCP_CF_DEAD | TCP_CF_DETACHED | TCP_CF_FIN_QUEUED))
 		return false;
-	switch (c->state) {
-	case GW_TCP_SYN_SENT:
-	case GW_TCP_SYN_RCVD:
-	case GW_TCP_ESTABLISHED:
-	case GW_TCP_CLOSE_WAIT:
-		return true;
-	default:
-		return false;
-	}
+	return ((UINT32_C(1) << c->state) & TCP_SEND_STATES) != 0;
+}
+
+/* gw_tcp_send_space() once can_send_data() holds. */
+static inline uint32_t
+sq_space(const struct gw_tcp_conn *c)
+{
+	if (c->sq_bytes >= c->s->p.sndbuf)
+		return 0;
+	return c->s->p.sndbuf - c->sq_bytes;
 }
 
 uint32_t
 gw_tcp_send_space(const struct gw_tcp_conn *c)
 {
-	if (!can_send_data(c) || c->sq_bytes >= c->s->p.sndbuf)
+	if (!can_send_data(c))
 		return 0;
-	return c->s->p.sndbuf - c->sq_bytes;
+	return sq_space(c);
 }
 
 int
@@ -730,7 +687,7 @@ gw_tcp_send(struct gw_tcp_conn *c, struct rte_mbuf *m)
 
 	if (!can_send_data(c))
 		return -EPIPE;
-	if (len > gw_tcp_send_space(c)) {
+	if (len > sq_space(c)) {
 		c->flags |= TCP_CF_WANT_WRITE;
 		return -ENOBUFS;
 	}
@@ -872,7 +829,8 @@ gw_tcp_poll(struct gw_tcp_stack *s, uint64_t now_tsc)
 				c->flags &= ~TCP_CF_PENDING;
 			}
 		}
-		tcp_output(c);
+		if (!tcp_output_idle(c))
+			tcp_output(c);
 	}
 	tcp_stack_leave(s);
 }

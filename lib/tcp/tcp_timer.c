@@ -41,6 +41,9 @@ rtx_expire(struct gw_timer_wheel *w __rte_unused, struct gw_timer *t __rte_unuse
 	struct gw_tcp_stack *s = c->s;
 	uint32_t flight;
 
+	if (!(c->flags & TCP_CF_RTX_ON))
+		return;              /* cancelled lazily */
+	c->flags &= ~TCP_CF_RTX_ON;
 	switch (c->state) {
 	case GW_TCP_TIME_WAIT:
 		tcp_conn_close(c, GW_TCP_CLOSED_NORMAL, false);
@@ -118,7 +121,12 @@ static void
 delack_expire(struct gw_timer_wheel *w __rte_unused,
 	      struct gw_timer *t __rte_unused, void *arg)
 {
-	tcp_ack_now(arg);
+	struct gw_tcp_conn *c = arg;
+
+	if (!(c->flags & TCP_CF_DELACK_ON))
+		return;              /* cancelled lazily */
+	c->flags &= ~TCP_CF_DELACK_ON;
+	tcp_ack_now(c);
 }
 
 static void
@@ -166,38 +174,7 @@ tcp_timers_cancel(struct gw_tcp_conn *c)
 	gw_timer_cancel(w, &c->t_rtx);
 	gw_timer_cancel(w, &c->t_delack);
 	gw_timer_cancel(w, &c->t_persist);
-}
-
-void
-tcp_rtx_arm(struct gw_tcp_conn *c)
-{
-	struct gw_tcp_stack *s = c->s;
-	uint64_t exp = s->now + tcp_us_to_tsc(s, c->rto.rto_us);
-
-	if (c->state == GW_TCP_SYN_SENT && exp > c->deadline)
-		exp = c->deadline;
-	gw_timer_arm_at(s->wheel, &c->t_rtx, exp);
-}
-
-void
-tcp_rtx_cancel(struct gw_tcp_conn *c)
-{
-	gw_timer_cancel(c->s->wheel, &c->t_rtx);
-}
-
-void
-tcp_delack_arm(struct gw_tcp_conn *c)
-{
-	struct gw_tcp_stack *s = c->s;
-
-	if (!gw_timer_is_armed(&c->t_delack))
-		gw_timer_arm_at(s->wheel, &c->t_delack, s->now + s->delack_tsc);
-}
-
-void
-tcp_delack_cancel(struct gw_tcp_conn *c)
-{
-	gw_timer_cancel(c->s->wheel, &c->t_delack);
+	c->flags &= ~(TCP_CF_RTX_ON | TCP_CF_DELACK_ON);
 }
 
 void
@@ -227,5 +204,6 @@ tcp_timewait_arm(struct gw_tcp_conn *c)
 {
 	struct gw_tcp_stack *s = c->s;
 
+	c->flags |= TCP_CF_RTX_ON;
 	gw_timer_arm_at(s->wheel, &c->t_rtx, s->now + s->timewait_tsc);
 }

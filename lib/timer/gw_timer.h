@@ -103,13 +103,28 @@ struct gw_timer_wheel *gw_timer_wheel_create(uint64_t now, uint64_t tick_len);
 void gw_timer_wheel_free(struct gw_timer_wheel *w);
 
 /**
+ * gw_timer_arm_at() when @p t is not armed or moves earlier: links it
+ * into the slot for @p expires. Call gw_timer_arm_at() instead.
+ */
+void gw_timer_arm_relink(struct gw_timer_wheel *w, struct gw_timer *t,
+			 uint64_t expires);
+
+/**
  * Arm @p t to expire at @p expires (absolute, caller units), or move it
  * there when already armed. An expiry already past fires at the next tick
  * processed. Moving a timer later is a single store (see the file
- * comment); moving it earlier relinks it.
+ * comment), inline because TCP does it per segment; moving it earlier
+ * relinks it.
  */
-void gw_timer_arm_at(struct gw_timer_wheel *w, struct gw_timer *t,
-		     uint64_t expires);
+static inline void
+gw_timer_arm_at(struct gw_timer_wheel *w, struct gw_timer *t, uint64_t expires)
+{
+	if (gw_timer_is_armed(t) && expires >= t->expires) {
+		t->expires = expires;
+		return;
+	}
+	gw_timer_arm_relink(w, t, expires);
+}
 
 /**
  * Arm @p t to expire @p delay caller units after gw_timer_wheel_now()

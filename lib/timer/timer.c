@@ -298,7 +298,8 @@ gw_timer_wheel_free(struct gw_timer_wheel *w)
 }
 
 void
-gw_timer_arm_at(struct gw_timer_wheel *w, struct gw_timer *t, uint64_t expires)
+gw_timer_arm_relink(struct gw_timer_wheel *w, struct gw_timer *t,
+		    uint64_t expires)
 {
 	if (gw_timer_is_armed(t)) {
 		/* Later: stay put, the old slot re-places it when it comes up. */

@@ -1268,6 +1268,16 @@ test_is_onlink(void **state)
 	i.prefix_len = 33;  /* nonsense: treated as /32 */
 	assert_true(gw_net_is_onlink(&i, OUR_IP));
 	assert_false(gw_net_is_onlink(&i, PEER_IP));
+
+	/* The branch-free mask, every length: the top n bits, in network
+	 * order (built bit by bit here). */
+	for (unsigned int n = 0; n < 256; n++) {
+		uint32_t host = 0;
+
+		for (unsigned int b = 0; b < 32 && b < n; b++)
+			host |= UINT32_C(1) << (31 - b);
+		assert_int_equal(gw_net_prefix_mask((uint8_t)n), htonl(host));
+	}
 }
 
 static void

@@ -2266,6 +2266,287 @@ test_range_clone_and_cut(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* per-segment shortcuts                                               */
+/* ------------------------------------------------------------------ */
+
+/* Wait for the next segment, in 1 ms steps (at most 10 s). */
+static void
+wait_segment(struct fix *f)
+{
+	uint64_t until = f->now + 10 * SEC;
+
+	while (f->cap.n == 0 && f->now < until)
+		advance(f, 1 * MS);
+	assert_int_equal(f->cap.n, 1);
+}
+
+/*
+ * The retransmission and delayed-ACK timers are cancelled lazily: the
+ * wheel entry stays until it comes up. A stale entry must send nothing,
+ * and a timer armed again must fire at its own time, whether that is
+ * after the stale entry (moved later in place) or before it (relinked).
+ */
+static void
+test_timers_rearmed_after_lazy_cancel(void **state)
+{
+	struct fix *f = fix_new(NULL);
+	const struct gw_tcp_stats *st = gw_tcp_stack_stats(f->s);
+	struct gw_tcp_conn *c;
+	uint8_t data[400];
+	uint64_t t_send, t_in, rto;
+	struct oseg o;
+
+	(void)state;
+	c = establish_passive(f);
+	fill(data, sizeof(data), 11);
+	/* Sent at t, acknowledged at t + 50 ms: the RTO entry stays. */
+	assert_int_equal(gw_tcp_send(c, chain_of(data, 100, 100)), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	cap_clear(&f->cap);
+	advance(f, 50 * MS);
+	inject(f, f->peer_seq, f->our_iss + 1 + 100, TCP_ACK, PEER_WND, NULL, 0);
+	assert_false(tcp_rtx_armed(c));
+	/* New data at t + 100 ms: its RTO counts from its own send. */
+	advance(f, 50 * MS);
+	assert_int_equal(gw_tcp_send(c, chain_of(data + 100, 100, 100)), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	cap_clear(&f->cap);
+	assert_true(tcp_rtx_armed(c));
+	t_send = f->now;
+	rto = c->rto.rto_us;          /* tsc_hz is 1e6: microseconds */
+	wait_segment(f);
+	out(f, 0, &o);
+	assert_int_equal(o.seq, f->our_iss + 1 + 100);
+	assert_int_equal(o.len, 100);
+	assert_true(f->now - t_send >= rto && f->now - t_send <= rto + 2 * MS);
+	assert_int_equal(st->rto_timeouts, 1);
+	cap_clear(&f->cap);
+	/* The timeout doubled the RTO and armed it; the ACK cancels it
+	 * (lazily) and ends the back-off, so the next data's timer lies
+	 * before the stale entry and must not wait for it. */
+	advance(f, 10 * MS);
+	inject(f, f->peer_seq, f->our_iss + 1 + 200, TCP_ACK, PEER_WND, NULL, 0);
+	assert_int_equal(c->rto.backoff, 0);
+	advance(f, 10 * MS);
+	assert_int_equal(gw_tcp_send(c, chain_of(data + 200, 100, 100)), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	cap_clear(&f->cap);
+	t_send = f->now;
+	rto = c->rto.rto_us;
+	wait_segment(f);
+	out(f, 0, &o);
+	assert_int_equal(o.seq, f->our_iss + 1 + 200);
+	assert_true(f->now - t_send >= rto && f->now - t_send <= rto + 2 * MS);
+	assert_int_equal(st->rto_timeouts, 2);
+	cap_clear(&f->cap);
+	/* All acknowledged: the stale entries fire and send nothing. */
+	inject(f, f->peer_seq, f->our_iss + 1 + 300, TCP_ACK, PEER_WND, NULL, 0);
+	advance(f, 10 * SEC);
+	assert_int_equal(f->cap.n, 0);
+	assert_int_equal(st->rto_timeouts, 2);
+
+	/* Delayed ACK: data in at t (ACK due at t + 40 ms) is acknowledged
+	 * by our data at t + 10 ms; the t + 40 ms entry fires and sends
+	 * nothing. */
+	inject(f, f->peer_seq, f->our_iss + 1 + 300, TCP_ACK | TCP_PSH,
+	       PEER_WND, data, 10);
+	f->peer_seq += 10;
+	advance(f, 10 * MS);
+	assert_int_equal(f->cap.n, 0);
+	assert_int_equal(gw_tcp_send(c, chain_of(data + 300, 5, 5)), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	out(f, 0, &o);
+	assert_int_equal(o.len, 5);
+	assert_int_equal(o.ack, f->peer_seq);
+	cap_clear(&f->cap);
+	inject(f, f->peer_seq, f->our_iss + 1 + 305, TCP_ACK, PEER_WND, NULL, 0);
+	advance(f, 100 * MS);
+	assert_int_equal(f->cap.n, 0);
+	/* Again, but data in at t + 30 ms owes its ACK at t + 70 ms: the
+	 * entry moves past t + 40 ms and fires once, then. */
+	inject(f, f->peer_seq, f->our_iss + 1 + 305, TCP_ACK | TCP_PSH,
+	       PEER_WND, data, 10);
+	f->peer_seq += 10;
+	advance(f, 10 * MS);
+	assert_int_equal(gw_tcp_send(c, chain_of(data + 305, 5, 5)), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	out(f, 0, &o);
+	assert_int_equal(o.len, 5);
+	assert_int_equal(o.ack, f->peer_seq);
+	cap_clear(&f->cap);
+	advance(f, 20 * MS);
+	inject(f, f->peer_seq, f->our_iss + 1 + 310, TCP_ACK | TCP_PSH,
+	       PEER_WND, data, 10);
+	f->peer_seq += 10;
+	t_in = f->now;
+	advance(f, 9 * MS);
+	assert_int_equal(f->cap.n, 0);
+	advance(f, 2 * MS);             /* past the stale entry */
+	assert_int_equal(f->cap.n, 0);
+	poll_at(f, t_in + 39 * MS);
+	assert_int_equal(f->cap.n, 0);
+	poll_at(f, t_in + 41 * MS);
+	assert_int_equal(f->cap.n, 1);
+	out(f, 0, &o);
+	assert_int_equal(o.flags, TCP_ACK);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(o.ack, f->peer_seq);
+	fix_free(f);
+}
+
+/* Headers of a connection's segments come from its template: every field
+ * checked against what frame_start() writes, with checksum offload (the
+ * pseudo-header sum from the template's precomputed part). */
+static void
+test_segment_headers_from_template(void **state)
+{
+	struct fix *f = fix_new(offload);
+	struct gw_tcp_conn *c;
+	uint8_t data[2 * MSS];
+	uint16_t ids[2];
+
+	(void)state;
+	c = establish_passive(f);
+	fill(data, sizeof(data), 13);
+	/* Two segments in: a pure ACK out (tcp_send_ctl()); then data. */
+	inject(f, f->peer_seq, f->peer_ack, TCP_ACK, PEER_WND, data, MSS);
+	inject(f, f->peer_seq + MSS, f->peer_ack, TCP_ACK, PEER_WND,
+	       data + MSS, MSS);
+	f->peer_seq += 2 * MSS;
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	assert_int_equal(gw_tcp_send(c, chain_of(data, 700, 700)), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		struct rte_mbuf *m = f->cap.m[i];
+		const uint8_t *e = rte_pktmbuf_mtod(m, const uint8_t *);
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(e + 14);
+		const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(ip + 1);
+		static const uint8_t zero[12];
+
+		assert_int_equal(rte_pktmbuf_data_len(m), 54);
+		assert_memory_equal(e, zero, 12);
+		assert_int_equal(e[12], 0x08);
+		assert_int_equal(e[13], 0x00);
+		assert_int_equal(ip->version_ihl, 0x45);
+		assert_int_equal(ip->type_of_service, 0);
+		assert_int_equal(rte_be_to_cpu_16(ip->total_length),
+				 rte_pktmbuf_pkt_len(m) - 14);
+		assert_int_equal(rte_be_to_cpu_16(ip->fragment_offset),
+				 RTE_IPV4_HDR_DF_FLAG);
+		assert_int_equal(ip->time_to_live, 64);
+		assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
+		assert_int_equal(ip->hdr_checksum, 0);    /* offloaded */
+		assert_int_equal(ip->src_addr, OUR_IP);
+		assert_int_equal(ip->dst_addr, PEER_IP);
+		ids[i] = rte_be_to_cpu_16(ip->packet_id);
+		assert_int_equal(rte_be_to_cpu_16(th->src_port), OUR_PORT);
+		assert_int_equal(rte_be_to_cpu_16(th->dst_port), f->peer_port);
+		assert_int_equal(rte_be_to_cpu_32(th->recv_ack), f->peer_seq);
+		assert_int_equal(th->data_off, 0x50);
+		assert_int_equal(th->tcp_urp, 0);
+		assert_int_equal(th->tcp_flags,
+				 i == 0 ? TCP_ACK : TCP_ACK | TCP_PSH);
+		assert_int_equal(th->cksum, rte_ipv4_phdr_cksum(ip, m->ol_flags));
+		assert_true(m->ol_flags == (RTE_MBUF_F_TX_IPV4 |
+					    RTE_MBUF_F_TX_IP_CKSUM |
+					    RTE_MBUF_F_TX_TCP_CKSUM));
+		assert_int_equal(m->l2_len, 14);
+		assert_int_equal(m->l3_len, 20);
+		assert_int_equal(m->l4_len, 20);
+		assert_int_equal(m->nb_segs, i == 0 ? 1 : 2);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), 54 + (i == 0 ? 0 : 700));
+	}
+	assert_int_equal((uint16_t)(ids[0] + 1), ids[1]);
+	fix_free(f);
+}
+
+/* tcp_phdr_cksum() against rte_ipv4_phdr_cksum(), and tcp_payload_cut()
+ * against tcp_mbuf_cut(). */
+static void
+test_phdr_cksum_and_payload_cut(void **state)
+{
+	static const uint32_t edge[] = { 0, 1, 0xffff, 0x10000, 0xffffffffu,
+					 0x7fffffffu, 0x0000ffffu, 0xffff0000u };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	for (unsigned int i = 0; i < 200000; i++) {
+		struct rte_ipv4_hdr ip;
+		uint32_t l4;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memset(&ip, 0, sizeof(ip));
+		ip.version_ihl = 0x45;
+		ip.next_proto_id = IPPROTO_TCP;
+		if (i < 64 * 8) {
+			ip.src_addr = edge[i % 8];
+			ip.dst_addr = edge[(i / 8) % 8];
+			l4 = i < 64 * 4 ? 0 : 65535 - 20;
+		} else {
+			ip.src_addr = (uint32_t)x;
+			ip.dst_addr = (uint32_t)(x >> 32);
+			l4 = (uint32_t)(x >> 21) % (65536 - 20);
+		}
+		ip.total_length = rte_cpu_to_be_16((uint16_t)(20 + l4));
+		assert_int_equal(tcp_phdr_cksum(tcp_phdr_sum(ip.src_addr,
+							     ip.dst_addr), l4),
+				 rte_ipv4_phdr_cksum(&ip, 0));
+	}
+
+	for (uint32_t off = 0; off <= 100; off += 3) {
+		for (uint32_t len = 0; off + len <= 100; len++) {
+			struct rte_mbuf *a = rte_pktmbuf_alloc(pool);
+			struct rte_mbuf *b = rte_pktmbuf_alloc(pool);
+
+			assert_non_null(a);
+			assert_non_null(b);
+			assert_non_null(rte_pktmbuf_append(a, 100));
+			assert_non_null(rte_pktmbuf_append(b, 100));
+			a = tcp_mbuf_cut(a, off, len);
+			b = tcp_payload_cut(b, off, len);
+			if (len == 0) {
+				assert_null(a);
+				assert_null(b);
+				continue;
+			}
+			assert_non_null(a);
+			assert_non_null(b);
+			assert_int_equal(b->data_off, a->data_off);
+			assert_int_equal(b->data_len, a->data_len);
+			assert_int_equal(b->pkt_len, a->pkt_len);
+			assert_int_equal(b->nb_segs, a->nb_segs);
+			assert_null(b->next);
+			rte_pktmbuf_free(a);
+			rte_pktmbuf_free(b);
+		}
+	}
+	/* A chain takes the general path. */
+	{
+		static uint8_t data[3000], buf[3000];
+		struct rte_mbuf *m;
+
+		fill(data, sizeof(data), 17);
+		m = tcp_payload_cut(chain_of(data, sizeof(data), 1000), 54, 2500);
+		assert_non_null(m);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), 2500);
+		assert_int_equal(m->nb_segs, 3);
+		assert_memory_equal(rte_pktmbuf_read(m, 0, 2500, buf), data + 54,
+				    2500);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* two stacks back to back                                             */
 /* ------------------------------------------------------------------ */
 
@@ -2739,6 +3020,9 @@ main(void)
 		cmocka_unit_test(test_abort_from_callback),
 		cmocka_unit_test(test_stack_free_notifies),
 		cmocka_unit_test(test_clock_conversions),
+		cmocka_unit_test(test_timers_rearmed_after_lazy_cancel),
+		cmocka_unit_test(test_segment_headers_from_template),
+		cmocka_unit_test(test_phdr_cksum_and_payload_cut),
 		cmocka_unit_test(test_sequence_wrap),
 		cmocka_unit_test(test_table_churn),
 		cmocka_unit_test(test_loopback_clean),

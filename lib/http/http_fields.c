@@ -54,7 +54,8 @@ gw_http_name_eq(const char *a, size_t a_len, const char *b, size_t b_len)
 	if (a_len != b_len)
 		return false;
 	for (size_t i = 0; i < a_len; i++)
-		if (http_lower((uint8_t)a[i]) != http_lower((uint8_t)b[i]))
+		if (a[i] != b[i] &&
+		    http_lower((uint8_t)a[i]) != http_lower((uint8_t)b[i]))
 			return false;
 	return true;
 }
@@ -146,22 +147,41 @@ gw_http_field_id(const char *name, size_t len)
 	return field_classify(name, len);
 }
 
-int
-gw_http_header_find_id(const struct gw_http_head *h, enum gw_http_field id,
-		       uint32_t from)
+/* The lookup from the first field line without an id on: names are
+ * compared there. Out of line so that the loop over ids saves no
+ * registers (a tail call). */
+static __attribute__((noinline)) int
+find_id_names(const struct gw_http_head *h, enum gw_http_field id, uint32_t i)
 {
-	if (id <= GW_HTTP_F_OTHER || id >= GW_HTTP_F_MAX)
-		return -1;
-	/* The parser recorded which ids the head has: absent costs nothing. */
-	if (h->fields_seen != 0 && !(h->fields_seen & (1u << id)))
-		return -1;
-	for (uint32_t i = from; i < h->n_headers; i++) {
+	for (; i < h->n_headers; i++) {
 		const struct gw_http_header *f = &h->headers[i];
 
 		if (f->id == (uint32_t)id ||
 		    (f->id == GW_HTTP_F_UNCLASSIFIED &&
 		     gw_http_field_id(f->name, f->name_len) == id))
 			return (int)i;
+	}
+	return -1;
+}
+
+int
+gw_http_header_find_id(const struct gw_http_head *h, enum gw_http_field id,
+		       uint32_t from)
+{
+	const struct gw_http_header *f;
+	uint32_t n = h->n_headers;
+
+	if (id <= GW_HTTP_F_OTHER || id >= GW_HTTP_F_MAX)
+		return -1;
+	/* The parser recorded which ids the head has: absent costs nothing. */
+	if (h->fields_seen != 0 && !(h->fields_seen & (1u << id)))
+		return -1;
+	f = h->headers;
+	for (uint32_t i = from; i < n; i++) {
+		if (f[i].id == (uint32_t)id)
+			return (int)i;
+		if (f[i].id == GW_HTTP_F_UNCLASSIFIED)
+			return find_id_names(h, id, i);
 	}
 	return -1;
 }
@@ -230,10 +250,11 @@ list_next(const char *v, size_t n, size_t *pos, struct gw_http_str *elem,
 	return true;
 }
 
-bool
-gw_http_list_has(const char *value, size_t len, const char *token)
+/* gw_http_list_has() for a token of known length, by list_next(). */
+static bool
+list_has_quoted(const char *value, size_t len, const char *token, size_t tlen)
 {
-	size_t pos = 0, tlen = strlen(token);
+	size_t pos = 0;
 	struct gw_http_str e;
 	bool bad = false;
 
@@ -241,6 +262,56 @@ gw_http_list_has(const char *value, size_t len, const char *token)
 		if (gw_http_name_eq(e.ptr, e.len, token, tlen))
 			return true;
 	return false;
+}
+
+/*
+ * The same in one pass over a list without quoted-strings (a Connection
+ * value is one token or a few): the elements are then plain runs between
+ * commas. At the first '"' the list_next() walk starts over; an element
+ * before it that matched would have matched there too.
+ */
+static bool
+list_has_n(const char *v, size_t n, const char *token, size_t tlen)
+{
+	size_t i = 0, start, last;
+
+	for (;;) {
+		while (i < n && (v[i] == ',' || http_is((uint8_t)v[i], HC_WS)))
+			i++;
+		if (i == n)
+			return false;
+		start = last = i;
+		for (; i < n && v[i] != ','; i++) {
+			if (v[i] == '"')
+				return list_has_quoted(v, n, token, tlen);
+			if (!http_is((uint8_t)v[i], HC_WS))
+				last = i;
+		}
+		if (last + 1 - start == tlen &&
+		    gw_http_name_eq(v + start, tlen, token, tlen))
+			return true;
+	}
+}
+
+bool
+gw_http_list_has(const char *value, size_t len, const char *token)
+{
+	return list_has_n(value, len, token, strlen(token));
+}
+
+/*
+ * list_has_n() for a lowercase literal @p lit (letters, digits, '-'): a
+ * value shorter than the token has no such element, and the usual value
+ * is the token alone (the parser trimmed it), one lit_eq() then.
+ */
+static inline __attribute__((always_inline)) bool
+list_has_lit(const char *v, size_t n, const char *lit, size_t tlen)
+{
+	if (n < tlen)
+		return false;
+	if (n == tlen && lit_eq(v, lit, tlen))
+		return true;
+	return list_has_n(v, n, lit, tlen);
 }
 
 /* ---- the meaning pass ---- */
@@ -253,6 +324,22 @@ content_length_parse(const char *v, uint32_t n, struct gw_http_head *h)
 	size_t pos = 0;
 	struct gw_http_str e;
 	bool bad = false, any = false;
+
+	/* The usual value, 1 to 18 digits alone, cannot overflow: no list. */
+	if (n - 1 < 18) {
+		uint64_t x = 0;
+		uint32_t k;
+
+		for (k = 0; k < n && http_is((uint8_t)v[k], HC_DIGIT); k++)
+			x = x * 10 + (uint64_t)(v[k] - '0');
+		if (k == n) {
+			if (h->has_content_length && h->content_length != x)
+				return -GW_HTTP_E_CONTENT_LENGTH_CONFLICT;
+			h->content_length = x;
+			h->has_content_length = true;
+			return 0;
+		}
+	}
 
 	while (list_next(v, n, &pos, &e, &bad)) {
 		uint64_t x = 0;
@@ -345,20 +432,25 @@ authority_valid(const char *s, uint32_t n, bool allow_empty, bool need_port)
 			return false;
 		i++;
 	} else {
-		for (; i < n && s[i] != ':'; i++) {
-			if (s[i] == '%') {
-				if (n - i < 3 || !http_is((uint8_t)s[i + 1], HC_HEX) ||
-				    !http_is((uint8_t)s[i + 2], HC_HEX))
-					return false;
-				i += 2;
-				continue;
-			}
-			/* '@' (userinfo) and everything else odd ends here */
-			if (!http_is((uint8_t)s[i], HC_HOST))
+		/* Runs of reg-name bytes (neither ':' nor '%' is one), with
+		 * %-escapes between them. */
+		for (;;) {
+			const uint8_t *q = (const uint8_t *)s + i;
+			const uint8_t *e = (const uint8_t *)s + n;
+
+			while (q < e && http_is(*q, HC_HOST))
+				q++;
+			i = (uint32_t)(q - (const uint8_t *)s);
+			if (i == n || s[i] != '%')
+				break;
+			if (n - i < 3 || !http_is((uint8_t)s[i + 1], HC_HEX) ||
+			    !http_is((uint8_t)s[i + 2], HC_HEX))
 				return false;
+			i += 3;
 		}
 		if (i == 0)
 			return false; /* empty host */
+		/* '@' (userinfo) and everything else odd ends below */
 	}
 	if (i == n)
 		return !need_port;
@@ -435,16 +527,19 @@ target_parse(struct gw_http_head *h)
 }
 
 /* Fields that decide framing and routing; runs on a contiguous head.
- * Each field line gets its id here, once for every later lookup. */
-static int
+ * Each field line gets its id here, once for every later lookup.
+ * Inlined into its one caller: one prologue per head. */
+static inline __attribute__((always_inline)) int
 fields_process(struct gw_http_parser *p, struct te_state *te)
 {
 	struct gw_http_head *h = &p->head;
 	uint32_t hosts = 0, seen = 0;
 	int rc;
 
-	for (uint32_t k = 0; k < h->n_headers; k++) {
-		struct gw_http_header *f = &h->headers[k];
+	/* Locals: the stores of f->id could alias the head's members. */
+	struct gw_http_header *f = h->headers, *f_end = f + h->n_headers;
+
+	for (; f < f_end; f++) {
 		enum gw_http_field id = field_classify(f->name, f->name_len);
 
 		f->id = id;
@@ -460,7 +555,7 @@ fields_process(struct gw_http_parser *p, struct te_state *te)
 			h->host = (struct gw_http_str){ f->value, f->value_len };
 			break;
 		case GW_HTTP_F_EXPECT:
-			if (gw_http_list_has(f->value, f->value_len, "100-continue"))
+			if (list_has_lit(f->value, f->value_len, "100-continue", 12))
 				h->expect_continue = true;
 			break;
 		case GW_HTTP_F_UPGRADE:
@@ -468,9 +563,9 @@ fields_process(struct gw_http_parser *p, struct te_state *te)
 				h->upgrade = (struct gw_http_str){ f->value, f->value_len };
 			break;
 		case GW_HTTP_F_CONNECTION:
-			if (gw_http_list_has(f->value, f->value_len, "close"))
+			if (list_has_lit(f->value, f->value_len, "close", 5))
 				h->conn_close = true;
-			if (gw_http_list_has(f->value, f->value_len, "keep-alive"))
+			if (list_has_lit(f->value, f->value_len, "keep-alive", 10))
 				h->conn_keep_alive = true;
 			break;
 		case GW_HTTP_F_CONTENT_LENGTH:
@@ -498,8 +593,8 @@ connection_upgrade(const struct gw_http_head *h)
 {
 	for (int k = gw_http_header_find_id(h, GW_HTTP_F_CONNECTION, 0); k >= 0;
 	     k = gw_http_header_find_id(h, GW_HTTP_F_CONNECTION, (uint32_t)k + 1))
-		if (gw_http_list_has(h->headers[k].value,
-				     h->headers[k].value_len, "upgrade"))
+		if (list_has_lit(h->headers[k].value, h->headers[k].value_len,
+				 "upgrade", 7))
 			return true;
 	return false;
 }

@@ -14,6 +14,12 @@
  * The syntax pass rejects a byte as soon as it is seen, and the meaning
  * pass runs only on a complete head, so the verdict is the same however
  * the input is cut into chunks.
+ *
+ * Where 16 bytes of the chunk are left, targets, names, values and whole
+ * usual field lines are taken with SSE2 compares; they only skip bytes the
+ * byte loops would accept and hand the first other byte to them, so both
+ * give the same verdicts and offsets (tests/unit builds the parser with
+ * GW_HTTP_NO_SIMD as well, for the byte loops alone).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +28,13 @@
 #include "gw_common.h"
 #include "gw_http.h"
 #include "http_private.h"
+
+#if defined(__SSE2__) && !defined(GW_HTTP_NO_SIMD)
+#define HTTP_SIMD 1
+#include <emmintrin.h>
+#else
+#define HTTP_SIMD 0
+#endif
 
 /* ---- byte classes, computed at compile time from the RFC grammars ---- */
 
@@ -153,23 +166,20 @@ enum {
 void
 gw_http_parser_reset(struct gw_http_parser *p)
 {
-	memset(&p->head, 0, sizeof(p->head));
-	p->head.headers = p->headers;
-	p->status = 0;
-	p->err = 0;
+	/* Nothing writes the head before the start line begins (init
+	 * zeroed it), so a parser reset twice clears it once. */
+	if (p->state > S_START_LF) {
+		memset(&p->head, 0, sizeof(p->head));
+		p->head.headers = p->headers;
+		p->status = 0;
+		p->err = 0;
+	}
 	p->state = S_START;
 	p->vidx = 0;
-	p->major = 0;
 	p->buffered = false;
 	p->pos = 0;
 	p->skipped = 0;
-	p->tok_off = 0;
-	p->tok_len = 0;
-	p->target_off = 0;
-	p->target_len = 0;
-	p->value_off = 0;
-	p->value_end = 0;
-	p->code = 0;
+	/* The other private members are set before they are read. */
 }
 
 static void
@@ -212,6 +222,7 @@ gw_http_parser_init(struct gw_http_parser *p, enum gw_http_kind kind,
 	p->limits = lim;
 	p->buf = buf;
 	p->headers = headers;
+	p->head.headers = headers;
 	p->request_method = GW_HTTP_METHOD_GET;
 	gw_http_parser_reset(p);
 	return 0;
@@ -300,6 +311,69 @@ value_scan_words(const uint8_t *data, size_t j, size_t end, size_t *last)
 	return j;
 }
 
+#if HTTP_SIMD
+/*
+ * 16 bytes at a time with SSE2 (part of x86-64, so no CPU check): each
+ * helper returns a bit per byte that the byte loop must look at, the
+ * first of which ends the fast run. They only skip bytes that the byte
+ * loop would have taken anyway, and are called only with 16 bytes left
+ * before the end of the input.
+ */
+static inline __m128i
+load16(const uint8_t *s)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)s);
+}
+
+/* Unsigned "x - lo < n" per byte, as a signed compare after a shift. */
+static inline __m128i
+in_range16(__m128i x, uint8_t lo, uint8_t n)
+{
+	return _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - lo))),
+			      _mm_set1_epi8((char)(n - 0x80)));
+}
+
+/* Bytes other than ALPHA, DIGIT and '-' (what field names are made of;
+ * other tchars go to the byte loop). */
+static inline unsigned int
+name_stops16(const uint8_t *s)
+{
+	__m128i x = load16(s);
+	__m128i ok = _mm_or_si128(
+		in_range16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26),
+		_mm_or_si128(in_range16(x, '0', 10),
+			     _mm_cmpeq_epi8(x, _mm_set1_epi8('-'))));
+
+	return (unsigned int)_mm_movemask_epi8(ok) ^ 0xffffu;
+}
+
+/* Bytes that are not VCHAR, and '#' and '%' (a target byte ends or a
+ * %-escape starts there). */
+static inline unsigned int
+target_stops16(const uint8_t *s)
+{
+	__m128i x = load16(s);
+	__m128i odd = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('#')),
+				   _mm_cmpeq_epi8(x, _mm_set1_epi8('%')));
+
+	return (unsigned int)_mm_movemask_epi8(
+		       _mm_andnot_si128(odd, in_range16(x, 0x21, 0x7f - 0x21))) ^
+	       0xffffu;
+}
+
+/* CTLs (HTAB included) and DEL, and in *sp the SPs. */
+static inline unsigned int
+value_stops16(const uint8_t *s, unsigned int *sp)
+{
+	__m128i x = load16(s);
+	__m128i bad = _mm_or_si128(in_range16(x, 0, 0x20),
+				   _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+
+	*sp = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+	return (unsigned int)_mm_movemask_epi8(bad);
+}
+#endif /* HTTP_SIMD */
+
 /*
  * Run the state machine over data[i, end). The head offset of data[k] is
  * k + delta (unsigned arithmetic: delta may wrap, the sum does not); @p hb
@@ -307,6 +381,10 @@ value_scan_words(const uint8_t *data, size_t j, size_t end, size_t *last)
  * or the buffer), used to point field lines there.
  * Returns GW_HTTP_AGAIN with *stop == end, GW_HTTP_DONE with *stop just
  * after the final LF, or -code with *stop at the rejected byte.
+ *
+ * Each state ends by taking its byte and jumping straight to the code of
+ * the next state (NEXT), so a byte costs no dispatch; the switch only
+ * resumes where the previous chunk ended.
  */
 static int
 head_scan(struct gw_http_parser *p, const uint8_t *data, size_t i, size_t end,
@@ -317,258 +395,410 @@ head_scan(struct gw_http_parser *p, const uint8_t *data, size_t i, size_t end,
 	bool request = p->kind == GW_HTTP_REQUEST;
 	int rc = GW_HTTP_AGAIN;
 	struct gw_http_header *h;
+	uint32_t tlen;
 	size_t j, last;
 	uint8_t c, cls;
 
 #define OFF(k) ((uint32_t)((k) + delta))
 #define FAIL(e) do { rc = -(e); goto out; } while (0)
+#define NEXT(st) \
+	do { \
+		state = (st); \
+		if (++i == end) \
+			goto out; \
+		c = data[i]; \
+		goto L_##st; \
+	} while (0)
 
-	while (i < end) {
+	if (i >= end)
+		goto out;
+	c = data[i];
+	switch (state) {
+	case S_METHOD:
+		for (j = i; j < end && http_is(data[j], HC_TCHAR); j++)
+			;
+		i = j;
+		if (i == end)
+			goto out;
 		c = data[i];
-		switch (state) {
-		case S_METHOD:
-			for (j = i; j < end && http_is(data[j], HC_TCHAR); j++)
-				;
-			i = j;
-			if (i == end)
-				goto out;
-			c = data[i];
-			if (c != ' ')
-				FAIL(bad_byte(c, c == HTTP_CR ? GW_HTTP_E_REQUEST_LINE :
-					      GW_HTTP_E_METHOD));
-			if (OFF(i) == 0)
-				FAIL(GW_HTTP_E_REQUEST_LINE); /* leading SP */
-			state = S_TARGET_START;
-			break;
+		if (c != ' ')
+			FAIL(bad_byte(c, c == HTTP_CR ? GW_HTTP_E_REQUEST_LINE :
+				      GW_HTTP_E_METHOD));
+		if (OFF(i) == 0)
+			FAIL(GW_HTTP_E_REQUEST_LINE); /* leading SP */
+		NEXT(S_TARGET_START);
 
-		case S_TARGET_START:
-			if (c == ' ')
-				FAIL(GW_HTTP_E_REQUEST_LINE);
-			p->target_off = OFF(i);
-			p->target_len = 0;
-			state = S_TARGET;
-			/* fall through */
-		case S_TARGET:
-			for (j = i; j < end; j++) {
-				c = data[j];
-				if (!http_is(c, HC_TARGET))
-					break;
-				if (++p->target_len > p->limits.max_target) {
-					i = j;
-					FAIL(GW_HTTP_E_TARGET_TOO_LONG);
-				}
-				if (c == '%')
-					break;
-			}
-			i = j;
-			if (i == end)
-				goto out;
-			if (c == '%') {
-				state = S_TARGET_PCT1;
+	case S_TARGET_START:
+	L_S_TARGET_START:
+		if (c == ' ')
+			FAIL(GW_HTTP_E_REQUEST_LINE);
+		p->target_off = OFF(i);
+		p->target_len = 0;
+		state = S_TARGET;
+		/* fall through */
+	case S_TARGET:
+	L_S_TARGET:
+		tlen = p->target_len;
+		j = i;
+#if HTTP_SIMD
+		/* Whole runs of plain bytes, as long as they fit the limit;
+		 * the byte loop finds the exact byte that does not. */
+		while (end - j >= 16) {
+			unsigned int m = target_stops16(data + j);
+			uint32_t n = m ? (uint32_t)__builtin_ctz(m) : 16;
+
+			if (n > p->limits.max_target - tlen)
 				break;
-			}
-			if (c != ' ')
-				FAIL(bad_byte(c, c == HTTP_CR ? GW_HTTP_E_REQUEST_LINE :
-					      GW_HTTP_E_TARGET));
-			p->vidx = 0;
-			state = S_REQ_VERSION;
-			break;
-
-		case S_TARGET_PCT1:
-		case S_TARGET_PCT2:
-			/* Checked here so that routing never meets a half escape. */
-			if (!http_is(c, HC_HEX))
-				FAIL(bad_byte(c, GW_HTTP_E_TARGET));
-			if (++p->target_len > p->limits.max_target)
+			tlen += n;
+			j += n;
+			if (m)
+				break;
+		}
+#endif
+		for (; j < end; j++) {
+			c = data[j];
+			if (!http_is(c, HC_TARGET))
+				break;
+			if (++tlen > p->limits.max_target) {
+				p->target_len = tlen;
+				i = j;
 				FAIL(GW_HTTP_E_TARGET_TOO_LONG);
-			state = state == S_TARGET_PCT1 ? S_TARGET_PCT2 : S_TARGET;
-			break;
-
-		case S_REQ_VERSION:
-		case S_RESP_VERSION:
-			/* The usual versions whole; anything else (or a cut
-			 * inside) byte by byte below, for the exact error. */
-			if (p->vidx == 0 && end - i >= 8 &&
-			    (memcmp(data + i, "HTTP/1.1", 8) == 0 ||
-			     memcmp(data + i, "HTTP/1.0", 8) == 0)) {
-				p->major = 1;
-				p->head.version_minor = data[i + 7] == '1' ? 1 : 0;
-				p->vidx = 8;
-				i += 7;
+			}
+			if (c == '%')
 				break;
-			}
-			if (p->vidx < sizeof(version) - 1) {
-				bool ok = version[p->vidx] == 'd' ?
-					  http_is(c, HC_DIGIT) != 0 :
-					  c == (uint8_t)version[p->vidx];
+		}
+		p->target_len = tlen;
+		i = j;
+		if (i == end)
+			goto out;
+		if (c == '%')
+			NEXT(S_TARGET_PCT1);
+		if (c != ' ')
+			FAIL(bad_byte(c, c == HTTP_CR ? GW_HTTP_E_REQUEST_LINE :
+				      GW_HTTP_E_TARGET));
+		p->vidx = 0;
+		NEXT(S_REQ_VERSION);
 
-				if (!ok)
-					FAIL(bad_byte(c, request && c == ' ' ?
-						      GW_HTTP_E_REQUEST_LINE :
-						      GW_HTTP_E_VERSION));
-				if (p->vidx == 5)
-					p->major = (uint8_t)(c - '0');
-				if (p->vidx == 7) {
-					if (p->major != 1)
-						FAIL(GW_HTTP_E_VERSION_UNSUPPORTED);
-					/* RFC 9110 §6.2: 1.x is handled as 1.1 */
-					p->head.version_minor = c > '0' ? 1 : 0;
-				}
-				p->vidx++;
-				break;
-			}
-			if (state == S_REQ_VERSION) {
-				if (c != HTTP_CR)
-					FAIL(bad_byte(c, c == ' ' ? GW_HTTP_E_REQUEST_LINE :
-						      GW_HTTP_E_VERSION));
-				state = S_LINE_LF;
-				break;
-			}
-			if (c != ' ')
-				FAIL(bad_byte(c, GW_HTTP_E_VERSION));
-			p->vidx = 0;
-			p->code = 0;
-			state = S_STATUS;
-			break;
+	case S_TARGET_PCT1:
+	L_S_TARGET_PCT1:
+		/* Checked here so that routing never meets a half escape. */
+		if (!http_is(c, HC_HEX))
+			FAIL(bad_byte(c, GW_HTTP_E_TARGET));
+		if (++p->target_len > p->limits.max_target)
+			FAIL(GW_HTTP_E_TARGET_TOO_LONG);
+		NEXT(S_TARGET_PCT2);
 
-		case S_STATUS:
-			if (!http_is(c, HC_DIGIT))
-				FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
-			p->code = (uint16_t)(p->code * 10 + (c - '0'));
-			if (++p->vidx == 3) {
-				/* RFC 9110 §15: outside 100..599 is invalid */
-				if (p->code < 100 || p->code > 599)
-					FAIL(GW_HTTP_E_STATUS_LINE);
-				state = S_STATUS_END;
-			}
-			break;
+	case S_TARGET_PCT2:
+	L_S_TARGET_PCT2:
+		if (!http_is(c, HC_HEX))
+			FAIL(bad_byte(c, GW_HTTP_E_TARGET));
+		if (++p->target_len > p->limits.max_target)
+			FAIL(GW_HTTP_E_TARGET_TOO_LONG);
+		NEXT(S_TARGET);
 
-		case S_STATUS_END:
-			/* Reason phrase in target_off/len: a response has no target. */
-			if (c == ' ') {
-				p->target_off = OFF(i) + 1;
-				state = S_REASON;
-				break;
-			}
-			/* "HTTP/1.1 200\r\n" without the SP: common, harmless. */
-			if (c != HTTP_CR)
-				FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
-			p->target_off = OFF(i);
-			p->target_len = 0;
-			state = S_LINE_LF;
-			break;
-
-		case S_REASON:
-			for (j = i; j < end && http_is(data[j], HC_FVCHAR | HC_WS); j++)
-				;
-			i = j;
-			if (i == end)
+	case S_REQ_VERSION:
+	case S_RESP_VERSION:
+	L_S_REQ_VERSION:
+	L_version:
+		/* The usual versions whole; anything else (or a cut
+		 * inside) byte by byte below, for the exact error. */
+		if (p->vidx == 0 && end - i >= 8 &&
+		    (memcmp(data + i, "HTTP/1.1", 8) == 0 ||
+		     memcmp(data + i, "HTTP/1.0", 8) == 0)) {
+			p->major = 1;
+			p->head.version_minor = data[i + 7] == '1' ? 1 : 0;
+			p->vidx = 8;
+			i += 7;
+			if (++i == end)
 				goto out;
 			c = data[i];
-			if (c != HTTP_CR)
-				FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
-			p->target_len = OFF(i) - p->target_off;
-			state = S_LINE_LF;
-			break;
+			goto L_version_end;
+		}
+		if (p->vidx < sizeof(version) - 1) {
+			bool ok = version[p->vidx] == 'd' ?
+				  http_is(c, HC_DIGIT) != 0 :
+				  c == (uint8_t)version[p->vidx];
 
-		case S_LINE_LF:
-			if (c != HTTP_LF)
-				FAIL(GW_HTTP_E_BARE_CR);
-			state = S_FIELD_START;
-			break;
-
-		case S_FIELD_START:
-			if (c == HTTP_CR) {
-				state = S_END_LF;
-				break;
+			if (!ok)
+				FAIL(bad_byte(c, request && c == ' ' ?
+					      GW_HTTP_E_REQUEST_LINE :
+					      GW_HTTP_E_VERSION));
+			if (p->vidx == 5)
+				p->major = (uint8_t)(c - '0');
+			if (p->vidx == 7) {
+				if (p->major != 1)
+					FAIL(GW_HTTP_E_VERSION_UNSUPPORTED);
+				/* RFC 9110 §6.2: 1.x is handled as 1.1 */
+				p->head.version_minor = c > '0' ? 1 : 0;
 			}
-			if (!http_is(c, HC_TCHAR))
-				/* SP/HTAB here is obs-fold, or whitespace between
-				 * the start line and the first field (RFC 9112
-				 * §2.2): both rejected. */
-				FAIL(bad_byte(c, http_is(c, HC_WS) ? GW_HTTP_E_OBS_FOLD :
-					      GW_HTTP_E_FIELD_NAME));
-			if (p->head.n_headers >= p->limits.max_headers)
-				FAIL(GW_HTTP_E_TOO_MANY_FIELDS);
-			p->tok_off = OFF(i);
-			state = S_FIELD_NAME;
-			break;
-
-		case S_FIELD_NAME:
-			for (j = i; j < end && http_is(data[j], HC_TCHAR); j++)
-				;
-			i = j;
-			if (i == end)
+			p->vidx++;
+			if (++i == end)
 				goto out;
 			c = data[i];
-			if (c != ':')
-				FAIL(bad_byte(c, http_is(c, HC_WS) ?
-					      GW_HTTP_E_SPACE_BEFORE_COLON :
-					      GW_HTTP_E_FIELD_NAME));
-			p->tok_len = OFF(i) - p->tok_off;
-			state = S_FIELD_OWS;
-			break;
-
-		case S_FIELD_OWS:
-			for (j = i; j < end && http_is(data[j], HC_WS); j++)
-				;
-			i = j;
-			if (i == end)
-				goto out;
-			p->value_off = OFF(i);
-			p->value_end = OFF(i);
-			state = S_FIELD_VALUE;
-			/* fall through */
-		case S_FIELD_VALUE:
-			last = SIZE_MAX;
-			for (j = value_scan_words(data, i, end, &last); j < end; j++) {
-				cls = http_char_class[data[j]];
-				if (cls & HC_FVCHAR)
-					last = j;
-				else if (!(cls & HC_WS))
-					break;
-			}
-			if (last != SIZE_MAX)
-				p->value_end = OFF(last) + 1;
-			i = j;
-			if (i == end)
-				goto out;
-			c = data[i];
-			/* NUL and the other CTLs but HTAB end up here. */
+			goto L_version;
+		}
+	L_version_end:
+		if (state == S_REQ_VERSION) {
 			if (c != HTTP_CR)
-				FAIL(bad_byte(c, GW_HTTP_E_FIELD_VALUE));
-			state = S_FIELD_LF;
-			break;
+				FAIL(bad_byte(c, c == ' ' ? GW_HTTP_E_REQUEST_LINE :
+					      GW_HTTP_E_VERSION));
+			NEXT(S_LINE_LF);
+		}
+		if (c != ' ')
+			FAIL(bad_byte(c, GW_HTTP_E_VERSION));
+		p->vidx = 0;
+		p->code = 0;
+		/* The usual three digits at once. */
+		if (end - i > 3 && http_is(data[i + 1], HC_DIGIT) &&
+		    http_is(data[i + 2], HC_DIGIT) && http_is(data[i + 3], HC_DIGIT)) {
+			p->code = (uint16_t)((data[i + 1] - '0') * 100 +
+					     (data[i + 2] - '0') * 10 +
+					     (data[i + 3] - '0'));
+			p->vidx = 3;
+			i += 3;
+			/* RFC 9110 §15: outside 100..599 is invalid */
+			if (p->code < 100 || p->code > 599)
+				FAIL(GW_HTTP_E_STATUS_LINE);
+			NEXT(S_STATUS_END);
+		}
+		NEXT(S_STATUS);
 
-		case S_FIELD_LF:
-			if (c != HTTP_LF)
-				FAIL(GW_HTTP_E_BARE_CR);
+	case S_STATUS:
+	L_S_STATUS:
+		if (!http_is(c, HC_DIGIT))
+			FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
+		p->code = (uint16_t)(p->code * 10 + (c - '0'));
+		if (++p->vidx == 3) {
+			/* RFC 9110 §15: outside 100..599 is invalid */
+			if (p->code < 100 || p->code > 599)
+				FAIL(GW_HTTP_E_STATUS_LINE);
+			NEXT(S_STATUS_END);
+		}
+		NEXT(S_STATUS);
+
+	case S_STATUS_END:
+	L_S_STATUS_END:
+		/* Reason phrase in target_off/len: a response has no target. */
+		if (c == ' ') {
+			p->target_off = OFF(i) + 1;
+			NEXT(S_REASON);
+		}
+		/* "HTTP/1.1 200\r\n" without the SP: common, harmless. */
+		if (c != HTTP_CR)
+			FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
+		p->target_off = OFF(i);
+		p->target_len = 0;
+		NEXT(S_LINE_LF);
+
+	case S_REASON:
+	L_S_REASON:
+		for (j = i; j < end && http_is(data[j], HC_FVCHAR | HC_WS); j++)
+			;
+		i = j;
+		if (i == end)
+			goto out;
+		c = data[i];
+		if (c != HTTP_CR)
+			FAIL(bad_byte(c, GW_HTTP_E_STATUS_LINE));
+		p->target_len = OFF(i) - p->target_off;
+		NEXT(S_LINE_LF);
+
+	case S_LINE_LF:
+	L_S_LINE_LF:
+		if (c != HTTP_LF)
+			FAIL(GW_HTTP_E_BARE_CR);
+		NEXT(S_FIELD_START);
+
+	case S_FIELD_START:
+	L_S_FIELD_START:
+		if (c == HTTP_CR)
+			NEXT(S_END_LF);
+		if (!http_is(c, HC_TCHAR))
+			/* SP/HTAB here is obs-fold, or whitespace between
+			 * the start line and the first field (RFC 9112
+			 * §2.2): both rejected. */
+			FAIL(bad_byte(c, http_is(c, HC_WS) ? GW_HTTP_E_OBS_FOLD :
+				      GW_HTTP_E_FIELD_NAME));
+		if (p->head.n_headers >= p->limits.max_headers)
+			FAIL(GW_HTTP_E_TOO_MANY_FIELDS);
+		p->tok_off = OFF(i);
+		state = S_FIELD_NAME;
+#if HTTP_SIMD
+		/*
+		 * The usual line at once: a name of ALPHA, DIGIT and '-', the
+		 * colon, at most one SP, and a value whose CR is among its
+		 * next 16 bytes, then LF. At the first thing that is not so,
+		 * the states below go on from there, set as they would be.
+		 */
+		if (end - i >= 16) {
+			unsigned int m = name_stops16(data + i), sp, notsp;
+			size_t k, v, e;
+
+			k = i + (size_t)__builtin_ctz(m | 0x10000u);
+			if (m == 0 || data[k] != ':')
+				goto L_S_FIELD_NAME;
+			p->tok_len = (uint32_t)(k - i);
+			/* 17 bytes from v on: the value's 16 and the LF */
+			if (end - k < 19)
+				goto colon;
+			v = k + 1 + (data[k + 1] == ' ');
+			if (http_is(data[v], HC_WS))
+				goto colon;
+			m = value_stops16(data + v, &sp);
+			e = v + (size_t)__builtin_ctz(m | 0x10000u);
+			if (m == 0 || data[e] != HTTP_CR || data[e + 1] != HTTP_LF) {
+				p->value_off = OFF(v);
+				p->value_end = OFF(v);
+				i = v;
+				c = data[i];
+				state = S_FIELD_VALUE;
+				goto L_S_FIELD_VALUE;
+			}
+			notsp = ((m & -m) - 1) & ~sp;
 			h = &p->headers[p->head.n_headers++];
 			h->name = (const char *)hb + p->tok_off;
-			h->name_len = p->tok_len;
-			h->id = GW_HTTP_F_UNCLASSIFIED; /* until the meaning pass */
-			h->value = (const char *)hb + p->value_off;
-			h->value_len = p->value_end - p->value_off;
-			state = S_FIELD_START;
-			break;
-
-		case S_END_LF:
-			if (c != HTTP_LF)
-				FAIL(GW_HTTP_E_BARE_CR);
-			i++;
-			state = S_DONE;
-			rc = GW_HTTP_DONE;
-			goto out;
-
-		default:
-			FAIL(GW_HTTP_E_REQUEST_LINE); /* not reached */
+			h->name_len = (uint32_t)(k - i);
+			h->id = GW_HTTP_F_UNCLASSIFIED;
+			h->value = h->name + (v - i);
+			h->value_len = notsp ? 32u - (uint32_t)__builtin_clz(notsp) : 0;
+			i = e + 1;
+			NEXT(S_FIELD_START);
+	colon:
+			i = k;
+			NEXT(S_FIELD_OWS);
 		}
+#endif
+		/* The name scan takes this tchar again: no stop on the way. */
+		/* fall through */
+	case S_FIELD_NAME:
+#if HTTP_SIMD
+	L_S_FIELD_NAME:
+#endif
+		j = i;
+#if HTTP_SIMD
+		while (end - j >= 16) {
+			unsigned int m = name_stops16(data + j);
+
+			if (m) {
+				j += (size_t)__builtin_ctz(m);
+				if (data[j] == ':') {
+					i = j;
+					goto name_end;
+				}
+				break;
+			}
+			j += 16;
+		}
+#endif
+		for (; j < end && http_is(data[j], HC_TCHAR); j++)
+			;
+		i = j;
+		if (i == end)
+			goto out;
+		c = data[i];
+		if (c != ':')
+			FAIL(bad_byte(c, http_is(c, HC_WS) ?
+				      GW_HTTP_E_SPACE_BEFORE_COLON :
+				      GW_HTTP_E_FIELD_NAME));
+#if HTTP_SIMD
+	name_end:
+#endif
+		p->tok_len = OFF(i) - p->tok_off;
+		NEXT(S_FIELD_OWS);
+
+	case S_FIELD_OWS:
+	L_S_FIELD_OWS:
+		j = i;
+		/* Usually one SP then the value. */
+		if (c == ' ' && end - j > 1 && !http_is(data[j + 1], HC_WS))
+			j++;
+		else
+			for (; j < end && http_is(data[j], HC_WS); j++)
+				;
+		i = j;
+		if (i == end)
+			goto out;
+		p->value_off = OFF(i);
+		p->value_end = OFF(i);
+		state = S_FIELD_VALUE;
+		/* fall through */
+	case S_FIELD_VALUE:
+#if HTTP_SIMD
+	L_S_FIELD_VALUE:
+#endif
+		last = SIZE_MAX;
+		j = i;
+#if HTTP_SIMD
+		while (end - j >= 16) {
+			unsigned int sp, m = value_stops16(data + j, &sp);
+			/* the bytes before the first stop that are not SP */
+			unsigned int notsp = (m ? (m & -m) - 1 : 0xffffu) & ~sp;
+
+			if (notsp)
+				last = j + 31 - (size_t)__builtin_clz(notsp);
+			if (m) {
+				j += (size_t)__builtin_ctz(m);
+				if (data[j] == HTTP_CR)
+					goto value_end;
+				goto value_bytes;
+			}
+			j += 16;
+		}
+#endif
+		j = value_scan_words(data, j, end, &last);
+#if HTTP_SIMD
+	value_bytes:
+#endif
+		for (; j < end; j++) {
+			cls = http_char_class[data[j]];
+			if (cls & HC_FVCHAR)
+				last = j;
+			else if (!(cls & HC_WS))
+				break;
+		}
+#if HTTP_SIMD
+	value_end:
+#endif
+		if (last != SIZE_MAX)
+			p->value_end = OFF(last) + 1;
+		i = j;
+		if (i == end)
+			goto out;
+		c = data[i];
+		/* NUL and the other CTLs but HTAB end up here. */
+		if (c != HTTP_CR)
+			FAIL(bad_byte(c, GW_HTTP_E_FIELD_VALUE));
+		NEXT(S_FIELD_LF);
+
+	case S_FIELD_LF:
+	L_S_FIELD_LF:
+		if (c != HTTP_LF)
+			FAIL(GW_HTTP_E_BARE_CR);
+		h = &p->headers[p->head.n_headers++];
+		h->name = (const char *)hb + p->tok_off;
+		h->name_len = p->tok_len;
+		h->id = GW_HTTP_F_UNCLASSIFIED; /* until the meaning pass */
+		h->value = (const char *)hb + p->value_off;
+		h->value_len = p->value_end - p->value_off;
+		NEXT(S_FIELD_START);
+
+	case S_END_LF:
+	L_S_END_LF:
+		if (c != HTTP_LF)
+			FAIL(GW_HTTP_E_BARE_CR);
 		i++;
+		state = S_DONE;
+		rc = GW_HTTP_DONE;
+		goto out;
+
+	default:
+		FAIL(GW_HTTP_E_REQUEST_LINE); /* not reached */
 	}
 out:
 	p->state = (uint8_t)state;
 	*stop = i;
 	return rc;
+#undef NEXT
 #undef FAIL
 #undef OFF
 }

@@ -225,6 +225,44 @@ static const struct head_case head_cases[] = {
 	    "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 	    .method = GW_HTTP_METHOD_GET, .target = "/", .path = "/",
 	    .authority = "h", .host = "h", .minor = 1, .n_headers = 2),
+	/* Connection lists: the token alone, in a list, in another case,
+	 * as part of a longer token, quoted. */
+	REQ("HTTP/1.0 KEEP-ALIVE in capitals",
+	    "GET / HTTP/1.0\r\nConnection: KEEP-ALIVE\r\n\r\n",
+	    .method = GW_HTTP_METHOD_GET, .target = "/", .path = "/", .minor = 0,
+	    .keep_alive = true, .n_headers = 1),
+	REQ("HTTP/1.0 keep-alive then close",
+	    "GET / HTTP/1.0\r\nConnection: keep-alive ,\tClose\r\n\r\n",
+	    .method = GW_HTTP_METHOD_GET, .target = "/", .path = "/", .minor = 0,
+	    .n_headers = 1),
+	REQ("HTTP/1.0 keep-alivex is another token",
+	    "GET / HTTP/1.0\r\nConnection: keep-alivex\r\n\r\n",
+	    .method = GW_HTTP_METHOD_GET, .target = "/", .path = "/", .minor = 0,
+	    .n_headers = 1),
+	REQ("HTTP/1.0 keep-aliv is another token",
+	    "GET / HTTP/1.0\r\nConnection: keep-aliv\r\n\r\n",
+	    .method = GW_HTTP_METHOD_GET, .target = "/", .path = "/", .minor = 0,
+	    .n_headers = 1),
+	REQ("HTTP/1.0 keep-alive after an empty element",
+	    "GET / HTTP/1.0\r\nConnection: ,, keep-alive,\r\n\r\n",
+	    .method = GW_HTTP_METHOD_GET, .target = "/", .path = "/", .minor = 0,
+	    .keep_alive = true, .n_headers = 1),
+	REQ("HTTP/1.1 close2 is not close",
+	    "GET / HTTP/1.1\r\nHost: h\r\nConnection: close2\r\n\r\n",
+	    GET_FIELDS("/", NULL), .n_headers = 2),
+	REQ("HTTP/1.1 quoted \"close\" is not close",
+	    "GET / HTTP/1.1\r\nHost: h\r\nConnection: \"close\"\r\n\r\n",
+	    GET_FIELDS("/", NULL), .n_headers = 2),
+	REQ("HTTP/1.1 close after a quoted comma",
+	    "GET / HTTP/1.1\r\nHost: h\r\nConnection: \"a,b\", close\r\n\r\n",
+	    .method = GW_HTTP_METHOD_GET, .target = "/", .path = "/",
+	    .authority = "h", .host = "h", .minor = 1, .n_headers = 2),
+	REQ("Upgrade named UPGRADE",
+	    "GET / HTTP/1.1\r\nHost: h\r\nConnection: UPGRADE\r\nUpgrade: x\r\n\r\n",
+	    GET_FIELDS("/", NULL), .n_headers = 3, .upgrade = "x"),
+	REQ("Expect: 100-continuex is not 100-continue",
+	    "GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continuex\r\n\r\n",
+	    GET_FIELDS("/", NULL), .n_headers = 2),
 	REQ("HTTP/1.2 is handled as 1.1", "GET / HTTP/1.2\r\nHost: h\r\n\r\n",
 	    GET_FIELDS("/", NULL), .n_headers = 1),
 	REQ("Upgrade named by Connection",
@@ -1506,6 +1544,262 @@ test_value_bytes(void **state)
 	}
 }
 
+/* ---- the 16-byte scans ---- */
+
+/*
+ * The parser takes names, targets, values and whole field lines 16 bytes
+ * at a time where 16 bytes of the chunk are left, and byte by byte
+ * elsewhere (short chunks, tails, builds with GW_HTTP_NO_SIMD). Fed byte
+ * by byte, a head never meets the wide scans, so every head below must
+ * come out of a whole-input run (against the guard page, which also
+ * catches a load past the chunk) exactly as out of a byte-by-byte run,
+ * and as out of a run cut in two at @p cut when it is not 0.
+ */
+static void
+same_as_bytewise(const char *desc, enum gw_http_kind kind,
+		 const struct gw_http_limits *lim, const char *in, size_t len,
+		 size_t cut, struct run *whole)
+{
+	static struct run got;
+	struct head_case tc = {
+		.name = desc, .kind = kind, .input = in, .len = len, .limits = lim,
+	};
+	size_t *cuts = calloc(len + 1, sizeof(*cuts));
+
+	assert_non_null(cuts);
+	run_case(&tc, NULL, 0, len, whole);
+	for (size_t k = 1; k < len; k++)
+		cuts[k - 1] = k;
+	run_case(&tc, cuts, len ? len - 1 : 0, len, &got);
+	assert_same_run(&tc, "byte by byte", 0, whole, &got);
+	if (cut > 0 && cut < len) {
+		run_case(&tc, &cut, 1, len, &got);
+		assert_same_run(&tc, "cut at", cut, whole, &got);
+	}
+	free(cuts);
+}
+
+/* RFC 9110 §5.6.2, written out independently of the parser. */
+static bool
+ref_tchar(unsigned int b)
+{
+	return (b < 0x80 && isalnum((int)b)) ||
+	       (b != 0 && strchr("!#$%&'*+-.^_`|~", (int)b) != NULL);
+}
+
+/* Every byte value at every position of a 40-byte field name. */
+static void
+test_wide_names(void **state)
+{
+	static struct run whole;
+	char in[160], desc[64];
+
+	(void)state;
+	for (unsigned int b = 0; b < 256; b++) {
+		for (size_t k = 0; k < 40; k++) {
+			size_t n, name_off;
+			int want;
+			char *name;
+
+			n = (size_t)sprintf(in, "GET / HTTP/1.1\r\nHost: h\r\n");
+			name_off = n;
+			name = in + n;
+			for (size_t j = 0; j < 40; j++)
+				name[j] = "Na-m3"[j % 5];
+			name[k] = (char)b;
+			n += 40;
+			n += (size_t)sprintf(in + n, ": v\r\n\r\n");
+			snprintf(desc, sizeof(desc), "byte %#x at %zu of a name", b, k);
+			same_as_bytewise(desc, GW_HTTP_REQUEST, NULL, in, n, name_off + k,
+					 &whole);
+			if (ref_tchar(b))
+				want = GW_HTTP_DONE;
+			else if (b == ':')
+				want = k ? GW_HTTP_DONE : -GW_HTTP_E_FIELD_NAME;
+			else if (b == ' ' || b == '\t')
+				want = k ? -GW_HTTP_E_SPACE_BEFORE_COLON :
+				       -GW_HTTP_E_OBS_FOLD;
+			else if (b == '\n')
+				want = -GW_HTTP_E_BARE_LF;
+			else if (b == '\r' && k == 0)
+				want = -GW_HTTP_E_BARE_CR; /* taken as the end */
+			else
+				want = -GW_HTTP_E_FIELD_NAME;
+			if (whole.rc != want)
+				fail_msg("%s: rc %d, want %d", desc, whole.rc, want);
+			if (want == GW_HTTP_DONE) {
+				struct gw_http_parser *p;
+				size_t consumed;
+				size_t nlen = b == ':' ? k : 40;
+
+				p = parse_all(GW_HTTP_REQUEST, NULL, in, n, want,
+					      &consumed);
+				assert_int_equal(consumed, n);
+				assert_int_equal(p->head.headers[1].name_len, nlen);
+				assert_memory_equal(p->head.headers[1].name, name, nlen);
+				if (b == ':') {
+					/* the rest of the name went to the value */
+					assert_int_equal(p->head.headers[1].value_len,
+							 40 - k - 1 + 3);
+					assert_memory_equal(p->head.headers[1].value,
+							    name + k + 1, 40 - k - 1);
+				} else {
+					assert_int_equal(p->head.headers[1].value_len, 1);
+				}
+				gw_http_parser_free(p);
+			} else {
+				assert_int_equal(whole.offset, name_off + k +
+						 (b == '\r' && k == 0));
+			}
+		}
+	}
+}
+
+/* Every byte value at every position of a 40-byte request-target, and
+ * targets of every length around max_target, with and without escapes. */
+static void
+test_wide_targets(void **state)
+{
+	static const struct gw_http_limits lim40 = { .max_target = 40 };
+	static struct run whole;
+	char in[160], desc[64];
+
+	(void)state;
+	for (unsigned int b = 0; b < 256; b++) {
+		for (size_t k = 1; k < 40; k++) {
+			size_t n;
+			char *t;
+
+			n = (size_t)sprintf(in, "GET ");
+			t = in + n;
+			t[0] = '/';
+			for (size_t j = 1; j < 40; j++)
+				t[j] = "ab9/-._~"[j % 8];
+			t[k] = (char)b;
+			n += 40;
+			n += (size_t)sprintf(in + n, " HTTP/1.1\r\nHost: h\r\n\r\n");
+			snprintf(desc, sizeof(desc), "byte %#x at %zu of a target", b, k);
+			same_as_bytewise(desc, GW_HTTP_REQUEST, NULL, in, n, 4 + k,
+					 &whole);
+			/* '%' needs two hex digits after it: "%b9" or not */
+			if (b >= 0x21 && b <= 0x7e && b != '#' &&
+			    (b != '%' || (k < 38 && isxdigit((int)t[k + 1]) &&
+					  isxdigit((int)t[k + 2])))) {
+				if (whole.rc != GW_HTTP_DONE ||
+				    strstr(whole.dump, "target=[") == NULL)
+					fail_msg("%s: rc %d", desc, whole.rc);
+			} else if (b != ' ' && b != '%') {
+				int want = b == '\n' ? -GW_HTTP_E_BARE_LF :
+					   b == '\r' ? -GW_HTTP_E_REQUEST_LINE :
+					   -GW_HTTP_E_TARGET;
+
+				if (whole.rc != want || whole.offset != 4 + k)
+					fail_msg("%s: rc %d at %zu, want %d at %zu", desc,
+						 whole.rc, whole.offset, want, 4 + k);
+			}
+		}
+	}
+	for (size_t len = 1; len <= 60; len++) {
+		for (size_t pct = 0; pct + 3 <= len; pct += 7) {
+			struct gw_http_parser *p;
+			size_t n, consumed;
+			int want = len <= 40 ? GW_HTTP_DONE : -GW_HTTP_E_TARGET_TOO_LONG;
+
+			n = (size_t)sprintf(in, "GET /");
+			memset(in + n, 'x', len - 1);
+			if (pct > 0)
+				memcpy(in + 4 + pct, "%7E", 3);
+			n += len - 1;
+			n += (size_t)sprintf(in + n, " HTTP/1.1\r\nHost: h\r\n\r\n");
+			snprintf(desc, sizeof(desc), "target of %zu, %% at %zu", len, pct);
+			same_as_bytewise(desc, GW_HTTP_REQUEST, &lim40, in, n, 4 + len / 2,
+					 &whole);
+			p = parse_all(GW_HTTP_REQUEST, &lim40, in, n, want, &consumed);
+			if (want == GW_HTTP_DONE)
+				assert_int_equal(p->head.target.len, len);
+			else
+				assert_int_equal(consumed, 4 + 40); /* the 41st byte */
+			gw_http_parser_free(p);
+		}
+	}
+}
+
+/* xorshift32, so that the heads below are the same on every run. */
+static uint32_t
+next_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Mostly what the wide scans take, sometimes what stops them. */
+static char
+rand_byte(uint32_t *s, const char *common)
+{
+	static const char odd[] = " \t\r\n:%#?\"_!|~\x7f\x80\xff\x01";
+	uint32_t r = next_rand(s);
+
+	if (r % 16 == 0)
+		return odd[(r >> 8) % (sizeof(odd) - 1)];
+	return common[(r >> 8) % strlen(common)];
+}
+
+/*
+ * Pseudo-random heads of well-formed shape with the odd byte planted:
+ * names and values of 0 to 40 bytes (the fast line path reads 16), runs
+ * of OWS, CRs at the edges of the 16-byte windows, missing LFs.
+ */
+static void
+test_wide_random(void **state)
+{
+	static const struct gw_http_limits small = { .max_target = 24,
+						     .max_headers = 6 };
+	static struct run whole;
+	uint32_t seed = 0x9e3779b9u;
+	char in[1024], desc[64];
+
+	(void)state;
+	for (int round = 0; round < 4000; round++) {
+		bool request = round % 3 != 0;
+		size_t n = 0, fields = next_rand(&seed) % 8;
+
+		if (request) {
+			size_t tlen = next_rand(&seed) % 40;
+
+			n += (size_t)sprintf(in, "GET /");
+			for (size_t j = 0; j < tlen; j++)
+				in[n++] = rand_byte(&seed, "abcdef0123456789/-._~%");
+			n += (size_t)sprintf(in + n, " HTTP/1.1\r\nHost: h\r\n");
+		} else {
+			n += (size_t)sprintf(in, "HTTP/1.1 %u OK\r\n",
+					     100 + next_rand(&seed) % 500);
+		}
+		for (size_t f = 0; f < fields; f++) {
+			size_t nlen = next_rand(&seed) % 24, vlen = next_rand(&seed) % 40;
+			uint32_t ows = next_rand(&seed);
+
+			for (size_t j = 0; j < nlen; j++)
+				in[n++] = rand_byte(&seed, "abcxyzABCXYZ019-");
+			in[n++] = ':';
+			for (uint32_t j = 0; j < ows % 4; j++)
+				in[n++] = (ows >> 4) & (1u << j) ? '\t' : ' ';
+			for (size_t j = 0; j < vlen; j++)
+				in[n++] = rand_byte(&seed, "abc xyz,;=/019\t");
+			if (next_rand(&seed) % 64 != 0)
+				in[n++] = '\r';
+			in[n++] = '\n';
+		}
+		n += (size_t)sprintf(in + n, "\r\n%s", next_rand(&seed) % 2 ? "" :
+				     "body after the head");
+		snprintf(desc, sizeof(desc), "random head %d", round);
+		same_as_bytewise(desc, request ? GW_HTTP_REQUEST : GW_HTTP_RESPONSE,
+				 round % 5 == 0 ? &small : NULL, in, n,
+				 1 + next_rand(&seed) % n, &whole);
+	}
+}
+
 /* ---- chunked decoder ---- */
 
 struct chunk_case {
@@ -1813,6 +2107,9 @@ main(void)
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_field_ids),
 		cmocka_unit_test(test_value_bytes),
+		cmocka_unit_test(test_wide_names),
+		cmocka_unit_test(test_wide_targets),
+		cmocka_unit_test(test_wide_random),
 		cmocka_unit_test(test_chunked_cases),
 		cmocka_unit_test(test_chunked_limits),
 	};

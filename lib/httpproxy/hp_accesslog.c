@@ -23,16 +23,37 @@
 
 #include "hp_private.h"
 
-static void
-copy_field(const struct gw_http_head *h, enum gw_http_field id, char *dst,
-	   size_t size)
-{
-	int i = gw_http_header_find_id(h, id, 0);
+#define LOG_FIELDS ((1u << GW_HTTP_F_USER_AGENT) | (1u << GW_HTTP_F_X_REQUEST_ID) | \
+		    (1u << GW_HTTP_F_X_FORWARDED_FOR))
 
-	if (i < 0)
-		dst[0] = '\0';
-	else
-		hp_strlcpy(dst, size, h->headers[i].value, h->headers[i].value_len);
+/* The first User-Agent, X-Request-Id and X-Forwarded-For values, in one
+ * pass that ends once those the head has are found. */
+static void
+copy_fields(const struct gw_http_head *h, struct hp_log_record *r)
+{
+	/* the parser recorded which ids the head has (0: not classified) */
+	uint32_t want = h->fields_seen != 0 ? h->fields_seen & LOG_FIELDS :
+					      LOG_FIELDS;
+
+	r->user_agent[0] = '\0';
+	r->request_id[0] = '\0';
+	r->xff[0] = '\0';
+	for (uint32_t i = 0; want != 0 && i < h->n_headers; i++) {
+		const struct gw_http_header *f = &h->headers[i];
+		enum gw_http_field id = gw_http_header_id(f);
+
+		if (!(want & (1u << id)))
+			continue;
+		want &= ~(1u << id);
+		if (id == GW_HTTP_F_USER_AGENT)
+			hp_strlcpy(r->user_agent, sizeof(r->user_agent), f->value,
+				   f->value_len);
+		else if (id == GW_HTTP_F_X_REQUEST_ID)
+			hp_strlcpy(r->request_id, sizeof(r->request_id), f->value,
+				   f->value_len);
+		else
+			hp_strlcpy(r->xff, sizeof(r->xff), f->value, f->value_len);
+	}
 }
 
 void
@@ -55,9 +76,7 @@ hp_log_begin(struct hp_session *s, const struct gw_http_head *h)
 	hp_strlcpy(r->path, sizeof(r->path), h->target.ptr, h->target.len);
 	hp_strlcpy(r->authority, sizeof(r->authority), h->authority.ptr,
 		   h->authority.len);
-	copy_field(h, GW_HTTP_F_USER_AGENT, r->user_agent, sizeof(r->user_agent));
-	copy_field(h, GW_HTTP_F_X_REQUEST_ID, r->request_id, sizeof(r->request_id));
-	copy_field(h, GW_HTTP_F_X_FORWARDED_FOR, r->xff, sizeof(r->xff));
+	copy_fields(h, r);
 	r->upstream_host[0] = '\0';
 	r->cluster[0] = '\0';
 	r->attempts = 0;

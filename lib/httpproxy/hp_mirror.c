@@ -3,10 +3,11 @@
  * The worker's side of mirroring (lib/shadow): each mirror chosen for a
  * request becomes a stream of items on the worker's single-producer ring
  * to the shadow engine. The head is written once more (the Host names the
- * shadow); body bytes go by reference, an indirect mbuf over the received
- * segment, never copied. A full ring or an empty pool loses the copy, not
- * the request: the stream is marked broken and an ABORT item is tried
- * with the next item, so the engine frees what it holds. Nothing waits.
+ * shadow), after the item's meta in the same mbuf; body bytes go by
+ * reference, an indirect mbuf over the received segment, never copied.
+ * A full ring or an empty pool loses the copy, not the request: the
+ * stream is marked broken and an ABORT item is tried with the next item,
+ * so the engine frees what it holds. Nothing waits.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,21 +16,22 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "gw_common.h"
 #include "gw_shadow.h"
 #include "hp_private.h"
 
-static bool
+static inline __attribute__((always_inline)) bool
 item_put(struct gw_http_proxy *px, uint8_t type, uint32_t stream,
-	 uint16_t status, uint32_t latency_us, struct rte_mbuf *m)
+	 uint16_t status, struct rte_mbuf *m)
 {
 	struct gw_shadow_item it = {
 		.type = type,
 		.status = status,
 		.stream = stream,
-		.latency_us = latency_us,
 		.m = m,
 	};
 
+	RTE_BUILD_BUG_ON(sizeof(it) != 16);   /* the ring's 128-bit copy */
 	return rte_ring_sp_enqueue_elem(px->shadow_ring, &it, sizeof(it)) == 0;
 }
 
@@ -45,7 +47,7 @@ mirror_break(struct hp_session *s, unsigned int k, enum gw_shadow_drop why)
 	s->x->mirror_state[k] = HP_MIRROR_BROKEN;
 	/* the reason rides in the ABORT item */
 	if (item_put(px, GW_SHADOW_ITEM_ABORT, s->x->mirror_stream[k],
-		     (uint16_t)why, 0, NULL))
+		     (uint16_t)why, NULL))
 		s->x->mirror_state[k] = HP_MIRROR_GONE;
 }
 
@@ -54,7 +56,7 @@ static void
 mirror_retry_abort(struct hp_session *s, unsigned int k)
 {
 	if (item_put(s->px, GW_SHADOW_ITEM_ABORT, s->x->mirror_stream[k],
-		     GW_SHADOW_DROP_RING_FULL, 0, NULL))
+		     GW_SHADOW_DROP_RING_FULL, NULL))
 		s->x->mirror_state[k] = HP_MIRROR_GONE;
 }
 
@@ -69,7 +71,8 @@ key_put(char *out, size_t size, size_t *pos, const char *src)
 }
 
 /* "NAMESPACE/VIRTUALSERVICE/NAME-OR-INDEX", by hand (no snprintf on the
- * worker), NUL-terminated. */
+ * worker), NUL-terminated: what the snapshot prepared as mirror_key, for
+ * a route compiled without it. */
 static void
 route_key(const struct gw_route *r, char *out, size_t size)
 {
@@ -100,14 +103,14 @@ route_key(const struct gw_route *r, char *out, size_t size)
 	out[pos] = '\0';
 }
 
-/* Copy NUL-terminated @p src, truncated to @p size - 1. */
+/* Copy @p len bytes of @p src, truncated to @p size - 1, and a NUL. */
 static inline void
-meta_str(char *dst, size_t size, const char *src)
+meta_mem(char *dst, size_t size, const char *src, size_t len)
 {
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	if (len > size - 1)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
 }
 
 /* Copy the array @p src (a NUL-terminated string of at most @p src_size -
@@ -124,11 +127,35 @@ meta_arr(char *dst, size_t size, const char *src, size_t src_size)
 	}
 }
 
-/* The first segment of a HEAD item: where to, and what to log. */
-static struct rte_mbuf *
+/* @p n bytes at @p a and @p b equal? Word by word, reading none past
+ * either end: hosts are short and a libc call costs as much as them. */
+static inline bool
+bytes_eq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8)
+			if (gw_load64(a + i) != gw_load64(b + i))
+				return false;
+		return gw_load64(a + n - 8) == gw_load64(b + n - 8);
+	}
+	if (n >= 4)
+		return gw_load32(a) == gw_load32(b) &&
+		       gw_load32(a + n - 4) == gw_load32(b + n - 4);
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* The first segment of a HEAD item: where to, and what to log; the
+ * copy's head follows in the same segment (hp_mirror_begin). The route's
+ * key was formatted when its snapshot was compiled. */
+static inline __attribute__((always_inline)) struct rte_mbuf *
 meta_build(struct hp_session *s, const struct gw_route *route,
 	   const struct gw_route_cluster *cl, const struct gw_route_endpoint *ep,
-	   const char *authority)
+	   const char *authority, size_t authority_len)
 {
 	struct gw_http_proxy *px = s->px;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(px->pool);
@@ -144,9 +171,14 @@ meta_build(struct hp_session *s, const struct gw_route *route,
 	meta->port = ep->port;
 	meta->reserved = 0;
 	meta->start_us = s->x->log.start_us;
-	route_key(route, meta->route, sizeof(meta->route));
-	meta_str(meta->cluster, sizeof(meta->cluster), cl->name);
-	meta_str(meta->authority, sizeof(meta->authority), authority);
+	if (route->mirror_key != NULL)
+		meta_mem(meta->route, sizeof(meta->route), route->mirror_key,
+			 route->mirror_key_len);
+	else
+		route_key(route, meta->route, sizeof(meta->route));
+	meta_mem(meta->cluster, sizeof(meta->cluster), cl->name, cl->name_len);
+	meta_mem(meta->authority, sizeof(meta->authority), authority,
+		 authority_len);
 	/* from the log record, NUL-terminated in their arrays: copied whole
 	 * (constant sizes, no scan), a longer one cut at the meta's size */
 	meta_arr(meta->method, sizeof(meta->method), s->x->log.method,
@@ -167,16 +199,20 @@ meta_build(struct hp_session *s, const struct gw_route *route,
 /*
  * The copy's head is the primary's as just written, but for the Host
  * value: copied from it with that one value replaced, which costs a
- * fraction of writing it again. Only for a head in one segment whose Host
- * line is found; otherwise (false, nothing written) the caller rewrites.
+ * fraction of writing it again, into @p m after the meta. Only for a
+ * head in one segment whose Host line is found and that fits what is
+ * left of @p m; otherwise (false, nothing written) the caller rewrites.
  * A "\r\nhost:" can only start a field: values hold no CR or LF.
  */
 static bool
-head_from_primary(struct hp_writer *w, const struct hp_queue *primary,
-		  const char *host, size_t host_len)
+head_from_primary(struct rte_mbuf *m, const struct hp_queue *primary,
+		  const struct gw_http_str *orig, const char *host,
+		  size_t host_len)
 {
 	const char *d, *v = NULL, *end = NULL;
+	size_t pre, post;
 	uint32_t len;
+	char *out;
 
 	if (primary == NULL || primary->head == NULL ||
 	    primary->head->next != NULL)
@@ -190,8 +226,18 @@ head_from_primary(struct hp_writer *w, const struct hp_queue *primary,
 		    (c[4] | 0x20) != 's' || (c[5] | 0x20) != 't' || c[6] != ':')
 			continue;
 		v = c + 7;
+		if (v < d + len && *v == ' ')      /* as the proxy writes */
+			v++;
 		while (v < d + len && (*v == ' ' || *v == '\t'))
 			v++;
+		/* the usual line holds the request's value as received: its
+		 * end is known (a value has no CR), else searched */
+		if ((size_t)(d + len - v) >= orig->len + 2 &&
+		    v[orig->len] == '\r' && v[orig->len + 1] == '\n' &&
+		    bytes_eq(v, orig->ptr, orig->len)) {
+			end = v + orig->len;
+			break;
+		}
 		end = memchr(v, '\r', (size_t)(d + len - v));
 		if (end != NULL && (end + 1 >= d + len || end[1] != '\n'))
 			end = NULL;
@@ -199,9 +245,16 @@ head_from_primary(struct hp_writer *w, const struct hp_queue *primary,
 	}
 	if (v == NULL || end == NULL)
 		return false;
-	hp_write(w, d, (size_t)(v - d));
-	hp_write(w, host, host_len);
-	hp_write(w, end, (size_t)(d + len - end));
+	pre = (size_t)(v - d);
+	post = (size_t)(d + len - end);
+	if (pre + host_len + post > rte_pktmbuf_tailroom(m))
+		return false;
+	out = rte_pktmbuf_mtod_offset(m, char *, m->data_len);
+	memcpy(out, d, pre);
+	memcpy(out + pre, host, host_len);
+	memcpy(out + pre + host_len, end, post);
+	m->data_len = (uint16_t)(m->data_len + pre + host_len + post);
+	m->pkt_len = m->data_len;
 	return true;
 }
 
@@ -210,7 +263,8 @@ head_from_primary(struct hp_writer *w, const struct hp_queue *primary,
 static void
 mirror_skip(struct hp_session *s, const struct gw_route_snapshot *snap,
 	    const struct gw_route *route, const struct gw_route_cluster *cl,
-	    const struct gw_route_endpoint *ep, const char *authority)
+	    const struct gw_route_endpoint *ep, const char *authority,
+	    size_t authority_len)
 {
 	struct gw_http_proxy *px = s->px;
 
@@ -220,7 +274,8 @@ mirror_skip(struct hp_session *s, const struct gw_route_snapshot *snap,
 		return;
 	}
 	hp_mirror_skip_flush(px, true);
-	px->mirror_skip.meta = meta_build(s, route, cl, ep, authority);
+	px->mirror_skip.meta = meta_build(s, route, cl, ep, authority,
+					  authority_len);
 	if (px->mirror_skip.meta == NULL) {
 		px->stats.mirror_dropped++;
 		return;
@@ -233,6 +288,62 @@ mirror_skip(struct hp_session *s, const struct gw_route_snapshot *snap,
 		px->snapshot_hold(px->snapshot_arg, snap) : NULL;
 }
 
+/* The copy's head after the meta in @p meta, by a rewrite of the
+ * received head when it cannot be copied from the primary's: in the
+ * meta's segment and, when it does not fit, in more. */
+static bool
+head_rewrite(struct gw_http_proxy *px, struct rte_mbuf *meta,
+	     const struct gw_http_head *h, const struct hp_request_rewrite *rw0,
+	     const char *host, size_t host_len)
+{
+	struct hp_request_rewrite rw = *rw0;
+	struct hp_queue q = {0};
+	struct hp_writer w;
+	uint32_t written;
+
+	if (host != NULL) {
+		rw.host = host;
+		rw.host_len = (uint32_t)host_len;
+	}
+	hp_writer_init(&w, px->pool);
+	w.head = w.tail = meta;    /* written after the meta */
+	hp_rewrite_request(&w, h, &rw);
+	written = w.len;
+	/* out of mbufs: the chain, the meta with it, is freed */
+	if (!hp_writer_finish(&w, &q))
+		return false;
+	px->stats.copied_bytes += written;
+	return true;
+}
+
+/* The copy's Host value for @p a, written to @p buf, NUL-terminated
+ * (false: too long for the suffix); kept for the next request when short. */
+static bool
+mirror_host(struct gw_http_proxy *px, const struct gw_http_str *a,
+	    char *buf, size_t size, size_t *len)
+{
+	if (px->shadow_suffix) {
+		int n = gw_shadow_host(a->ptr, a->len, buf, size);
+
+		if (n < 0)
+			return false;
+		*len = (size_t)n;
+	} else {
+		hp_strlcpy(buf, size, a->ptr, a->len);
+		*len = strlen(buf);
+	}
+	RTE_BUILD_BUG_ON(sizeof(px->mirror_host.out) <
+			 sizeof(px->mirror_host.in) + sizeof(GW_SHADOW_SUFFIX));
+	if (a->len != 0 && a->len <= sizeof(px->mirror_host.in) &&
+	    *len < sizeof(px->mirror_host.out)) {
+		memcpy(px->mirror_host.in, a->ptr, a->len);
+		memcpy(px->mirror_host.out, buf, *len + 1);
+		px->mirror_host.in_len = (uint8_t)a->len;
+		px->mirror_host.out_len = (uint8_t)*len;
+	}
+	return true;
+}
+
 void
 hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		const struct gw_route_result *res,
@@ -240,10 +351,10 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		const struct hp_request_rewrite *rw0, const struct hp_queue *primary)
 {
 	struct gw_http_proxy *px = s->px;
-	struct hp_request_rewrite rw = *rw0;
-	char host[256];
-	const char *authority = "";
-	int hl;
+	char buf[256];
+	const char *host = NULL, *authority = "";
+	const struct gw_http_str *orig = NULL;
+	size_t hl = 0;
 
 	s->x->n_mirrors = 0;
 	if (res->n_mirrors == 0)
@@ -257,26 +368,24 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		const struct gw_http_str *a = h->host.ptr != NULL ? &h->host :
 								   &h->authority;
 
-		if (px->shadow_suffix) {
-			hl = gw_shadow_host(a->ptr, a->len, host, sizeof(host));
-			if (hl < 0) {
-				px->stats.mirror_dropped += res->n_mirrors;
-				return;
-			}
+		/* the last request's host is the usual one: no rewrite */
+		orig = a;
+		if (a->len != 0 && a->len == px->mirror_host.in_len &&
+		    bytes_eq(a->ptr, px->mirror_host.in, a->len)) {
+			host = px->mirror_host.out;
+			hl = px->mirror_host.out_len;
+		} else if (!mirror_host(px, a, buf, sizeof(buf), &hl)) {
+			px->stats.mirror_dropped += res->n_mirrors;
+			return;
 		} else {
-			hp_strlcpy(host, sizeof(host), a->ptr, a->len);
-			hl = (int)strlen(host);
+			host = buf;
 		}
-		rw.host = host;
-		rw.host_len = (uint32_t)hl;
 		authority = host;
 	}
 	for (uint32_t i = 0; i < res->n_mirrors; i++) {
 		uint32_t cid = res->mirror_clusters[i];
 		const struct gw_route_cluster *cl = gw_route_snapshot_cluster(snap, cid);
 		struct rte_mbuf *meta;
-		struct hp_queue q = {0};
-		struct hp_writer w;
 		int e;
 
 		if (cl == NULL) {
@@ -295,27 +404,26 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 					    cl->endpoints[e].addr.v4,
 					    cl->endpoints[e].port, px->now)) {
 			mirror_skip(s, snap, res->route, cl, &cl->endpoints[e],
-				    authority);
+				    authority, hl);
 			continue;
 		}
-		meta = meta_build(s, res->route, cl, &cl->endpoints[e], authority);
+		meta = meta_build(s, res->route, cl, &cl->endpoints[e], authority,
+				  hl);
 		if (meta == NULL) {
 			px->stats.mirror_dropped++;
 			continue;
 		}
-		hp_writer_init(&w, px->pool);
-		if (rw.host == NULL || !head_from_primary(&w, primary, rw.host,
-							  rw.host_len))
-			hp_rewrite_request(&w, h, &rw);
-		if (!hp_writer_finish(&w, &q)) {
-			rte_pktmbuf_free(meta);
+		/* one mbuf, meta and head, for the usual copy */
+		if (host != NULL &&
+		    head_from_primary(meta, primary, orig, host, hl)) {
+			px->stats.copied_bytes += meta->data_len -
+						  sizeof(struct gw_shadow_meta);
+		} else if (!head_rewrite(px, meta, h, rw0, host, hl)) {
 			px->stats.mirror_dropped++;
 			continue;
 		}
-		px->stats.copied_bytes += q.bytes;
-		meta->next = q.head;
 		px->mirror_seq++;
-		if (!item_put(px, GW_SHADOW_ITEM_HEAD, px->mirror_seq, 0, 0, meta)) {
+		if (!item_put(px, GW_SHADOW_ITEM_HEAD, px->mirror_seq, 0, meta)) {
 			rte_pktmbuf_free(meta);
 			px->stats.mirror_dropped++;
 			continue;
@@ -337,9 +445,9 @@ hp_mirror_skip_flush(struct gw_http_proxy *px, bool all)
 	if (!all && px->mirror_skip.hold != NULL &&
 	    px->now - px->mirror_skip.since < px->tsc_hz / 1000)
 		return;
-	/* latency_us carries the count of a DROPPED item */
-	if (item_put(px, GW_SHADOW_ITEM_DROPPED, 0, GW_SHADOW_DROP_UNAVAILABLE,
-		     n, px->mirror_skip.meta)) {
+	/* the stream field of a DROPPED item is its count */
+	if (item_put(px, GW_SHADOW_ITEM_DROPPED, n, GW_SHADOW_DROP_UNAVAILABLE,
+		     px->mirror_skip.meta)) {
 		px->stats.mirror_unavailable += n;
 	} else {
 		rte_pktmbuf_free(px->mirror_skip.meta);
@@ -375,7 +483,7 @@ hp_mirror_body(struct hp_session *s, struct rte_mbuf *seg, uint32_t off,
 		mi->data_off = (uint16_t)(seg->data_off + off);
 		mi->data_len = (uint16_t)n;
 		mi->pkt_len = n;
-		if (!item_put(px, GW_SHADOW_ITEM_BODY, s->x->mirror_stream[k], 0, 0,
+		if (!item_put(px, GW_SHADOW_ITEM_BODY, s->x->mirror_stream[k], 0,
 			      mi)) {
 			rte_pktmbuf_free(mi);
 			mirror_break(s, k, GW_SHADOW_DROP_RING_FULL);
@@ -391,7 +499,7 @@ hp_mirror_end(struct hp_session *s)
 			mirror_retry_abort(s, k);
 		if (s->x->mirror_state[k] != HP_MIRROR_ACTIVE)
 			continue;
-		if (item_put(s->px, GW_SHADOW_ITEM_END, s->x->mirror_stream[k], 0, 0,
+		if (item_put(s->px, GW_SHADOW_ITEM_END, s->x->mirror_stream[k], 0,
 			     NULL))
 			s->x->mirror_state[k] = HP_MIRROR_ENDED;
 		else
@@ -413,11 +521,18 @@ hp_mirror_finish(struct hp_session *s, bool aborted)
 			/* the request never completed: the copy is unusable */
 			mirror_break(s, k, GW_SHADOW_DROP_CLIENT);
 			break;
-		case HP_MIRROR_ENDED:
+		case HP_MIRROR_ENDED: {
 			/* for parity: 0 when the primary got no response */
-			item_put(px, GW_SHADOW_ITEM_PRIMARY_DONE, s->x->mirror_stream[k],
-				 aborted ? 0 : s->status, us, NULL);
+			struct gw_shadow_item it = {
+				.type = GW_SHADOW_ITEM_PRIMARY_DONE,
+				.status = aborted ? 0 : s->status,
+				.stream = s->x->mirror_stream[k],
+				.latency_us = us,
+			};
+
+			rte_ring_sp_enqueue_elem(px->shadow_ring, &it, sizeof(it));
 			break;
+		}
 		case HP_MIRROR_BROKEN:
 			mirror_retry_abort(s, k);
 			break;

@@ -150,7 +150,17 @@ struct hp_retry {
 	bool default_policy;         /* Istio's default (the route has none) */
 	bool waiting;                /* backing off before the next try */
 	int32_t last_ep;             /* endpoint of the last try, -1: none */
+	/* The head held without a clone when it has at most
+	 * HP_RETRY_HEAD_REFS segments (4 KiB): a reference on each (shared
+	 * with TCP, which may trim its view of them, hence the range kept);
+	 * longer heads use the head queue. */
+	uint8_t n_head_refs;
+	struct {
+		struct rte_mbuf *m;
+		uint16_t off, len;
+	} head_refs[2];
 };
+#define HP_RETRY_HEAD_REFS 2u
 
 /*
  * What only a request in flight uses: both parsers (their head buffers
@@ -228,6 +238,8 @@ struct hp_session {
 	uint32_t listener_ip;
 	uint16_t listener_port;
 	uint32_t client_ip;
+	uint8_t client_ip_len;           /* client_ip_str: formatted once */
+	char client_ip_str[16];          /* dotted quad, NUL-terminated */
 	uint64_t start_tsc;              /* request head parsed */
 	uint64_t route_deadline;         /* 0: none armed */
 	uint64_t connect_deadline;       /* 0: none armed */
@@ -284,6 +296,14 @@ struct gw_http_proxy {
 		uint32_t count;
 	} mirror_skip;
 	bool shadow_suffix;              /* "-shadow" in mirrored hosts */
+	/* The last mirrored Host value and the copy's (hp_mirror.c): a
+	 * worker's requests name few hosts. in_len 0: none kept. */
+	struct {
+		uint8_t in_len;
+		uint8_t out_len;
+		char in[62];
+		char out[72];                /* in + GW_SHADOW_SUFFIX, NUL */
+	} mirror_host;
 	uint32_t n_idle;
 	unsigned int n_ports;
 	const struct gw_tcp_port *ports;
@@ -323,21 +343,79 @@ struct hp_writer {
 	struct rte_mempool *pool;
 	struct rte_mbuf *head;
 	struct rte_mbuf *tail;
+	/* the free bytes of tail: tail->data_len is brought up to date when
+	 * the next mbuf is taken and by hp_writer_finish(). A tail set by
+	 * the caller before the first write is written after its data. */
+	char *cur, *end;
 	uint32_t len;
 	bool failed;                     /* out of mbufs */
 };
 
 void hp_writer_init(struct hp_writer *w, struct rte_mempool *pool);
-void hp_write(struct hp_writer *w, const void *data, size_t len);
+/* hp_write() when it does not fit the current mbuf. */
+void hp_write_slow(struct hp_writer *w, const void *data, size_t len);
+
+/* Inline: a head is a dozen writes, most of them of a few bytes. */
+static inline void
+hp_write(struct hp_writer *w, const void *data, size_t len)
+{
+	if (likely(len <= (size_t)(w->end - w->cur))) {
+		memcpy(w->cur, data, len);
+		w->cur += len;
+		w->len += (uint32_t)len;
+		return;
+	}
+	hp_write_slow(w, data, len);
+}
+
+/* A string literal: its length is known at compile time. */
+#define hp_write_lit(w, lit) hp_write((w), "" lit, sizeof(lit) - 1)
+
 void hp_write_str(struct hp_writer *w, const char *s);
 void hp_write_uint(struct hp_writer *w, uint64_t v);
+
 /* Append the written chain to @p q (segments); false when out of mbufs. */
 bool hp_writer_finish(struct hp_writer *w, struct hp_queue *q);
 
+/* "00" "01" ... "99": decimal numbers two digits at a time. */
+extern const char hp_digit_pairs[201];
+
+/* The decimal digits of @p v (< 65536: a port, an octet) at @p p;
+ * returns the end. No loop, no division instruction. */
+static inline char *
+hp_put_u16(char *p, uint32_t v)
+{
+	if (v >= 10000) {
+		uint32_t h = v / 10000;     /* 1..6 */
+
+		*p++ = (char)('0' + h);
+		v -= h * 10000;
+		memcpy(p, &hp_digit_pairs[2 * (v / 100)], 2);
+		memcpy(p + 2, &hp_digit_pairs[2 * (v % 100)], 2);
+		return p + 4;
+	}
+	if (v >= 1000) {
+		memcpy(p, &hp_digit_pairs[2 * (v / 100)], 2);
+		memcpy(p + 2, &hp_digit_pairs[2 * (v % 100)], 2);
+		return p + 4;
+	}
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+	} else if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	memcpy(p, &hp_digit_pairs[2 * v], 2);
+	return p + 2;
+}
+
 /* What the request rewrite adds. */
+#define HP_REQUEST_ID_LEN 36u            /* a UUID: 8-4-4-4-12 hex digits */
 struct hp_request_rewrite {
 	const char *client_ip;           /* dotted quad */
-	char request_id[40];             /* generated when the request has none */
+	char request_id[40];             /* generated when the request has none:
+					  * HP_REQUEST_ID_LEN characters */
 	bool has_request_id;
 	const char *host;                /* replaces the Host value (mirrors), or NULL */
 	uint32_t host_len;
@@ -348,6 +426,7 @@ struct hp_request_rewrite {
 	const char *path_prefix;
 	size_t path_prefix_len;
 	uint32_t path_skip;
+	uint32_t client_ip_len;          /* strlen(client_ip) */
 };
 
 /* The request head to send upstream (origin form, HTTP/1.1). */

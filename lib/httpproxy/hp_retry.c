@@ -7,14 +7,16 @@
  * Envoy's back-off (25 ms base, doubling, full jitter, at most 250 ms).
  *
  * A request is retried only while the gateway still holds all of it by
- * reference: the fresh head (a clone of its mbufs) and the body forwarded
- * so far (clones of the segments, at most HP_RETRY_BODY_MAX bytes). Past
+ * reference: the fresh head (a reference on each of its mbufs, or clones
+ * of a long head) and the body forwarded so far (clones of the segments,
+ * at most HP_RETRY_BODY_MAX bytes). Past
  * that bound the request is no longer retriable. Requests that are not
  * idempotent (POST, PATCH, ...) are retried under the default policy only
  * when nothing reached the backend (connect failure); a route's own
  * retryOn allows more.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +104,10 @@ hp_retry_policy(struct hp_session *s)
 				      &spec->retries : NULL;
 	struct hp_retry *r = &s->x->retry;
 
-	hp_retry_release(s);
-	memset(r, 0, sizeof(*r));
+	if (r->n_head_refs != 0 || r->head.head != NULL || r->body.head != NULL)
+		hp_retry_release(s);
+	/* head_refs[] is read below n_head_refs only */
+	memset(r, 0, offsetof(struct hp_retry, head_refs));
 	r->last_ep = -1;
 	if (rp == NULL || rp->retry_on == NULL) {
 		/* Istio's default policy */
@@ -190,9 +194,30 @@ hp_retry_hold_head(struct hp_session *s, const struct hp_queue *head)
 {
 	struct hp_retry *r = &s->x->retry;
 	struct rte_mbuf *seg;
+	unsigned int n = 0;
 
 	if (!r->hold)
 		return;
+	for (seg = head->head; seg != NULL && n <= HP_RETRY_HEAD_REFS;
+	     seg = seg->next)
+		n++;
+	if (n <= HP_RETRY_HEAD_REFS) {
+		/* The usual head: a reference on its mbufs, no clone. TCP,
+		 * which sends them, trims its view of a segment (data_off,
+		 * data_len, next) but never its bytes: the range is kept
+		 * here, and a replay clones it. */
+		RTE_BUILD_BUG_ON(RTE_DIM(r->head_refs) != HP_RETRY_HEAD_REFS);
+		n = 0;
+		for (seg = head->head; seg != NULL; seg = seg->next) {
+			rte_mbuf_refcnt_update(seg, 1);
+			r->head_refs[n].m = seg;
+			r->head_refs[n].off = seg->data_off;
+			r->head_refs[n].len = seg->data_len;
+			n++;
+		}
+		r->n_head_refs = (uint8_t)n;
+		return;
+	}
 	for (seg = head->head; seg != NULL; seg = seg->next) {
 		struct rte_mbuf *c = seg_ref(s->px->pool, seg);
 
@@ -224,8 +249,22 @@ hp_retry_hold_body(struct hp_session *s, struct rte_mbuf *seg)
 int
 hp_retry_replay(struct hp_session *s, struct hp_queue *dst)
 {
-	const struct hp_queue *src[2] = { &s->x->retry.head, &s->x->retry.body };
+	const struct hp_retry *r = &s->x->retry;
+	const struct hp_queue *src[2] = { &r->head, &r->body };
 
+	for (unsigned int i = 0; i < r->n_head_refs; i++) {
+		struct rte_mbuf *c = rte_pktmbuf_alloc(s->px->pool);
+
+		if (c == NULL) {
+			s->px->stats.no_mbuf++;
+			return -ENOMEM;
+		}
+		rte_pktmbuf_attach(c, r->head_refs[i].m);
+		c->data_off = r->head_refs[i].off;
+		c->data_len = r->head_refs[i].len;
+		c->pkt_len = r->head_refs[i].len;
+		hp_queue_append(dst, c);
+	}
 	for (unsigned int k = 0; k < 2; k++)
 		for (struct rte_mbuf *seg = src[k]->head; seg != NULL;
 		     seg = seg->next) {
@@ -245,8 +284,13 @@ hp_retry_release(struct hp_session *s)
 {
 	struct hp_retry *r = &s->x->retry;
 
-	hp_queue_drop(&r->head);
-	hp_queue_drop(&r->body);
+	for (unsigned int i = 0; i < r->n_head_refs; i++)
+		rte_pktmbuf_free_seg(r->head_refs[i].m);
+	r->n_head_refs = 0;
+	if (r->head.head != NULL)
+		hp_queue_drop(&r->head);
+	if (r->body.head != NULL)
+		hp_queue_drop(&r->body);
 	r->hold = false;
 	r->left = 0;
 	r->waiting = false;

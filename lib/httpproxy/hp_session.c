@@ -21,10 +21,15 @@
  * released when the run returns, so no step touches freed state.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+#ifdef __SSSE3__
+#include <tmmintrin.h>
+#endif
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -301,8 +306,9 @@ exchange_take(struct hp_session *s)
 	x->next = HP_NONE;
 	gw_http_parser_reset(&x->req);
 	gw_http_parser_reset(&x->resp);
-	/* nothing of another session's request carries over */
-	memset(&x->retry, 0, sizeof(x->retry));
+	/* nothing of another session's request carries over (head_refs[]
+	 * is read below n_head_refs only) */
+	memset(&x->retry, 0, offsetof(struct hp_retry, head_refs));
 	x->retry.last_ep = -1;
 	x->cors = NULL;
 	x->cors_origin_len = 0;
@@ -448,27 +454,74 @@ xorshift(uint64_t *st)
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-/* A version-4 UUID, as Envoy generates for x-request-id. */
+/* The 32 lowercase hex digits of @p a then @p b, most significant first. */
+#ifdef __SSSE3__
+static inline void
+hex32(uint64_t a, uint64_t b, char out[32])
+{
+	/* each nibble looked up in one shuffle, then interleaved high/low */
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	const __m128i digits = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6',
+					     '7', '8', '9', 'a', 'b', 'c', 'd',
+					     'e', 'f');
+	__m128i v = _mm_set_epi64x((long long)rte_cpu_to_be_64(b),
+				   (long long)rte_cpu_to_be_64(a));
+	__m128i lo = _mm_shuffle_epi8(digits, _mm_and_si128(v, nib));
+	__m128i hi = _mm_shuffle_epi8(digits,
+				      _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+
+	_mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi8(hi, lo));
+	_mm_storeu_si128((__m128i *)(out + 16), _mm_unpackhi_epi8(hi, lo));
+}
+#else
+/* 8 digits at once: each nibble spread to a byte, then '0' or 'a' - 10
+ * added; the most significant nibble ends in the highest byte, first in
+ * a big-endian word. */
+static inline uint64_t
+hex8(uint32_t v)
+{
+	uint64_t x = v, ge10;
+
+	x = ((x & 0xffff0000ULL) << 16) | (x & 0xffffULL);
+	x = ((x & 0x0000ff000000ff00ULL) << 8) | (x & 0x000000ff000000ffULL);
+	x = ((x & 0x00f000f000f000f0ULL) << 4) | (x & 0x000f000f000f000fULL);
+	ge10 = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+	x += 0x3030303030303030ULL + ge10 * ('a' - '0' - 10);
+	return rte_cpu_to_be_64(x);
+}
+
+static inline void
+hex32(uint64_t a, uint64_t b, char out[32])
+{
+	uint64_t d[4] = { hex8((uint32_t)(a >> 32)), hex8((uint32_t)a),
+			  hex8((uint32_t)(b >> 32)), hex8((uint32_t)b) };
+
+	memcpy(out, d, 32);
+}
+#endif
+
+/* A version-4 UUID, as Envoy generates for x-request-id:
+ * HP_REQUEST_ID_LEN characters and a NUL. */
 static void
 request_id_generate(struct gw_http_proxy *px, char out[40])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint64_t a = xorshift(&px->rng), b = xorshift(&px->rng);
-	unsigned int i, k = 0;
+	char hex[32];
 
 	a = (a & ~0xf000ULL) | 0x4000ULL;                         /* version 4 */
 	b = (b & ~(3ULL << 62)) | (2ULL << 62);                   /* variant */
-	for (i = 0; i < 16; i++) {
-		if (i == 8 || i == 12)
-			out[k++] = '-';
-		out[k++] = hex[(a >> (60 - 4 * i)) & 0xf];
-	}
-	for (i = 0; i < 16; i++) {
-		if (i == 0 || i == 4)
-			out[k++] = '-';
-		out[k++] = hex[(b >> (60 - 4 * i)) & 0xf];
-	}
-	out[k] = '\0';
+	hex32(a, b, hex);
+	/* 8-4-4-4-12 */
+	memcpy(out, hex, 8);
+	out[8] = '-';
+	memcpy(out + 9, hex + 8, 4);
+	out[13] = '-';
+	memcpy(out + 14, hex + 12, 4);
+	out[18] = '-';
+	memcpy(out + 19, hex + 16, 4);
+	out[23] = '-';
+	memcpy(out + 24, hex + 20, 12);
+	out[HP_REQUEST_ID_LEN] = '\0';
 }
 
 static void
@@ -488,23 +541,6 @@ request_complete(struct hp_session *s)
 	}
 }
 
-/* Decimal digits of @p v (< 100000) at @p p; returns the end. The worker
- * formats addresses per request: no snprintf on the fast path. */
-static char *
-put_uint(char *p, uint32_t v)
-{
-	char tmp[10];
-	unsigned int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0 && n < sizeof(tmp));
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
-}
-
 /* "a.b.c.d" of @p ip_be into @p buf (at least 16 bytes); returns its length. */
 static size_t
 format_ip(char *buf, size_t len, uint32_t ip_be)
@@ -516,46 +552,47 @@ format_ip(char *buf, size_t len, uint32_t ip_be)
 	for (unsigned int i = 0; i < 4; i++) {
 		if (i != 0)
 			*p++ = '.';
-		p = put_uint(p, b[i]);
+		p = hp_put_u16(p, b[i]);
 	}
 	*p = '\0';
 	return (size_t)(p - buf);
 }
 
-static void request_forward(struct hp_session *s);
+static void request_forward(struct hp_session *s,
+			    const struct gw_route_request *rq0);
 
 /* The request fields routing reads (they point into the parsed head). */
 static void
-route_request_fill(const struct hp_session *s, struct gw_route_request *rqp)
+route_request_fill(const struct hp_session *s, struct gw_route_request *rq)
 {
 	const struct gw_http_head *h = &s->x->req.head;
-	struct gw_route_request rq;
+	bool absolute = h->target_form == GW_HTTP_TARGET_ABSOLUTE;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.listener_ip = s->listener_ip;
-	rq.listener_port = s->listener_port;
-	rq.source_ip = s->client_ip;
-	if (h->target_form == GW_HTTP_TARGET_ABSOLUTE) {
-		/* :path is path and query: they are adjacent in the target */
-		rq.http.path = h->path.ptr;
-		rq.http.path_len = h->query.ptr != NULL ?
-			(uint32_t)(h->query.ptr + h->query.len - h->path.ptr) :
-			h->path.len;
-	} else {
-		rq.http.path = h->target.ptr;
-		rq.http.path_len = h->target.len;
-	}
-	rq.http.method = h->method_name.ptr;
-	rq.http.method_len = h->method_name.len;
-	rq.http.authority = h->authority.ptr;
-	rq.http.authority_len = h->authority.len;
-	rq.http.scheme = "http";
-	rq.http.scheme_len = 4;
-	rq.http.port = s->listener_port;
-	/* same layout (see struct gw_http_header): no copy */
-	rq.http.headers = (const struct gw_match_header *)h->headers;
-	rq.http.n_headers = h->n_headers;
-	*rqp = rq;
+	/* every member set once (the rest zero), no memset first */
+	*rq = (struct gw_route_request){
+		.listener_ip = s->listener_ip,
+		.listener_port = s->listener_port,
+		.source_ip = s->client_ip,
+		.http = {
+			/* absolute form: :path is path and query, adjacent
+			 * in the target */
+			.path = absolute ? h->path.ptr : h->target.ptr,
+			.path_len = !absolute ? h->target.len :
+				    h->query.ptr != NULL ?
+				    (uint32_t)(h->query.ptr + h->query.len - h->path.ptr) :
+				    h->path.len,
+			.method = h->method_name.ptr,
+			.method_len = h->method_name.len,
+			.authority = h->authority.ptr,
+			.authority_len = h->authority.len,
+			.scheme = "http",
+			.scheme_len = 4,
+			.port = s->listener_port,
+			/* same layout (see struct gw_http_header): no copy */
+			.headers = (const struct gw_match_header *)h->headers,
+			.n_headers = h->n_headers,
+		},
+	};
 }
 
 /* Route the parsed request and start it upstream, or answer it. */
@@ -633,7 +670,7 @@ request_begin(struct hp_session *s)
 		timer_update(s);
 		return;
 	}
-	request_forward(s);
+	request_forward(s, &rq);
 	return;
 done:
 	if (s->req_state == HP_REQ_DONE)
@@ -698,9 +735,11 @@ retry_note_exhausted(struct hp_session *s)
 }
 
 /* One try: an endpoint, a pooled or new connection, and @p head (the
- * request head, and on a retry the body held so far) queued to it. */
+ * request head, and on a retry the body held so far) queued to it.
+ * @p rq0: the request's routing fields when the caller has them, or NULL. */
 static void
-try_send(struct hp_session *s, struct hp_queue *head)
+try_send(struct hp_session *s, struct hp_queue *head,
+	 const struct gw_route_request *rq0)
 {
 	struct gw_http_proxy *px = s->px;
 	const struct gw_http_head *h = &s->x->req.head;
@@ -708,7 +747,8 @@ try_send(struct hp_session *s, struct hp_queue *head)
 		gw_route_snapshot_cluster(s->x->snap, s->x->route.cluster);
 	const struct gw_connection_pool *pool = cl->connection_pool;
 	const struct gw_route_endpoint *ep;
-	struct gw_route_request rq;
+	struct gw_route_request rq_own;
+	const struct gw_route_request *rq = rq0;
 	struct hp_upstream *u;
 	char ip[16];
 	uint16_t fail = 0;
@@ -727,8 +767,11 @@ try_send(struct hp_session *s, struct hp_queue *head)
 	if (max_conns != 0)
 		slot = hp_cluster_slot(px, cl->name);
 
-	route_request_fill(s, &rq);
-	e = endpoint_pick(s, &rq);
+	if (rq == NULL) {
+		route_request_fill(s, &rq_own);
+		rq = &rq_own;
+	}
+	e = endpoint_pick(s, rq);
 	if (e < 0) {
 		hp_queue_drop(head);
 		px->stats.no_healthy_upstream++;
@@ -742,7 +785,7 @@ try_send(struct hp_session *s, struct hp_queue *head)
 
 		p += format_ip(p, sizeof(ip), ep->addr.v4);
 		*p++ = ':';
-		p = put_uint(p, ep->port);
+		p = hp_put_u16(p, ep->port);
 		*p = '\0';
 	}
 
@@ -836,9 +879,10 @@ hp_session_conn_ready(struct hp_session *s)
 }
 
 /* Send the routed request (s->x->route) upstream: the fresh head (held for
- * retries as references), mirrors, then the first try. */
+ * retries as references), mirrors, then the first try. @p rq0: the
+ * request's routing fields when the caller has them, or NULL. */
 static void
-request_forward(struct hp_session *s)
+request_forward(struct hp_session *s, const struct gw_route_request *rq0)
 {
 	struct gw_http_proxy *px = s->px;
 	const struct gw_http_head *h = &s->x->req.head;
@@ -846,14 +890,17 @@ request_forward(struct hp_session *s)
 	const struct gw_route_result res = s->x->route;
 	const struct gw_route_cluster *cl;
 	const struct gw_route_destination *dst;
-	struct gw_route_request rq;
+	struct gw_route_request rq_own;
+	const struct gw_route_request *rq = rq0;
 	struct hp_request_rewrite rw;
 	struct hp_queue head = { NULL, NULL, 0 };
 	struct hp_writer w;
-	char client_ip[16];
 	int rid;
 
-	route_request_fill(s, &rq);
+	if (rq == NULL) {
+		route_request_fill(s, &rq_own);
+		rq = &rq_own;
+	}
 	cl = gw_route_snapshot_cluster(snap, res.cluster);
 	hp_strlcpy(s->x->log.cluster, sizeof(s->x->log.cluster), cl->name,
 		   strlen(cl->name));
@@ -874,18 +921,20 @@ request_forward(struct hp_session *s)
 	hp_policy_rewrite(s, &rw);
 
 	/* the fresh head: the only bytes of the request that are written */
-	format_ip(client_ip, sizeof(client_ip), s->client_ip);
-	rw.client_ip = client_ip;
+	rw.client_ip = s->client_ip_str;
+	rw.client_ip_len = s->client_ip_len;
 	rid = gw_http_header_find_id(h, GW_HTTP_F_X_REQUEST_ID, 0);
 	rw.has_request_id = rid >= 0;
 	if (!rw.has_request_id) {
+		RTE_BUILD_BUG_ON(sizeof(s->x->log.request_id) < HP_REQUEST_ID_LEN + 1);
 		request_id_generate(px, rw.request_id);
-		hp_strlcpy(s->x->log.request_id, sizeof(s->x->log.request_id),
-			   rw.request_id, strlen(rw.request_id));
+		memcpy(s->x->log.request_id, rw.request_id, HP_REQUEST_ID_LEN + 1);
 	}
 	/* the log shows x-forwarded-for as forwarded: with the client added */
 	{
-		size_t l = strlen(s->x->log.xff), n = strlen(client_ip);
+		const char *client_ip = s->client_ip_str;
+		size_t l = s->x->log.xff[0] != '\0' ? strlen(s->x->log.xff) : 0;
+		size_t n = s->client_ip_len;
 
 		if (l != 0 && l + 2 < sizeof(s->x->log.xff)) {
 			memcpy(s->x->log.xff + l, ", ", 2);
@@ -909,8 +958,8 @@ request_forward(struct hp_session *s)
 	}
 	hp_retry_policy(s);
 	hp_retry_hold_head(s, &head);
-	hp_mirror_begin(s, snap, &res, &rq, h, &rw, &head);
-	try_send(s, &head);
+	hp_mirror_begin(s, snap, &res, rq, h, &rw, &head);
+	try_send(s, &head, rq);
 }
 
 /* The request head was invalid: answer (400, 414, 431, 501, 505) and close. */
@@ -1198,6 +1247,7 @@ response_process(struct hp_session *s)
 {
 	struct gw_http_proxy *px = s->px;
 	struct gw_http_span spans[16];
+	bool with_body = false;   /* the head just written waits for its body */
 
 	while (!s->dead && s->up != NULL) {
 		struct hp_upstream *u = s->up;
@@ -1207,10 +1257,13 @@ response_process(struct hp_session *s)
 		size_t used;
 		int rc;
 
-		if (!client_flush(s))
-			return;
-		if (s->to_client.head != NULL)
-			return; /* the client has not taken what we built */
+		if (!with_body || u->in.head == NULL) {
+			if (!client_flush(s))
+				return;
+			if (s->to_client.head != NULL)
+				return; /* the client has not taken what we built */
+		}
+		with_body = false;
 		seg = u->in.head;
 		if (seg == NULL) {
 			if (u->fin)
@@ -1256,6 +1309,14 @@ response_process(struct hp_session *s)
 			response_head(s);
 			if (!s->dead && s->up == u && u->in_off >= seg->data_len)
 				advance(&u->in, &u->in_off, 0);
+			/* The head and the body bytes already here leave in
+			 * one send when the client takes them all, as it would
+			 * in two (TCP transmits from its poll: the same
+			 * segments); otherwise the head goes first, alone. */
+			with_body = s->resp_state == HP_RESP_BODY && s->up == u &&
+				    s->conn != NULL &&
+				    gw_tcp_send_space(s->conn) >=
+				    s->to_client.bytes + (u->in.bytes - u->in_off);
 			continue;
 		}
 		/* body */
@@ -1546,6 +1607,9 @@ hp_accept(void *listener_ctx, struct gw_tcp_conn *c,
 	s->xw_next = s->xw_prev = HP_NONE;
 	gw_tcp_conn_tuple(c, &s->listener_ip, &s->listener_port, &s->client_ip,
 			  &rport);
+	/* every request of the connection names its client: formatted once */
+	s->client_ip_len = (uint8_t)format_ip(s->client_ip_str,
+					      sizeof(s->client_ip_str), s->client_ip);
 	px->stats.connections++;
 	px->stats.active++;
 	*cb = &client_cb;
@@ -1626,7 +1690,7 @@ delay_over(struct hp_session *s)
 
 		s->conn_wait = false;
 		memset(&s->x->wait_q, 0, sizeof(s->x->wait_q));
-		try_send(s, &q);
+		try_send(s, &q, NULL);
 	} else if (s->x->retry.waiting) {
 		struct hp_queue q = { NULL, NULL, 0 };
 
@@ -1635,10 +1699,10 @@ delay_over(struct hp_session *s)
 			hp_queue_drop(&q);
 			session_abort(s, "DPE");
 		} else {
-			try_send(s, &q);
+			try_send(s, &q, NULL);
 		}
 	} else {
-		request_forward(s);
+		request_forward(s, NULL);
 	}
 	s->running = false;
 	if (s->dead) {

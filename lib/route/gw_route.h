@@ -125,6 +125,7 @@ enum gw_route_hash_key {
 struct gw_route_cluster {
 	uint32_t id;
 	const char *name;           /**< Envoy's "outbound|PORT|SUBSET|HOST" */
+	uint32_t name_len;          /**< strlen(name) */
 	const char *host;
 	const char *subset;         /**< NULL: every endpoint of the service */
 	uint16_t port;              /**< service port; 0 when unknown */
@@ -174,7 +175,12 @@ struct gw_route {
 	uint32_t n_destinations;
 	const struct gw_route_destination *destinations;
 	uint32_t n_mirrors;
+	uint32_t mirror_key_len;    /**< strlen(mirror_key), 0 without */
 	const struct gw_route_mirror *mirrors;
+	/** "NAMESPACE/VIRTUALSERVICE/NAME-OR-INDEX", how the shadow's log and
+	 * counters name a route with mirrors (NULL without): formatted once
+	 * here rather than for each copy */
+	const char *mirror_key;
 	/** rewrite.uriRegexRewrite compiled (NULL without); its per-worker
 	 * scratch: gw_route_regex_scratch() */
 	const struct gw_regex *uri_regex;

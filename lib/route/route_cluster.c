@@ -200,6 +200,7 @@ rt_cluster_get(struct rt_build *b, const struct gw_destination *dest,
 	memset(c, 0, sizeof(*c));
 	c->id = id;
 	c->name = name;
+	c->name_len = (uint32_t)strlen(name);
 	c->host = rt_arena_strdup(&snap->arena, dest->host);
 	c->subset = rt_arena_strdup(&snap->arena, dest->subset);
 	c->port = port;

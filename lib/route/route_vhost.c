@@ -212,6 +212,22 @@ fill_route(struct rt_build *b, uint32_t id, const struct gw_http_route *hr,
 		mirrors[i].cluster = cluster;
 		mirrors[i].ppm = hr->mirrors[i].ppm;
 	}
+	if (hr->n_mirrors > 0) {
+		/* as the shadow's counters and log name the route */
+		const struct gw_route *r = &snap->routes[id];
+		const char *ns = r->vs_namespace != NULL ? r->vs_namespace :
+							   "default";
+		char *key = r->name != NULL ?
+			rt_arena_printf(&snap->arena, "%s/%s/%s", ns, r->vs_name,
+					r->name) :
+			rt_arena_printf(&snap->arena, "%s/%s/%u", ns, r->vs_name,
+					r->http_index);
+
+		if (key == NULL)
+			return -ENOMEM;
+		snap->routes[id].mirror_key = key;
+		snap->routes[id].mirror_key_len = (uint32_t)strlen(key);
+	}
 	/* SWRR counters when there is a choice, one accumulator per mirror */
 	if (hr->n_route > 1)
 		state += hr->n_route * sizeof(int64_t);

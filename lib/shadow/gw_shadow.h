@@ -8,8 +8,9 @@
  * and the protocol by which workers hand it mirrored requests.
  *
  * Worker side (lib/httpproxy): for each mirror chosen for a request, the
- * worker writes the shadow head into fresh mbufs (Host/:authority with
- * "-shadow" before any port, gw_shadow_host()) and enqueues a HEAD item
+ * worker writes the shadow head (Host/:authority with "-shadow" before
+ * any port, gw_shadow_host()) after the item's meta, in the meta's own
+ * segment when it fits (one mbuf per copy), and enqueues a HEAD item
  * on its single-producer ring; body bytes follow as BODY items holding
  * indirect mbufs over the received segments (no copy), then END. When the
  * primary response completes a PRIMARY_DONE item carries its status and
@@ -52,7 +53,10 @@
 
 /** Items on a worker's shadow ring, in per-stream order. */
 enum gw_shadow_item_type {
-	GW_SHADOW_ITEM_HEAD = 1,     /**< m: a gw_shadow_meta segment, then the head */
+	GW_SHADOW_ITEM_HEAD = 1,     /**< m: a gw_shadow_meta, then the head: in the
+				      *   meta's segment after it when data_len is
+				      *   larger than the meta, and in the segments
+				      *   chained by next */
 	GW_SHADOW_ITEM_BODY,         /**< m: request bytes by reference */
 	GW_SHADOW_ITEM_END,          /**< the request is complete */
 	GW_SHADOW_ITEM_ABORT,        /**< the copy is abandoned; status = enum gw_shadow_drop */
@@ -63,16 +67,24 @@ enum gw_shadow_item_type {
 				      *   route; no other item follows) */
 };
 
-/** One ring element (rte_ring elem of 24 bytes). */
+/** One ring element: 16 bytes, which the ring copies as one 128-bit
+ * word (a 24-byte element went word by word). */
 struct gw_shadow_item {
 	uint8_t type;                /**< enum gw_shadow_item_type */
 	uint8_t reserved;
-	uint16_t status;             /**< PRIMARY_DONE: HTTP status (0: none); ABORT: reason */
-	uint32_t stream;             /**< the worker's stream id */
-	uint32_t latency_us;         /**< PRIMARY_DONE: request head to response end;
-				      DROPPED: how many copies it stands for (0: one) */
-	uint32_t reserved2;
-	struct rte_mbuf *m;          /**< HEAD and BODY; owned by the ring's consumer */
+	uint16_t status;             /**< PRIMARY_DONE: HTTP status (0: none);
+				      *   ABORT, DROPPED: enum gw_shadow_drop */
+	union {
+		uint32_t stream;     /**< the worker's stream id */
+		uint32_t count;      /**< DROPPED: how many copies it stands
+				      *   for (0: one) */
+	};
+	union {
+		struct rte_mbuf *m;  /**< HEAD, BODY, DROPPED (NULL in END and
+				      *   ABORT); owned by the ring's consumer */
+		uint32_t latency_us; /**< PRIMARY_DONE: request head to
+				      *   response end */
+	};
 };
 
 /**

@@ -738,10 +738,18 @@ item_head(struct gw_shadow *sh, uint64_t key, struct rte_mbuf *m)
 	stat = route_stat(sh, meta.route, meta.cluster);
 	if (stat != SH_NONE)
 		sh->routes[stat].requests++;
-	head = m->next;
-	m->next = NULL;
-	m->nb_segs = 1;
-	rte_pktmbuf_free_seg(m);
+	if (m->data_len > sizeof(meta)) {
+		/* the head begins in the meta's segment, right after it */
+		m->data_off = (uint16_t)(m->data_off + sizeof(meta));
+		m->data_len = (uint16_t)(m->data_len - sizeof(meta));
+		m->pkt_len = m->data_len;
+		head = m;
+	} else {
+		head = m->next;
+		m->next = NULL;
+		m->nb_segs = 1;
+		rte_pktmbuf_free_seg(m);
+	}
 	if (head == NULL) {
 		sh->stats.unknown_items++;
 		return;
@@ -802,8 +810,8 @@ item_dropped(struct gw_shadow *sh, const struct gw_shadow_item *it)
 	route[sizeof(route) - 1] = '\0';
 	cluster[sizeof(cluster) - 1] = '\0';
 	rte_pktmbuf_free(it->m);
-	/* a worker's run of skipped copies: latency_us is its count */
-	n = it->latency_us != 0 ? it->latency_us : 1;
+	/* a worker's run of skipped copies */
+	n = it->count != 0 ? it->count : 1;
 	stat = route_stat(sh, route, cluster);
 	if (stat != SH_NONE)
 		sh->routes[stat].requests += n;
@@ -830,6 +838,14 @@ item_body(struct gw_shadow *sh, struct sh_stream *s, struct rte_mbuf *m)
 	stream_flush(sh, s);
 }
 
+/* The mbuf an item holds, NULL for the types whose field is a number. */
+static inline struct rte_mbuf *
+item_mbuf(const struct gw_shadow_item *it)
+{
+	return it->type == GW_SHADOW_ITEM_HEAD || it->type == GW_SHADOW_ITEM_BODY ||
+	       it->type == GW_SHADOW_ITEM_DROPPED ? it->m : NULL;
+}
+
 static void
 item_process(struct gw_shadow *sh, unsigned int worker,
 	     const struct gw_shadow_item *it)
@@ -851,8 +867,7 @@ item_process(struct gw_shadow *sh, unsigned int worker,
 	}
 	s = stream_find(sh, key);
 	if (s == NULL) {
-		if (it->m != NULL)
-			rte_pktmbuf_free(it->m);
+		rte_pktmbuf_free(item_mbuf(it));
 		sh->stats.unknown_items++;
 		return;
 	}
@@ -866,8 +881,7 @@ item_process(struct gw_shadow *sh, unsigned int worker,
 			stream_flush(sh, s);
 		break;
 	case GW_SHADOW_ITEM_ABORT:
-		if (it->m != NULL)
-			rte_pktmbuf_free(it->m);
+		rte_pktmbuf_free(item_mbuf(it));
 		if (!s->shadow_done) {
 			/* not the shadow's fault: no parity for it */
 			count_drop(sh, s->stat, it->status < GW_SHADOW_DROP_MAX ?
@@ -885,8 +899,7 @@ item_process(struct gw_shadow *sh, unsigned int worker,
 		stream_try_finish(sh, s);
 		break;
 	default:
-		if (it->m != NULL)
-			rte_pktmbuf_free(it->m);
+		rte_pktmbuf_free(item_mbuf(it));
 		sh->stats.unknown_items++;
 		break;
 	}
@@ -1148,8 +1161,7 @@ gw_shadow_free(struct gw_shadow *sh)
 	for (unsigned int w = 0; w < sh->p.n_rings && sh->p.rings != NULL; w++)
 		while (sh->p.rings[w] != NULL &&
 		       rte_ring_sc_dequeue_elem(sh->p.rings[w], &it, sizeof(it)) == 0)
-			if (it.m != NULL)
-				rte_pktmbuf_free(it.m);
+			rte_pktmbuf_free(item_mbuf(&it));
 	for (unsigned int w = 0; w < sh->p.n_rings && sh->p.rx_rings != NULL; w++)
 		while (sh->p.rx_rings[w] != NULL &&
 		       rte_ring_sc_dequeue(sh->p.rx_rings[w], (void **)&m) == 0)

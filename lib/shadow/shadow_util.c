@@ -55,19 +55,14 @@ int
 gw_shadow_host(const char *host, size_t len, char *out, size_t size)
 {
 	const size_t slen = sizeof(GW_SHADOW_SUFFIX) - 1;
-	size_t name_len = len, i;
+	const char *colon = len != 0 ? memrchr(host, ':', len) : NULL;
+	size_t name_len = len;
 
-	/* The port follows the last ':' outside an IPv6 literal. */
-	for (i = len; i > 0; i--) {
-		char ch = host[i - 1];
-
-		if (ch == ']')
-			break;
-		if (ch == ':') {
-			name_len = i - 1;
-			break;
-		}
-	}
+	/* The port follows the last ':' outside an IPv6 literal: one with no
+	 * ']' after it ("[::1]" has none, "[::1]:80" does). */
+	if (colon != NULL &&
+	    memchr(colon, ']', (size_t)(host + len - colon)) == NULL)
+		name_len = (size_t)(colon - host);
 	if (len + slen + 1 > size)
 		return -ENOSPC;
 	memcpy(out, host, name_len);

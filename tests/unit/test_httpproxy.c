@@ -427,6 +427,22 @@ backend_serve(struct app *a)
 			app_pump(a);
 			continue;
 		}
+		if (strstr(path, "/odd-head/") != NULL) {
+			/* heads the proxy must rewrite, or copy (3) */
+			static const char *const odd[] = {
+				"HTTP/1.0 200 OK\r\nContent-Length: 2\r\nx-a:b\r\n\r\nok",
+				"HTTP/1.1 200\r\ncontent-length: 2, 2\r\nx-b: c\r\n\r\nok",
+				"HTTP/1.1 203 Non-Authoritative Information\r\n"
+				"x-c: d\r\ncontent-length: 2\r\nConnection: keep-alive\r\n"
+				"x-envoy-upstream-service-time: 99\r\n\r\nok",
+			};
+			unsigned long k = strtoul(strrchr(path, '/') + 1, NULL, 10);
+
+			assert_true(k >= 1 && k <= GW_ARRAY_SIZE(odd));
+			buf_add(&a->tx, odd[k - 1], strlen(odd[k - 1]));
+			app_pump(a);
+			continue;
+		}
 		if (strncmp(path, "/big-cl/", 8) == 0 ||
 		    strncmp(path, "/big-chunked/", 13) == 0) {
 			bool chunked = path[5] == 'c' && path[6] == 'h';
@@ -906,7 +922,8 @@ teardown(void **state)
 
 		while (rte_ring_sc_dequeue_elem(H->shadow_ring, &it,
 						sizeof(it)) == 0)
-			if (it.m != NULL)
+			/* PRIMARY_DONE has its latency where others have m */
+			if (it.type != GW_SHADOW_ITEM_PRIMARY_DONE)
 				rte_pktmbuf_free(it.m);
 		rte_ring_free(H->shadow_ring);
 	}
@@ -1440,11 +1457,14 @@ test_mirror_items(void **state)
 	assert_string_equal(meta->path, "/mirror/a");
 	assert_string_equal(meta->user_agent, "");
 	assert_int_equal(strlen(meta->request_id), 36);  /* generated */
-	m = it[0].m->next;
-	assert_non_null(m);
-	assert_true(rte_pktmbuf_data_len(m) < sizeof(head));
-	memcpy(head, rte_pktmbuf_mtod(m, const char *), rte_pktmbuf_data_len(m));
-	head[rte_pktmbuf_data_len(m)] = '\0';
+	/* one mbuf: the head follows the meta in its segment */
+	m = it[0].m;
+	assert_null(m->next);
+	assert_true(rte_pktmbuf_data_len(m) > sizeof(*meta));
+	assert_true(rte_pktmbuf_data_len(m) - sizeof(*meta) < sizeof(head));
+	memcpy(head, rte_pktmbuf_mtod_offset(m, const char *, sizeof(*meta)),
+	       rte_pktmbuf_data_len(m) - sizeof(*meta));
+	head[rte_pktmbuf_data_len(m) - sizeof(*meta)] = '\0';
 	assert_non_null(strstr(head, "GET /mirror/a HTTP/1.1\r\n"));
 	assert_non_null(strcasestr(head, "host: svc.test-shadow:8000\r\n"));
 	/* the rest is the primary's head as the backend got it, byte for byte */
@@ -1488,7 +1508,7 @@ test_mirror_items(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(it[0].type, GW_SHADOW_ITEM_DROPPED);
 	assert_int_equal(it[0].status, GW_SHADOW_DROP_UNAVAILABLE);
-	assert_int_equal(it[0].latency_us, 2);   /* a run of two copies */
+	assert_int_equal(it[0].count, 2);   /* a run of two copies */
 	meta = rte_pktmbuf_mtod(it[0].m, const struct gw_shadow_meta *);
 	assert_string_equal(meta->route, "default/svc/5");
 	assert_null(it[0].m->next);
@@ -1509,6 +1529,64 @@ test_mirror_items(void **state)
 	assert_int_equal(it[0].type, GW_SHADOW_ITEM_HEAD);
 	rte_pktmbuf_free(it[0].m);
 	assert_int_equal(pstats()->mirror_requests, 2);
+}
+
+/* A head too long for one mbuf: the copy's is written again (not copied
+ * from the primary's), after the meta and on in chained segments; their
+ * bytes are the primary's as the backend got it, the Host value aside. */
+static void
+test_mirror_long_head(void **state)
+{
+	struct response r[1] = {0};
+	struct gw_shadow_item it[8];
+	const struct gw_shadow_meta *meta;
+	static char req[4096], copy[4096];
+	size_t n_copy = 0, pre;
+	const struct rte_mbuf *m;
+	const char *p, *at;
+	unsigned int n, segs = 0;
+	struct app *c;
+	int len;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	len = snprintf(req, sizeof(req),
+		       "GET /mirror/long HTTP/1.1\r\nHost: svc.test\r\n"
+		       "x-long: %0*d\r\n\r\n", 3000, 7);
+	assert_true(len > 3000 && len < (int)sizeof(req));
+	client_send(c, req);
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	assert_int_equal(r[0].status, 200);
+	responses_free(r, 1);
+	n = rte_ring_sc_dequeue_burst_elem(H->shadow_ring, it, sizeof(it[0]), 8,
+					   NULL);
+	assert_int_equal(n, 3);
+	assert_int_equal(it[0].type, GW_SHADOW_ITEM_HEAD);
+	meta = rte_pktmbuf_mtod(it[0].m, const struct gw_shadow_meta *);
+	assert_string_equal(meta->authority, "svc.test-shadow");
+	assert_string_equal(meta->path, "/mirror/long");
+	for (m = it[0].m; m != NULL; m = m->next, segs++) {
+		size_t off = m == it[0].m ? sizeof(*meta) : 0;
+
+		assert_true(rte_pktmbuf_data_len(m) >= off);
+		assert_true(n_copy + rte_pktmbuf_data_len(m) - off <= sizeof(copy));
+		memcpy(copy + n_copy, rte_pktmbuf_mtod_offset(m, const char *, off),
+		       rte_pktmbuf_data_len(m) - off);
+		n_copy += rte_pktmbuf_data_len(m) - off;
+	}
+	assert_true(segs >= 2);
+	/* the primary, byte for byte, but "svc.test" -> "svc.test-shadow" */
+	p = (const char *)H->last_request.p;
+	assert_int_equal(n_copy, H->last_request.len + 7);
+	at = memmem(copy, n_copy, "svc.test-shadow\r\n", 17);
+	assert_non_null(at);
+	pre = (size_t)(at - copy);
+	assert_memory_equal(copy, p, pre);
+	assert_memory_equal(p + pre, "svc.test\r\n", 10);
+	assert_memory_equal(copy + pre + 15, p + pre + 8,
+			    H->last_request.len - pre - 8);
+	assert_int_equal(pstats()->mirror_requests, 1);
+	rte_pktmbuf_free(it[0].m);
 }
 
 static void
@@ -1785,6 +1863,186 @@ test_bad_params(void **state)
 	assert_int_equal(rte_errno, EINVAL);
 }
 
+/* ---- head rewriting: exact bytes (hp_rewrite.c copies what it can) ---- */
+
+/* @p got is @p pre, then "x-envoy-upstream-service-time: " and digits,
+ * then @p post, and ends there. */
+static void
+assert_head_around_ust(const char *got, const char *pre, const char *post)
+{
+	static const char ust[] = "x-envoy-upstream-service-time: ";
+	size_t pl = strlen(pre);
+	const char *p;
+
+	assert_memory_equal(got, pre, pl);
+	p = got + pl;
+	assert_memory_equal(p, ust, sizeof(ust) - 1);
+	p += sizeof(ust) - 1;
+	assert_true(*p >= '0' && *p <= '9');
+	while (*p >= '0' && *p <= '9')
+		p++;
+	assert_string_equal(p, post);
+}
+
+/* The last head a backend got is @p pre, the generated x-request-id and
+ * the blank line (@p pre ends with "x-request-id: "). */
+static void
+assert_request_with_id(const char *pre)
+{
+	const char *h;
+	size_t pl = strlen(pre);
+
+	buf_add(&H->last_request, "", 1);
+	h = (const char *)H->last_request.p;
+	assert_memory_equal(h, pre, pl);
+	assert_int_equal(strlen(h + pl), 36 + 4);
+	assert_string_equal(h + pl + 36, "\r\n\r\n");
+}
+
+/* Request heads forwarded byte for byte: a request line and fields that
+ * read as the rewrite would write them go out as received (in one copy);
+ * anything else is rewritten: HTTP/1.0 and absolute form, whitespace
+ * around values, Content-Length's name, hop-by-hop fields. */
+static void
+test_request_head_exact(void **state)
+{
+	struct response r[4] = {0};
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /split/e?q=1 HTTP/1.1\r\nHost: svc.test\r\nx-a: 1\r\n"
+		    "x-forwarded-for: 192.0.2.1\r\nConnection: keep-alive\r\n"
+		    "X-B: 2\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	assert_int_equal(r[0].status, 200);
+	assert_request_with_id("GET /split/e?q=1 HTTP/1.1\r\nHost: svc.test\r\n"
+			       "x-a: 1\r\nX-B: 2\r\n"
+			       "x-forwarded-for: 192.0.2.1, 10.10.1.2\r\n"
+			       "x-forwarded-proto: http\r\nx-request-id: ");
+
+	/* not as written: each field rewritten, Content-Length's name too */
+	client_send(c, "POST /split/f HTTP/1.1\r\nHost:svc.test\r\nX-A:  1  \r\n"
+		    "Content-Length: 3\r\nx-request-id: abc\r\n\r\nxyz");
+	assert_int_equal(run_until_responses(c, r, 2, 2000), 2);
+	assert_int_equal(r[1].status, 200);
+	buf_add(&H->last_request, "", 1);
+	assert_string_equal((const char *)H->last_request.p,
+			    "POST /split/f HTTP/1.1\r\nHost: svc.test\r\nX-A: 1\r\n"
+			    "content-length: 3\r\nx-request-id: abc\r\n"
+			    "x-forwarded-for: 10.10.1.2\r\n"
+			    "x-forwarded-proto: http\r\n\r\n");
+
+	/* as written, Content-Length included */
+	client_send(c, "POST /split/g HTTP/1.1\r\nHost: svc.test\r\n"
+		    "content-length: 3\r\nx-request-id: d\r\n\r\nxyz");
+	assert_int_equal(run_until_responses(c, r, 3, 2000), 3);
+	assert_int_equal(r[2].status, 200);
+	buf_add(&H->last_request, "", 1);
+	assert_string_equal((const char *)H->last_request.p,
+			    "POST /split/g HTTP/1.1\r\nHost: svc.test\r\n"
+			    "content-length: 3\r\nx-request-id: d\r\n"
+			    "x-forwarded-for: 10.10.1.2\r\n"
+			    "x-forwarded-proto: http\r\n\r\n");
+
+	/* absolute form: the upstream gets origin form */
+	client_send(c, "GET http://svc.test/split/i?x HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 4, 2000), 4);
+	assert_int_equal(r[3].status, 200);
+	assert_request_with_id("GET /split/i?x HTTP/1.1\r\nHost: svc.test\r\n"
+			       "x-forwarded-for: 10.10.1.2\r\n"
+			       "x-forwarded-proto: http\r\nx-request-id: ");
+	responses_free(r, 4);
+
+	/* HTTP/1.0: the upstream gets HTTP/1.1 */
+	c = client_open();
+	client_send(c, "GET /split/h HTTP/1.0\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	assert_int_equal(r[0].status, 200);
+	assert_request_with_id("GET /split/h HTTP/1.1\r\nHost: svc.test\r\n"
+			       "x-forwarded-for: 10.10.1.2\r\n"
+			       "x-forwarded-proto: http\r\nx-request-id: ");
+	responses_free(r, 1);
+}
+
+/* Response heads likewise: a status line and fields as the rewrite would
+ * write them are copied; HTTP/1.0, no reason phrase, a Content-Length
+ * list, "name:value", hop-by-hop fields and the backend's own
+ * x-envoy-upstream-service-time are rewritten or dropped. */
+static void
+test_response_head_exact(void **state)
+{
+	struct response r[4] = {0};
+	struct app *c;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	client_send(c, "GET /split/odd-head/1 HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	client_send(c, "GET /split/odd-head/2 HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	client_send(c, "GET /split/odd-head/3 HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	/* the default route sets x-route on responses */
+	client_send(c, "GET /odd-head/3 HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 4, 2000), 4);
+	for (int i = 0; i < 4; i++)
+		assert_memory_equal(r[i].body, "ok", 2);
+	assert_head_around_ust(r[0].head, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n"
+			       "x-a: b\r\n", "\r\n\r\n");
+	assert_head_around_ust(r[1].head, "HTTP/1.1 200 \r\ncontent-length: 2\r\n"
+			       "x-b: c\r\n", "\r\n\r\n");
+	assert_head_around_ust(r[2].head, "HTTP/1.1 203 Non-Authoritative Information\r\n"
+			       "x-c: d\r\ncontent-length: 2\r\n", "\r\n\r\n");
+	assert_head_around_ust(r[3].head, "HTTP/1.1 203 Non-Authoritative Information\r\n"
+			       "x-c: d\r\ncontent-length: 2\r\n",
+			       "\r\nx-route: default\r\n\r\n");
+	responses_free(r, 4);
+}
+
+/* A retried request is sent again as first written, whether its head was
+ * held by reference on its own mbufs (up to 2 of them) or cloned (longer). */
+static void
+test_retry_long_heads(void **state)
+{
+	static const size_t sizes[] = { 3000, 3000, 3000, 7000, 7000, 7000 };
+	struct response r[1] = {0};
+	unsigned int before = 0;
+
+	RTE_SET_USED(state);
+	for (unsigned int k = 0; k < GW_ARRAY_SIZE(sizes); k++) {
+		size_t n = sizes[k];
+		char *req = malloc(n + 256), *want = malloc(n + 256);
+		struct app *c = client_open();
+		int l;
+
+		assert_non_null(req);
+		assert_non_null(want);
+		l = snprintf(req, n + 256, "GET /flaky/%zu HTTP/1.1\r\nHost: pol.test\r\n"
+			     "x-request-id: r%u\r\nx-long: ", n, k);
+		memset(req + l, 'a' + (int)k, n);
+		strcpy(req + l + n, "\r\n\r\n");
+		client_send(c, req);
+		assert_int_equal(run_until_responses(c, r, 1, 5000), 1);
+		assert_int_equal(r[0].status, 200);
+		assert_memory_equal(r[0].body, "v2 /flaky/", 10);
+		/* what v2 got, on the first try or the retry */
+		l = snprintf(want, n + 256, "GET /flaky/%zu HTTP/1.1\r\nHost: pol.test\r\n"
+			     "x-request-id: r%u\r\nx-long: ", n, k);
+		memset(want + l, 'a' + (int)k, n);
+		strcpy(want + l + n, "\r\nx-forwarded-for: 10.10.1.2\r\n"
+		       "x-forwarded-proto: http\r\n\r\n");
+		buf_add(&H->last_request, "", 1);
+		assert_string_equal((const char *)H->last_request.p, want);
+		free(req);
+		free(want);
+		responses_free(r, 1);
+		/* round robin: one of each three met v1 first, at least */
+		if (k % 3 == 2) {
+			assert_true(flaky_503s() > before);
+			before = flaky_503s();
+		}
+	}
+	assert_int_equal(pstats()->retries, flaky_503s());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1798,6 +2056,9 @@ main(int argc, char **argv)
 		T(test_route_by_header_keepalive),
 		T(test_request_rewrite),
 		T(test_content_length_once),
+		T(test_request_head_exact),
+		T(test_response_head_exact),
+		T(test_retry_long_heads),
 		T(test_snapshot_held_in_flight),
 		T(test_circuit_breaking),
 		T(test_request_body_limit),
@@ -1811,6 +2072,7 @@ main(int argc, char **argv)
 		T(test_rewrite_uri_regex),
 		T(test_cors),
 		T(test_mirror_items),
+		T(test_mirror_long_head),
 		T(test_split_80_20_exact),
 		T(test_pipelined_in_order),
 		T(test_bodies_zero_copy),

@@ -427,6 +427,54 @@ test_mirror_percentage_exact(void **state)
 	assert_int_equal(n, 100);
 }
 
+/* A route with mirrors carries its name for the shadow's counters and
+ * log, formatted once when compiled: NAMESPACE/VIRTUALSERVICE/ and the
+ * route's name or its index; a route without mirrors has none. Cluster
+ * names carry their length. */
+static void
+test_mirror_key(void **state)
+{
+	struct fixture *fx = *state;
+	const struct gw_route_cluster *c;
+	struct gw_route_result res;
+	struct req q;
+
+	apply_fixture(fx, "seed/httpbin-all-v1.yaml"); /* the DestinationRule */
+	apply_buffer(fx,
+		"apiVersion: networking.istio.io/v1\n"
+		"kind: VirtualService\n"
+		"metadata: {name: httpbin}\n"
+		"spec:\n"
+		"  hosts: [httpbin]\n"
+		"  http:\n"
+		"  - name: first\n"
+		"    match: [{uri: {prefix: /a}}]\n"
+		"    route: [{destination: {host: httpbin, subset: v1}}]\n"
+		"    mirror: {host: httpbin, subset: v2}\n"
+		"  - match: [{uri: {prefix: /b}}]\n"
+		"    route: [{destination: {host: httpbin, subset: v1}}]\n"
+		"  - route: [{destination: {host: httpbin, subset: v1}}]\n"
+		"    mirror: {host: httpbin, subset: v2}\n", "mirror-key.yaml");
+	build(fx);
+	req_init(&q, 8000, "httpbin", "/a", NULL);
+	route_to(fx, 0, &q, &res);
+	assert_int_equal(res.n_mirrors, 1);
+	assert_string_equal(res.route->mirror_key, "default/httpbin/first");
+	assert_int_equal(res.route->mirror_key_len, 21);
+	c = gw_route_snapshot_cluster(fx->snap, res.mirror_clusters[0]);
+	assert_string_equal(c->name, "outbound|8000|v2|httpbin");
+	assert_int_equal(c->name_len, strlen(c->name));
+	req_init(&q, 8000, "httpbin", "/b", NULL);
+	route_to(fx, 0, &q, &res);
+	assert_int_equal(res.n_mirrors, 0);
+	assert_null(res.route->mirror_key);
+	req_init(&q, 8000, "httpbin", "/c", NULL);
+	route_to(fx, 0, &q, &res);
+	assert_int_equal(res.n_mirrors, 1);
+	assert_string_equal(res.route->mirror_key, "default/httpbin/2");
+	assert_int_equal(res.route->mirror_key_len, 17);
+}
+
 static void
 test_no_vs_default_route_spreads(void **state)
 {
@@ -880,6 +928,7 @@ main(void)
 		T(test_bookinfo_ratings_fault),
 		T(test_seed_all_v1_then_mirror),
 		T(test_mirror_percentage_exact),
+		T(test_mirror_key),
 		T(test_no_vs_default_route_spreads),
 		T(test_unknown_host_and_listener),
 		T(test_vs_no_match_is_404),

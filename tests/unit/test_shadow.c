@@ -59,9 +59,65 @@ test_host_suffix(void **state)
 	check_host("[::1]:8080", "[::1]-shadow:8080");
 	check_host("[::1]", "[::1]-shadow");
 	check_host("", "-shadow");
+	check_host("a:b:8000", "a:b-shadow:8000");
+	check_host("svc:", "svc-shadow:");
+	check_host(":80", "-shadow:80");
+	check_host("[::1]]:80", "[::1]]-shadow:80");
+	check_host("[fe80::1%eth0]", "[fe80::1%eth0]-shadow");
 	/* "httpbin-shadow" and its NUL need 15 bytes */
 	assert_int_equal(gw_shadow_host("httpbin", 7, small, sizeof(small)),
 			 -ENOSPC);
+}
+
+/* The rule gw_shadow_host() follows, character by character from the
+ * end: the first ']' means no port, the first ':' starts it. */
+static size_t
+ref_name_len(const char *host, size_t len)
+{
+	for (size_t i = len; i > 0; i--) {
+		if (host[i - 1] == ']')
+			return len;
+		if (host[i - 1] == ':')
+			return i - 1;
+	}
+	return len;
+}
+
+/* Every string of up to 7 characters over "a:[]." against that rule
+ * (97,656 hosts), not NUL-terminated on input. */
+static void
+test_host_suffix_all(void **state)
+{
+	static const char alphabet[] = "a:[].";
+	char in[8], out[32], want[32];
+	unsigned int total = 0;
+
+	RTE_SET_USED(state);
+	for (size_t len = 0; len <= 7; len++) {
+		unsigned int count = 1;
+
+		for (size_t k = 0; k < len; k++)
+			count *= 5;
+		for (unsigned int v = 0; v < count; v++, total++) {
+			unsigned int x = v;
+			size_t nl;
+			int n;
+
+			for (size_t k = 0; k < len; k++, x /= 5)
+				in[k] = alphabet[x % 5];
+			in[len] = 'z';     /* past the end: must not be read as part */
+			nl = ref_name_len(in, len);
+			memcpy(want, in, nl);
+			memcpy(want + nl, "-shadow", 7);
+			memcpy(want + nl + 7, in + nl, len - nl);
+			want[len + 7] = '\0';
+			n = gw_shadow_host(in, len, out, sizeof(out));
+			if (n != (int)(len + 7) || strcmp(out, want) != 0)
+				fail_msg("\"%.*s\": got \"%s\", want \"%s\"",
+					 (int)len, in, out, want);
+		}
+	}
+	assert_int_equal(total, 97656);
 }
 
 static void
@@ -326,11 +382,15 @@ static void
 put(uint8_t type, uint32_t stream, uint16_t status, struct rte_mbuf *m)
 {
 	struct gw_shadow_item it = {
-		.type = type, .stream = stream, .status = status,
-		/* a DROPPED item's field is its count (0: one) */
-		.latency_us = type == GW_SHADOW_ITEM_DROPPED ? 0 : 1000, .m = m,
+		.type = type, .stream = stream, .status = status, .m = m,
 	};
 
+	/* the field a PRIMARY_DONE item has instead of an mbuf (and a
+	 * DROPPED item's count, in the stream field, is given as stream) */
+	if (type == GW_SHADOW_ITEM_PRIMARY_DONE) {
+		assert_null(m);
+		it.latency_us = 1000;
+	}
 	assert_int_equal(rte_ring_sp_enqueue_elem(H->ring, &it, sizeof(it)), 0);
 }
 
@@ -533,6 +593,68 @@ test_stream_whole(void **state)
 	harness_down();
 }
 
+/* A HEAD item as workers write it: the head after the meta in the meta's
+ * own segment; and, for a head that did not fit there, its first bytes
+ * there and the rest chained. The shadow gets each head byte for byte,
+ * the meta still names route and cluster, no mbuf is left behind. */
+static void
+test_head_in_meta_segment(void **state)
+{
+	static const char HEAD0[] =
+		"GET /status/200 HTTP/1.1\r\nhost: svc-shadow\r\n\r\n";
+	const struct gw_shadow_route_stats *rs;
+	struct rte_mbuf *m, *seg;
+	size_t split = 20;
+	char *log = NULL;
+	size_t log_len = 0;
+	FILE *f;
+	uint32_t id;
+
+	RTE_SET_USED(state);
+	harness_up(8, 0, 0, 0, true);
+	m = meta_mbuf("ns/vs/in");
+	memcpy(rte_pktmbuf_append(m, sizeof(HEAD10) - 1), HEAD10,
+	       sizeof(HEAD10) - 1);
+	id = ++H->stream;
+	put(GW_SHADOW_ITEM_HEAD, id, 0, m);
+	seg = data_mbuf("0123456789", 10);
+	put_body(id, seg, 0, 10);
+	rte_pktmbuf_free(seg);
+	put(GW_SHADOW_ITEM_END, id, 0, NULL);
+	put(GW_SHADOW_ITEM_PRIMARY_DONE, id, 200, NULL);
+	run(20);
+	assert_int_equal(H->be.requests, 1);
+	assert_string_equal(H->be.last_head, HEAD10);
+	assert_int_equal(H->be.last_body, 10);
+
+	/* split: meta and 20 bytes, then the rest in a second segment */
+	m = meta_mbuf("ns/vs/in");
+	memcpy(rte_pktmbuf_append(m, (uint16_t)split), HEAD0, split);
+	m->next = data_mbuf(HEAD0 + split, sizeof(HEAD0) - 1 - split);
+	m->pkt_len = m->data_len;   /* as the worker's: each segment its own */
+	id = ++H->stream;
+	put(GW_SHADOW_ITEM_HEAD, id, 0, m);
+	put(GW_SHADOW_ITEM_END, id, 0, NULL);
+	put(GW_SHADOW_ITEM_PRIMARY_DONE, id, 200, NULL);
+	run(20);
+	assert_int_equal(H->be.requests, 2);
+	assert_string_equal(H->be.last_head, HEAD0);
+	rs = route_stats("ns/vs/in");
+	assert_int_equal(rs->requests, 2);
+	assert_int_equal(rs->responses, 2);
+	assert_int_equal(rs->pairs, 2);
+	assert_int_equal(rs->mismatches, 0);
+	assert_int_equal(gw_shadow_stats(H->sh)->held_mbufs, 0);
+	f = open_memstream(&log, &log_len);
+	assert_non_null(f);
+	assert_int_equal(gw_shadow_accesslog_drain(H->sh, f), 2);
+	fclose(f);
+	assert_non_null(strstr(log, "\"POST /x HTTP/1.1\" 200 - 10 "));
+	assert_non_null(strstr(log, "outbound|80|v2|svc shadow\n"));
+	free(log);
+	harness_down();
+}
+
 /* Items of a stream that is gone are freed and counted; ABORT counts the
  * worker's loss on the route, without parity. */
 static void
@@ -652,7 +774,7 @@ test_dead_and_timeout(void **state)
 			struct gw_shadow_item it = {
 				.type = GW_SHADOW_ITEM_DROPPED,
 				.status = GW_SHADOW_DROP_UNAVAILABLE,
-				.latency_us = 5, .m = meta_mbuf("ns/vs/3"),
+				.count = 5, .m = meta_mbuf("ns/vs/3"),
 			};
 			uint64_t drops = st->drops;
 
@@ -731,9 +853,11 @@ main(int argc, char **argv)
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_suffix),
+		cmocka_unit_test(test_host_suffix_all),
 		cmocka_unit_test(test_status_class),
 		cmocka_unit_test(test_parity_record),
 		cmocka_unit_test(test_stream_whole),
+		cmocka_unit_test(test_head_in_meta_segment),
 		cmocka_unit_test(test_abort_and_unknown),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_dead_and_timeout),

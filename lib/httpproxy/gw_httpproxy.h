@@ -97,7 +97,9 @@ struct gw_http_proxy_params {
 	uint32_t idle_timeout_ms;
 	/** Upstream connect timeout when the DestinationRule sets none (ms; 0: the stack's). */
 	uint32_t connect_timeout_ms;
-	/** Access-log ring entries (power of two; 0: 1024). */
+	/** Access-log ring entries (power of two; 0: 1024): four 64-byte
+	 *  ring elements each; a usual record takes three or four, one
+	 *  with long fields up to 13. */
 	uint32_t accesslog_ring_size;
 	uint64_t tsc_hz;                 /**< 0: rte_get_tsc_hz() */
 	uint64_t start_tsc;              /**< 0: rte_rdtsc() */

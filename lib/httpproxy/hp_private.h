@@ -11,6 +11,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -37,10 +38,18 @@ struct hp_queue {
 
 /*
  * An access-log record: fixed-size fields, truncated, so that a worker
- * never allocates and the ring copies plain bytes. Strings are
- * NUL-terminated; "" prints as "-".
+ * never allocates. Strings are NUL-terminated; "" prints as "-".
+ *
+ * In the ring a record is packed (hp_accesslog.c): its first
+ * HP_LOG_FIXED bytes as they are here, then only the bytes of the five
+ * long strings (their lengths are in the fixed part), in HP_LOG_ELEM-byte
+ * ring elements enqueued together: three or four for a usual request
+ * instead of the whole struct. path, user_agent and authority are written
+ * by hp_log_begin() only, which keeps their lengths; hp_log_emit()
+ * measures xff and cluster.
  */
 struct hp_log_record {
+	/* ---- the fixed part: copied whole ---- */
 	uint64_t start_us;          /* Unix time of the request head, microseconds */
 	uint64_t bytes_received;    /* request body bytes */
 	uint64_t bytes_sent;        /* response body bytes */
@@ -48,17 +57,36 @@ struct hp_log_record {
 	int32_t upstream_ms;        /* head sent to response head; -1: none */
 	uint16_t status;            /* 0: no response */
 	uint8_t version_minor;
+	uint8_t attempts;           /* upstream tries (retries + 1); 0: none */
+	uint8_t n_elems;            /* ring elements of the packed record */
+	uint8_t path_len, user_agent_len, authority_len, xff_len, cluster_len;
 	char flags[8];              /* "-", "NR", "UH", "UF", "UT", "DC", "UC" */
 	char method[16];
-	char path[256];
+	char upstream_host[24];     /* a.b.c.d:port */
+	char request_id[40];
+	/* ---- the long strings: only their bytes go to the ring; each
+	 * array a multiple of 16 bytes but cluster, which the next one
+	 * follows (hp_accesslog.c reads them 16 bytes at a time) ---- */
+	char cluster[120];          /* outbound|PORT|SUBSET|HOST */
 	char xff[64];
 	char user_agent[128];
-	char request_id[40];
 	char authority[96];
-	char upstream_host[24];     /* a.b.c.d:port */
-	char cluster[120];          /* outbound|PORT|SUBSET|HOST */
-	uint8_t attempts;           /* upstream tries (retries + 1); 0: none */
+	char path[256];
 };
+
+/* The packed record in the log ring. */
+#define HP_LOG_ELEM     64u     /* bytes per ring element */
+#define HP_LOG_FIXED    offsetof(struct hp_log_record, cluster)
+/* a packed record's elements: 16 bytes of room after its last string,
+ * which is copied 16 bytes at a time */
+#define HP_LOG_ELEMS(strings) \
+	((HP_LOG_FIXED + (strings) + 16 + HP_LOG_ELEM - 1) / HP_LOG_ELEM)
+#define HP_LOG_MAX_ELEMS HP_LOG_ELEMS(119u + 63u + 127u + 95u + 255u)
+/* Ring elements (a power of two) for a ring of @p records entries (a
+ * power of two): room for as many usual records, and at least for two of
+ * the longest (13 elements). */
+#define HP_LOG_RING_ELEMS(records) \
+	((records) * 4u < 32u ? 32u : (records) * 4u)
 
 enum hp_req_state {
 	HP_REQ_HEAD = 0,   /* parsing a request head */

@@ -1805,8 +1805,10 @@ gw_http_proxy_create(const struct gw_http_proxy_params *p)
 	px->parser_mem = calloc(px->n_exchanges, per);
 	snprintf(name, sizeof(name), "gw_hplog_%u_%u", p->worker_id,
 		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-	px->log_ring = rte_ring_create_elem(name, sizeof(struct hp_log_record),
-		p->accesslog_ring_size != 0 ? p->accesslog_ring_size : 1024,
+	/* records packed in 64-byte elements (hp_accesslog.c) */
+	px->log_ring = rte_ring_create_elem(name, HP_LOG_ELEM,
+		HP_LOG_RING_ELEMS(p->accesslog_ring_size != 0 ?
+				  p->accesslog_ring_size : 1024u),
 		p->socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (px->sessions == NULL || px->ups == NULL || px->parser_mem == NULL ||
 	    px->xs == NULL || px->log_ring == NULL) {

@@ -116,6 +116,19 @@ void gw_metrics_table_free(struct gw_metrics_table *t);
 void gw_metrics_record(struct gw_metrics_table *t,
 		       const struct gw_metrics_labels *l, uint64_t duration_us);
 
+/**
+ * Writer: gw_metrics_record() for a request labelled from its cluster:
+ * the destination from @p cluster[0..len) as gw_metrics_parse_cluster()
+ * reads it ("unknown" for another shape or none), response flags
+ * @p flags (NUL-terminated), code @p code, no source workload. The table
+ * keeps the last cluster, flags and code given here with their series: a
+ * request with the same ones is counted without parsing, hashing or
+ * probing.
+ */
+void gw_metrics_record_cluster(struct gw_metrics_table *t, const char *cluster,
+			       size_t len, const char *flags, uint16_t code,
+			       uint64_t duration_us);
+
 /** Samples folded into the overflow series because the table was full. */
 uint64_t gw_metrics_table_dropped_series(const struct gw_metrics_table *t);
 

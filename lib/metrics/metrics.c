@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "gw_common.h"
 #include "gw_metrics.h"
@@ -34,12 +37,25 @@ struct metrics_entry {
 	struct gw_metrics_hist hist;
 };
 
+/* gw_metrics_record_cluster()'s last request: its cluster, flags and code
+ * and their series (series never move nor change labels, so the pair
+ * stays true for the table's life) */
+#define LAST_CLUSTER_MAX 127u
+struct cluster_memo {
+	struct metrics_entry *e;     /* NULL: none */
+	uint16_t code;
+	uint8_t len;
+	char flags[GW_METRICS_FLAGS_MAX + 1];   /* NUL-terminated */
+	char cluster[LAST_CLUSTER_MAX];
+};
+
 struct gw_metrics_table {
 	uint32_t mask;           /* slots - 1 */
 	uint32_t max_series;
 	uint32_t n_series;       /* written by the worker, read relaxed */
 	uint64_t dropped_series;
 	struct metrics_entry *last;  /* the writer's last series; NULL: none */
+	struct cluster_memo memo;
 	struct metrics_entry overflow;
 	struct metrics_entry slots[];
 };
@@ -64,8 +80,10 @@ counter_read(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-void
-gw_metrics_hist_observe(struct gw_metrics_hist *h, uint64_t us)
+/* Most requests take well under the first bounds: a scan from the
+ * bottom is a compare or two for them. */
+static inline void
+observe(struct gw_metrics_hist *h, uint64_t us)
 {
 	unsigned int i = 0;
 
@@ -73,6 +91,12 @@ gw_metrics_hist_observe(struct gw_metrics_hist *h, uint64_t us)
 		i++;
 	counter_add(&h->buckets[i], 1);
 	counter_add(&h->sum_us, us);
+}
+
+void
+gw_metrics_hist_observe(struct gw_metrics_hist *h, uint64_t us)
+{
+	observe(h, us);
 }
 
 void
@@ -190,6 +214,29 @@ bytes_eq(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/* bytes_eq() for a cluster name (tens of bytes): 16 at a time, the last
+ * 16 overlapping */
+static inline bool
+long_eq(const char *a, const char *b, size_t n)
+{
+#ifdef __SSE2__
+	if (n >= 16) {
+		__m128i d = _mm_setzero_si128();
+
+		for (; n > 16; a += 16, b += 16, n -= 16)
+			d = _mm_or_si128(d, _mm_xor_si128(
+				_mm_loadu_si128((const __m128i *)(const void *)a),
+				_mm_loadu_si128((const __m128i *)(const void *)b)));
+		d = _mm_or_si128(d, _mm_xor_si128(
+			_mm_loadu_si128((const __m128i *)(const void *)(a + n - 16)),
+			_mm_loadu_si128((const __m128i *)(const void *)(b + n - 16))));
+		return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) ==
+		       0xffff;
+	}
+#endif
+	return bytes_eq(a, b, n);
+}
+
 static inline bool
 same(const char *stored, uint8_t stored_len, const struct key_part *k)
 {
@@ -252,9 +299,10 @@ gw_metrics_table_free(struct gw_metrics_table *t)
 
 #define LIT(s) s, sizeof(s) - 1
 
-void
-gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
-		  uint64_t duration_us)
+/* The series of @p l; the overflow series (counted) when the table is
+ * full. */
+static struct metrics_entry *
+series_of(struct gw_metrics_table *t, const struct gw_metrics_labels *l)
 {
 	struct key_part svc = part(l->service, l->service_len,
 				   LIT(GW_METRICS_UNKNOWN), GW_METRICS_SERVICE_MAX);
@@ -276,7 +324,7 @@ gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
 	/* most requests repeat the previous one's series: no hash, no probe */
 	e = t->last;
 	if (e != NULL && entry_is(e, l->code, &svc, &ver, &src, &flg))
-		goto found;
+		return e;
 	h64 = hash_part(l->code, &svc);
 	h64 = hash_part(h64, &ver);
 	h64 = hash_part(h64, &src);
@@ -292,8 +340,7 @@ gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
 	if (t->n_series >= t->max_series) {
 		/* Full: the sample still counts, under the overflow series. */
 		counter_add(&t->dropped_series, 1);
-		e = &t->overflow;
-		goto found;
+		return &t->overflow;
 	}
 	e->hash = h;
 	e->code = l->code;
@@ -306,8 +353,67 @@ gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
 	__atomic_store_n(&t->n_series, t->n_series + 1, __ATOMIC_RELAXED);
 hit:
 	t->last = e;             /* never the overflow series: not its labels */
-found:
-	gw_metrics_hist_observe(&e->hist, duration_us);
+	return e;
+}
+
+void
+gw_metrics_record(struct gw_metrics_table *t, const struct gw_metrics_labels *l,
+		  uint64_t duration_us)
+{
+	observe(&series_of(t, l)->hist, duration_us);
+}
+
+/* gw_metrics_record_cluster() for a request unlike the last one: out of
+ * line, so that the usual one saves no registers. */
+static __attribute__((noinline)) void
+record_cluster_new(struct gw_metrics_table *t, const char *cluster,
+		   size_t len, const char *flags, uint16_t code,
+		   uint64_t duration_us)
+{
+	struct cluster_memo *m = &t->memo;
+	struct gw_metrics_labels l = { .flags = flags, .code = code };
+	struct metrics_entry *e;
+	size_t flen = 0;
+
+	if (flags != NULL)
+		while (flen <= GW_METRICS_FLAGS_MAX && flags[flen] != '\0')
+			flen++;
+	gw_metrics_parse_cluster(cluster, len, &l);
+	e = series_of(t, &l);
+	observe(&e->hist, duration_us);
+	/* not the overflow series: each of its samples counts as dropped */
+	if (e != &t->overflow && len <= LAST_CLUSTER_MAX &&
+	    flen <= GW_METRICS_FLAGS_MAX) {
+		m->e = e;
+		m->code = code;
+		m->len = (uint8_t)len;
+		if (len > 0)
+			memcpy(m->cluster, cluster, len);
+		memcpy(m->flags, flags != NULL ? flags : "", flen);
+		m->flags[flen] = '\0';
+	}
+}
+
+void
+gw_metrics_record_cluster(struct gw_metrics_table *t, const char *cluster,
+			  size_t len, const char *flags, uint16_t code,
+			  uint64_t duration_us)
+{
+	const struct cluster_memo *m = &t->memo;
+
+	if (m->e != NULL && m->code == code && m->len == len &&
+	    long_eq(m->cluster, cluster, len)) {
+		/* the flags against the remembered ones (NUL-terminated
+		 * there), as far as their NUL: one pass, no length first */
+		const char *f = flags != NULL ? flags : "";
+
+		for (size_t i = 0; f[i] == m->flags[i]; i++)
+			if (f[i] == '\0') {
+				observe(&m->e->hist, duration_us);
+				return;
+			}
+	}
+	record_cluster_new(t, cluster, len, flags, code, duration_us);
 }
 
 uint64_t

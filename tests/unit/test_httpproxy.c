@@ -830,6 +830,8 @@ snapshot_build(void)
 
 /* max_exchanges of the next setup() (0: the proxy's default) */
 static uint32_t setup_exchanges;
+/* accesslog_ring_size of the next setup() (0: the proxy's default) */
+static uint32_t setup_log_ring;
 
 static int
 setup(void **state)
@@ -871,6 +873,7 @@ setup(void **state)
 	pp.pool = pool;
 	pp.max_sessions = 64;
 	pp.max_exchanges = setup_exchanges;
+	pp.accesslog_ring_size = setup_log_ring;
 	pp.n_ports = 2;
 	pp.ports = H->nodes[N_PROXY].ports;
 	pp.port_roles = roles;
@@ -900,6 +903,18 @@ setup_one_exchange(void **state)
 	setup_exchanges = 1;
 	rc = setup(state);
 	setup_exchanges = 0;
+	return rc;
+}
+
+/* The proxy with the smallest access-log ring. */
+static int
+setup_small_log(void **state)
+{
+	int rc;
+
+	setup_log_ring = 1;
+	rc = setup(state);
+	setup_log_ring = 0;
 	return rc;
 }
 
@@ -2043,6 +2058,188 @@ test_retry_long_heads(void **state)
 	assert_int_equal(pstats()->retries, flaky_503s());
 }
 
+/* The access log's lines, whole: "[timestamp] " checked for its shape,
+ * the rest byte for byte against @p want (n lines, in order). */
+static void
+assert_log_lines(const char *log, const char *const *want, unsigned int n)
+{
+	const char *p = log;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const char *nl = strchr(p, '\n');
+
+		assert_non_null(nl);
+		/* [YYYY-MM-DDTHH:MM:SS.mmmZ] */
+		assert_true(nl - p > 27);
+		assert_int_equal(p[0], '[');
+		assert_int_equal(p[5], '-');
+		assert_int_equal(p[11], 'T');
+		assert_int_equal(p[20], '.');
+		assert_memory_equal(p + 24, "Z] ", 3);
+		if (strlen(want[i]) != (size_t)(nl + 1 - (p + 27)) ||
+		    memcmp(p + 27, want[i], strlen(want[i])) != 0)
+			fail_msg("line %u:\n got  %.*s\n want %s", i,
+				 (int)(nl - p - 27), p + 27, want[i]);
+		p = nl + 1;
+	}
+	assert_string_equal(p, "");
+}
+
+/* Access-log lines are exact for short fields and for fields cut at their
+ * limits (path 255 bytes, user-agent 127, x-request-id 39,
+ * x-forwarded-for 63 with no room for the client's address, authority
+ * 95): the packed ring record carries each string whole. */
+static void
+test_access_log_exact_fields(void **state)
+{
+	struct response r[3] = {0};
+	char *req = malloc(4096), *want[3], path[301], ua[201], rid[51],
+	     xff[71], host[121];
+	struct app *c;
+	char *log;
+
+	RTE_SET_USED(state);
+	assert_non_null(req);
+	memset(path, 'p', 300);
+	memcpy(path, "/l", 2);
+	path[300] = '\0';
+	memset(ua, 'u', 200);
+	ua[200] = '\0';
+	memset(rid, 'x', 50);
+	rid[50] = '\0';
+	memset(xff, 'f', 70);
+	xff[70] = '\0';
+	memset(host, 'h', 120);
+	host[120] = '\0';
+	c = client_open();
+	client_send(c, "GET /s HTTP/1.1\r\nHost: svc.test\r\nuser-agent: u\r\n"
+		    "x-request-id: i\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, 1, 2000), 1);
+	snprintf(req, 4096, "GET %s HTTP/1.1\r\nHost: svc.test\r\nuser-agent: %s\r\n"
+		 "x-request-id: %s\r\nx-forwarded-for: %s\r\n\r\n", path, ua,
+		 rid, xff);
+	client_send(c, req);
+	assert_int_equal(run_until_responses(c, r, 2, 2000), 2);
+	snprintf(req, 4096, "GET /a HTTP/1.1\r\nHost: %s\r\n\r\n", host);
+	client_send(c, req);
+	assert_int_equal(run_until_responses(c, r, 3, 2000), 3);
+	assert_int_equal(r[0].status, 200);
+	assert_int_equal(r[1].status, 200);
+	assert_int_equal(r[2].status, 404);
+	run_ms(10);
+
+	for (unsigned int i = 0; i < 3; i++) {
+		want[i] = malloc(2048);
+		assert_non_null(want[i]);
+	}
+	snprintf(want[0], 2048, "\"GET /s HTTP/1.1\" 200 - 0 %zu 0 0 \"10.10.1.2\" "
+		 "\"u\" \"i\" \"svc.test\" \"10.10.2.11:7000\" "
+		 "outbound|8000|v1|svc.test\n", r[0].body_len);
+	snprintf(want[1], 2048, "\"GET %.255s HTTP/1.1\" 200 - 0 %zu 0 0 \"%.63s\" "
+		 "\"%.127s\" \"%.39s\" \"svc.test\" \"10.10.2.11:7000\" "
+		 "outbound|8000|v1|svc.test\n", path, r[1].body_len, xff, ua, rid);
+	snprintf(want[2], 2048, "\"GET /a HTTP/1.1\" 404 NR 0 %zu 0 - \"-\" \"-\" "
+		 "\"-\" \"%.95s\" \"-\" -\n", r[2].body_len, host);
+	log = drain_log();
+	assert_log_lines(log, (const char *const *)want, 3);
+	free(log);
+	assert_int_equal(pstats()->accesslog_records, 3);
+	assert_int_equal(pstats()->accesslog_dropped, 0);
+	for (unsigned int i = 0; i < 3; i++)
+		free(want[i]);
+	free(req);
+	responses_free(r, 3);
+}
+
+/* A full log ring drops whole records and counts them: what was queued
+ * drains as complete lines, and once drained, records are queued again. */
+static void
+test_access_log_ring_full(void **state)
+{
+	enum { N = 12 };
+	struct response r[N + 1] = {0};
+	const struct gw_http_proxy_stats *st;
+	struct app *c;
+	uint64_t queued;
+	char *log, want[128];
+	const char *p;
+	unsigned int lines = 0;
+
+	RTE_SET_USED(state);
+	c = client_open();
+	for (unsigned int i = 0; i < N; i++) {
+		char req[128];
+
+		snprintf(req, sizeof(req), "GET /r%02u HTTP/1.1\r\nHost: svc.test\r\n"
+			 "user-agent: unit\r\n\r\n", i);
+		client_send(c, req);
+		assert_int_equal(run_until_responses(c, r, i + 1, 2000), i + 1);
+	}
+	run_ms(10);
+	st = pstats();
+	/* the smallest ring holds a few records, not twelve */
+	assert_true(st->accesslog_dropped > 0);
+	assert_true(st->accesslog_records >= 2);
+	assert_int_equal(st->accesslog_records + st->accesslog_dropped, N);
+	queued = st->accesslog_records;
+	log = drain_log();
+	/* the first ones, whole and in order */
+	p = log;
+	for (const char *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		snprintf(want, sizeof(want), "\"GET /r%02u HTTP/1.1\" 200 - 0 ",
+			 lines);
+		assert_non_null(strstr(p, want));
+		assert_true(strstr(p, want) < nl);
+		assert_memory_equal(nl - 25, "outbound|8000|v1|svc.test", 25);
+		lines++;
+	}
+	assert_string_equal(p, "");
+	assert_int_equal(lines, queued);
+	free(log);
+	/* room again */
+	client_send(c, "GET /again HTTP/1.1\r\nHost: svc.test\r\n\r\n");
+	assert_int_equal(run_until_responses(c, r, N + 1, 2000), N + 1);
+	run_ms(10);
+	assert_int_equal(pstats()->accesslog_records, queued + 1);
+	assert_int_equal(pstats()->accesslog_dropped, N - queued);
+	log = drain_log();
+	assert_non_null(strstr(log, "\"GET /again HTTP/1.1\" 200 - 0 "));
+	p = strchr(log, '\n');
+	assert_non_null(p);
+	assert_string_equal(p + 1, "");      /* that one line only */
+	free(log);
+	responses_free(r, N + 1);
+	/* records of every size from 3 to 8 elements, one at a time: some
+	 * of them wrap around the end of the 32-element ring */
+	for (unsigned int i = 0; i < 24; i++) {
+		struct response one[1] = {0};
+		char req[512], path[400];
+		struct app *c2 = client_open();
+
+		memset(path, 'a' + (int)(i % 26), sizeof(path));
+		memcpy(path, "/w", 2);
+		path[2 + i * 13 % 250] = '\0';
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: svc.test\r\n"
+			 "connection: close\r\n\r\n", path);
+		client_send(c2, req);
+		assert_int_equal(run_until_responses(c2, one, 1, 2000), 1);
+		run_ms(10);
+		log = drain_log();
+		snprintf(req, sizeof(req), "\"GET %s HTTP/1.1\" 200 - 0 %zu 0 0 "
+			 "\"10.10.1.2\" \"-\" \"", path, one[0].body_len);
+		assert_true(strlen(log) > 27);
+		assert_memory_equal(log + 27, req, strlen(req));
+		assert_non_null(strstr(log, "\" \"svc.test\" \"10.10.2.11:7000\" "
+				       "outbound|8000|v1|svc.test\n"));
+		p = strchr(log, '\n');
+		assert_non_null(p);
+		assert_string_equal(p + 1, "");
+		free(log);
+		responses_free(one, 1);
+	}
+	assert_int_equal(pstats()->accesslog_dropped, N - queued);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2081,6 +2278,9 @@ main(int argc, char **argv)
 		T(test_bad_params),
 		cmocka_unit_test_setup_teardown(test_exchange_pool,
 						setup_one_exchange, teardown),
+		T(test_access_log_exact_fields),
+		cmocka_unit_test_setup_teardown(test_access_log_ring_full,
+						setup_small_log, teardown),
 #undef T
 	};
 

@@ -436,6 +436,130 @@ test_histogram_no_labels(void **unused)
 	free(text);
 }
 
+/*
+ * gw_metrics_record_cluster() counts exactly as gw_metrics_parse_cluster()
+ * then gw_metrics_record() do, whatever the sequence: repeats (its
+ * remembered last request), a change of cluster, flags or code alone,
+ * clusters of another shape and too long to remember, flags longer than
+ * their label, and a full table (every folded sample counted as dropped).
+ */
+static void
+test_record_cluster_same_as_parse(void **unused)
+{
+	static const char *const flags[] = {
+		"-", "", NULL, "UF,URX", "UH", "UF", "DC,UF,URX,UT,UO,NR",
+	};
+	static const uint16_t codes[] = {200, 503, 0, 200};
+	static const uint64_t us[] = {0, 400, 500, 501, 7000, 3600000001ull};
+	char clusters[8][200];
+	struct gw_metrics_table *ref = gw_metrics_table_create(6);
+	struct gw_metrics_table *got = gw_metrics_table_create(6);
+	const struct gw_metrics_table *tabs[1];
+	struct gw_metrics_agg a, b;
+	char *ta, *tb;
+	uint32_t x = 12345;
+
+	(void)unused;
+	assert_non_null(ref);
+	assert_non_null(got);
+	strcpy(clusters[0], "outbound|8000|v1|svc.test");
+	strcpy(clusters[1], "outbound|8000|v2|svc.test");
+	strcpy(clusters[2], "outbound|8000||svc.test");
+	strcpy(clusters[3], "outbound|9080|v1|reviews.default.svc.cluster.local");
+	strcpy(clusters[4], "");                      /* not routed */
+	strcpy(clusters[5], "inbound|8000||x");       /* another shape */
+	/* longer than the remembered one (127): always parsed */
+	memset(clusters[6], 'h', 199);
+	memcpy(clusters[6], "outbound|8000|v1|", 17);
+	clusters[6][199] = '\0';
+	memset(clusters[7], 'h', 199);
+	memcpy(clusters[7], "outbound|8000|v1|", 17);
+	clusters[7][198] = 'i';                       /* differs at the end */
+	clusters[7][199] = '\0';
+	for (unsigned int i = 0; i < 4000; i++) {
+		struct gw_metrics_labels l;
+		const char *c, *f;
+		uint16_t code;
+		uint64_t d;
+
+		x = x * 1103515245u + 12345u;
+		/* runs of repeats, one part changing at a time */
+		c = clusters[(i / 3 + (x >> 20) % 2) % 8];
+		f = flags[(i / 5) % 7];
+		code = codes[(i / 7) % 4];
+		d = us[(x >> 8) % 6];
+		l = (struct gw_metrics_labels){ .flags = f, .code = code };
+		gw_metrics_parse_cluster(c, strlen(c), &l);
+		gw_metrics_record(ref, &l, d);
+		gw_metrics_record_cluster(got, c, strlen(c), f, code, d);
+		/* another writer path in between: the remembered series holds */
+		if (i % 97 == 0) {
+			struct gw_metrics_labels o = { .service = "o",
+				.service_len = 1, .code = 201 };
+
+			gw_metrics_record(ref, &o, 10);
+			gw_metrics_record(got, &o, 10);
+		}
+	}
+	assert_true(gw_metrics_table_dropped_series(ref) > 0);
+	assert_int_equal(gw_metrics_table_dropped_series(got),
+			 gw_metrics_table_dropped_series(ref));
+	assert_int_equal(gw_metrics_table_series(got), gw_metrics_table_series(ref));
+	tabs[0] = ref;
+	assert_int_equal(gw_metrics_aggregate(tabs, 1, &a), 0);
+	tabs[0] = got;
+	assert_int_equal(gw_metrics_aggregate(tabs, 1, &b), 0);
+	assert_int_equal(a.n, b.n);
+	ta = expose(&a);
+	tb = expose(&b);
+	assert_string_equal(tb, ta);
+	free(ta);
+	free(tb);
+	gw_metrics_agg_free(&a);
+	gw_metrics_agg_free(&b);
+	gw_metrics_table_free(ref);
+	gw_metrics_table_free(got);
+
+	/* one part changing at a time, same lengths: a series each */
+	ref = gw_metrics_table_create(8);
+	assert_non_null(ref);
+	gw_metrics_record_cluster(ref, clusters[0], strlen(clusters[0]), "UH", 503, 1);
+	gw_metrics_record_cluster(ref, clusters[0], strlen(clusters[0]), "UF", 503, 1);
+	gw_metrics_record_cluster(ref, clusters[0], strlen(clusters[0]), "UF", 504, 1);
+	gw_metrics_record_cluster(ref, clusters[1], strlen(clusters[1]), "UF", 504, 1);
+	gw_metrics_record_cluster(ref, clusters[1], strlen(clusters[1]), "UF", 504, 1);
+	assert_int_equal(gw_metrics_table_series(ref), 4);
+	tabs[0] = ref;
+	assert_int_equal(gw_metrics_aggregate(tabs, 1, &a), 0);
+	assert_int_equal(gw_metrics_hist_count(&find(&a, "svc.test", "v1", "503",
+						      "UH")->hist), 1);
+	assert_int_equal(gw_metrics_hist_count(&find(&a, "svc.test", "v1", "503",
+						      "UF")->hist), 1);
+	assert_int_equal(gw_metrics_hist_count(&find(&a, "svc.test", "v1", "504",
+						      "UF")->hist), 1);
+	assert_int_equal(gw_metrics_hist_count(&find(&a, "svc.test", "v2", "504",
+						      "UF")->hist), 2);
+	gw_metrics_agg_free(&a);
+	gw_metrics_table_free(ref);
+
+	/* a repeated request after the table filled up: dropped each time */
+	ref = gw_metrics_table_create(1);
+	assert_non_null(ref);
+	gw_metrics_record_cluster(ref, clusters[0], strlen(clusters[0]), "-", 200, 1);
+	for (int i = 0; i < 3; i++)
+		gw_metrics_record_cluster(ref, clusters[1], strlen(clusters[1]),
+					  "-", 200, 1);
+	assert_int_equal(gw_metrics_table_dropped_series(ref), 3);
+	gw_metrics_record_cluster(ref, clusters[0], strlen(clusters[0]), "-", 200, 1);
+	assert_int_equal(gw_metrics_table_dropped_series(ref), 3);
+	tabs[0] = ref;
+	assert_int_equal(gw_metrics_aggregate(tabs, 1, &a), 0);
+	assert_int_equal(gw_metrics_hist_count(&find(&a, "svc.test", "v1", "200",
+						      "-")->hist), 2);
+	gw_metrics_agg_free(&a);
+	gw_metrics_table_free(ref);
+}
+
 int
 main(void)
 {
@@ -451,6 +575,7 @@ main(void)
 		cmocka_unit_test(test_exposition_exact),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_histogram_no_labels),
+		cmocka_unit_test(test_record_cluster_same_as_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,12 +185,15 @@ struct gw_tcp_conn *gw_tcp_connect(struct gw_tcp_stack *s,
 
 /**
  * Queue @p m (a chain, by reference) for sending. Takes ownership. Returns
- * 0, or -ENOBUFS when it does not fit gw_tcp_send_space() (then @p m is
- * not taken and on_writable follows), -EPIPE after shutdown/close.
+ * 0, or -ENOBUFS when it does not fit gw_tcp_send_space() or, rarely, the
+ * pool has no mbuf to replace queued ones a frame still holds (counted in
+ * no_mbuf; either way @p m is not taken and on_writable follows), -EPIPE
+ * after shutdown/close.
  * Allowed before the handshake completes (sent once it does). Segments go
  * out from gw_tcp_poll(), so sends within one loop are coalesced up to the
  * MSS (Nagle is off). The data must not be written while queued: it is
- * sent by reference, retransmissions included.
+ * sent by reference, retransmissions included (mbufs the queue holds alone
+ * may go out themselves, chained under a header).
  */
 int gw_tcp_send(struct gw_tcp_conn *c, struct rte_mbuf *m);
 

@@ -3,8 +3,10 @@
  * Segment building and sending. Every segment is a fresh header mbuf
  * (Ethernet left for the worker, IPv4, TCP and options) followed, for
  * data, by indirect mbufs attached to the exact byte range of the send
- * queue: the payload is never copied unless the port cannot send chains.
- * A retransmission attaches to the same queued bytes again.
+ * queue, or by the queued mbufs themselves when the segment sends the
+ * whole queue (sq_lend()): the payload is never copied unless the port
+ * cannot send chains. A retransmission attaches to the same queued bytes
+ * again.
  */
 #include <errno.h>
 #include <string.h>
@@ -451,12 +453,16 @@ tcp_sq_trim(struct gw_tcp_conn *c, uint32_t acked)
 		c->sq_head = m->next;
 		if (m == c->sq_cur)
 			c->sq_cur = NULL;
-		m->next = NULL;
+		/* ->next is left as it is: a frame holding the segment may
+		 * chain through it (DPDK clears it with the last reference).
+		 * One by one inline: rte_pktmbuf_free_bulk() (a library call)
+		 * measured dearer for what ACKs free, 64 KiB bodies included. */
 		rte_pktmbuf_free_seg(m);
 	}
 	if (c->sq_head == NULL) {
 		c->sq_tail = NULL;
 		c->sq_head_off = 0;
+		c->flags &= ~TCP_CF_SQ_LENT;
 	} else {
 		c->sq_head_off = off;
 	}
@@ -470,14 +476,59 @@ tcp_sq_free(struct gw_tcp_conn *c)
 	while (m != NULL) {
 		struct rte_mbuf *next = m->next;
 
-		m->next = NULL;
-		rte_pktmbuf_free_seg(m);
+		rte_pktmbuf_free_seg(m);   /* ->next untouched, as in trim */
 		m = next;
 	}
 	c->sq_head = c->sq_tail = c->sq_cur = NULL;
 	c->sq_head_seq += c->sq_bytes;
 	c->sq_head_off = 0;
 	c->sq_bytes = 0;
+	c->flags &= ~TCP_CF_SQ_LENT;
+}
+
+int
+tcp_sq_unlend(struct gw_tcp_conn *c)
+{
+	struct rte_mbuf *m, *next, *first = NULL, *last = NULL, *cur = NULL;
+
+	for (m = c->sq_head; m != NULL; m = m->next)
+		if (rte_mbuf_refcnt_read(m) != 1)
+			break;
+	if (m == NULL) {
+		/* Every frame that held them has let go. */
+		c->flags &= ~TCP_CF_SQ_LENT;
+		return 0;
+	}
+	/* At most one frame's worth of segments (the lent run was the whole
+	 * queue, and the queue only shrank since). */
+	for (m = c->sq_head; m != NULL; m = m->next) {
+		struct rte_mbuf *mi = rte_mbuf_raw_alloc(c->s->p.pool);
+
+		if (mi == NULL) {
+			rte_pktmbuf_free(first);
+			return -ENOMEM;
+		}
+		rte_pktmbuf_attach(mi, m);
+		mi->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+		if (last != NULL)
+			last->next = mi;
+		else
+			first = mi;
+		last = mi;
+		if (m == c->sq_cur)
+			cur = mi;
+	}
+	/* The frame keeps (and frees) the originals; ->next of none is
+	 * written while it may hold them. */
+	for (m = c->sq_head; m != NULL; m = next) {
+		next = m->next;
+		rte_pktmbuf_free_seg(m);
+	}
+	c->sq_head = first;
+	c->sq_tail = last;
+	c->sq_cur = cur;
+	c->flags &= ~TCP_CF_SQ_LENT;
+	return 0;
 }
 
 /* ---- segments of a connection ---- */
@@ -602,6 +653,37 @@ tcp_send_cookie_synack(struct gw_tcp_stack *s, unsigned int pi, uint32_t lip,
 }
 
 /*
+ * A segment that sends the whole queue, whose segments nothing else holds
+ * (the usual forwarded request or response: one segment, sent once),
+ * chains the queued mbufs themselves under the header @p m, each with a
+ * second reference: the queue keeps its own for retransmission and the
+ * frame's goes when the PMD frees it, without an indirect mbuf per
+ * segment. The queue's chain is the frame's, so from now on nothing may
+ * be linked onto its tail while a frame holds it (TCP_CF_SQ_LENT,
+ * tcp_sq_unlend()); the queue writes nothing else in its mbufs. A
+ * retransmission while the frame is still held finds a count above one
+ * and clones. False (nothing done) when the queue does not qualify.
+ */
+static inline bool
+sq_lend(struct gw_tcp_conn *c, struct rte_mbuf *m, unsigned int max_segs)
+{
+	struct rte_mbuf *x;
+	unsigned int nb = 0;
+
+	for (x = c->sq_head; x != NULL; x = x->next)
+		if (rte_mbuf_refcnt_read(x) != 1 || ++nb > max_segs)
+			return false;
+	/* Sole owner: the count is set, not updated atomically. */
+	for (x = c->sq_head; x != NULL; x = x->next)
+		rte_mbuf_refcnt_set(x, 2);
+	m->next = c->sq_head;
+	m->nb_segs = (uint16_t)(1 + nb);
+	m->pkt_len += c->sq_bytes;
+	c->flags |= TCP_CF_SQ_LENT;
+	return true;
+}
+
+/*
  * One segment from the send queue: @p len bytes at @p seq, FIN after them
  * when @p fin. Returns the payload bytes sent (fewer than @p len when a
  * segment would chain too many mbufs; then no FIN), or -ENOMEM.
@@ -624,11 +706,13 @@ send_data_segment(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool *fin)
 	m = conn_frame_start(c, seq, flags, 0, &th);
 	if (m == NULL)
 		return -ENOMEM;
-	if (len != 0) {
-		if (port->tx_multi_seg) {
+	if (len != 0 && port->tx_multi_seg) {
+		unsigned int max_segs = port->tx_max_segs >= 2 ?
+			port->tx_max_segs : TCP_TX_MAX_SEGS;
+
+		if (seq != c->sq_head_seq || len != c->sq_bytes ||
+		    c->sq_head_off != 0 || !sq_lend(c, m, max_segs - 1)) {
 			uint32_t got = 0;
-			unsigned int max_segs = port->tx_max_segs >= 2 ?
-				port->tx_max_segs : TCP_TX_MAX_SEGS;
 			struct rte_mbuf *p = range_clone(q, off, len, s->p.pool,
 							 max_segs - 1, &got);
 
@@ -643,31 +727,31 @@ send_data_segment(struct gw_tcp_conn *c, uint32_t seq, uint32_t len, bool *fin)
 			m->pkt_len += p->pkt_len;
 			p->pkt_len = p->data_len;
 			len = got;
-		} else {
-			/* The port cannot send chains: copy, and count it. */
-			uint32_t room = rte_pktmbuf_tailroom(m);
-			uint8_t *dst;
-			uint32_t done = 0;
-
-			len = min32(len, room);
-			dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-			if (dst == NULL) {
-				rte_pktmbuf_free(m);
-				return -ENOMEM;
-			}
-			while (done < len && q != NULL) {
-				uint32_t take = min32((uint32_t)q->data_len - off,
-							len - done);
-
-				memcpy(dst + done,
-				       rte_pktmbuf_mtod_offset(q, uint8_t *, off),
-				       take);
-				done += take;
-				off = 0;
-				q = q->next;
-			}
-			s->stats.copied_bytes += len;
 		}
+	} else if (len != 0) {
+		/* The port cannot send chains: copy, and count it. */
+		uint32_t room = rte_pktmbuf_tailroom(m);
+		uint8_t *dst;
+		uint32_t done = 0;
+
+		len = min32(len, room);
+		dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+		if (dst == NULL) {
+			rte_pktmbuf_free(m);
+			return -ENOMEM;
+		}
+		while (done < len && q != NULL) {
+			uint32_t take = min32((uint32_t)q->data_len - off,
+						len - done);
+
+			memcpy(dst + done,
+			       rte_pktmbuf_mtod_offset(q, uint8_t *, off),
+			       take);
+			done += take;
+			off = 0;
+			q = q->next;
+		}
+		s->stats.copied_bytes += len;
 	}
 	if (*fin && seq + len != tcp_sq_end(c))
 		*fin = false;

@@ -88,6 +88,10 @@
 #define TCP_CF_PERSIST       (1u << 17) /* zero-window probing */
 #define TCP_CF_RTX_ON        (1u << 18) /* t_rtx armed for the TCB */
 #define TCP_CF_DELACK_ON     (1u << 19) /* t_delack armed for the TCB */
+/* The send queue's mbufs themselves went out chained under a header (no
+ * indirect mbufs) and a frame may still hold them: nothing is linked
+ * onto the tail before tcp_sq_unlend(). Cleared when the queue empties. */
+#define TCP_CF_SQ_LENT       (1u << 20)
 
 struct tcp_listener {
 	uint32_t ip;             /* 0 = any */
@@ -479,6 +483,10 @@ tcp_payload_cut(struct rte_mbuf *m, uint32_t off, uint32_t len)
 /* Drop @p acked bytes from the head of the send queue. */
 void tcp_sq_trim(struct gw_tcp_conn *c, uint32_t acked);
 void tcp_sq_free(struct gw_tcp_conn *c);
+/* Before linking onto a TCP_CF_SQ_LENT queue: when a frame still holds its
+ * mbufs, the queue swaps them for indirect mbufs over the same bytes (the
+ * frame's chain must not change). 0, or -ENOMEM (queue unchanged). */
+int tcp_sq_unlend(struct gw_tcp_conn *c);
 /* mbuf helpers (also used by the tests) */
 struct rte_mbuf *tcp_mbuf_range_clone(struct rte_mbuf *head, uint32_t offset,
 				      uint32_t len, struct rte_mempool *pool);

@@ -691,6 +691,14 @@ gw_tcp_send(struct gw_tcp_conn *c, struct rte_mbuf *m)
 		c->flags |= TCP_CF_WANT_WRITE;
 		return -ENOBUFS;
 	}
+	/* The queue went out as it is and a frame may still hold its tail:
+	 * without mbufs to take its place, wait as for space (the ACK of
+	 * what is in flight empties the queue and calls on_writable). */
+	if (unlikely(c->flags & TCP_CF_SQ_LENT) && tcp_sq_unlend(c) != 0) {
+		c->s->stats.no_mbuf++;
+		c->flags |= TCP_CF_WANT_WRITE;
+		return -ENOBUFS;
+	}
 	/* Link the segments onto the queue; empty ones are dropped so that
 	 * walks never meet them. The head's pkt_len/nb_segs go stale: the
 	 * queue only reads data_len. */

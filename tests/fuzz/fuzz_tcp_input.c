@@ -22,8 +22,12 @@
  *
  * Everything the stack sends is decoded and checked (lengths, software
  * checksums); every mbuf must be back in the pool after the stack is
- * freed. Missing bytes read as zero.
+ * freed. Missing bytes read as zero. Sent frames are held as a PMD's TX
+ * ring holds them (the last few, until the clock moves; the stack's free
+ * comes before theirs) and checked again when let go: a frame that chains
+ * queued mbufs themselves must not change while the stack goes on.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,8 +102,9 @@ take_bytes(struct cursor *c, uint8_t *out, size_t n)
 static uint32_t last_synack_seq;
 static unsigned int frames_out;
 
+/* @p sent: just sent (not a held frame let go): note a SYN-ACK's ISN. */
 static void
-check_frame(struct rte_mbuf *m)
+check_frame(struct rte_mbuf *m, bool sent)
 {
 	static uint8_t buf[65536];
 	uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -108,7 +113,18 @@ check_frame(struct rte_mbuf *m)
 	const struct rte_tcp_hdr *th;
 	uint32_t hlen;
 
+	const struct rte_mbuf *seg;
+	uint32_t sum_len = 0;
+	uint16_t nb = 0;
+
 	if (len < 54 || len > sizeof(buf))
+		abort();
+	/* The chain is what the head says. */
+	for (seg = m; seg != NULL; seg = seg->next) {
+		sum_len += seg->data_len;
+		nb++;
+	}
+	if (nb != m->nb_segs || sum_len != len)
 		abort();
 	f = rte_pktmbuf_read(m, 0, len, buf);
 	ip = (const struct rte_ipv4_hdr *)(f + 14);
@@ -132,8 +148,23 @@ check_frame(struct rte_mbuf *m)
 		if (gw_net_cksum_raw(th, l4, gw_net_cksum_raw(psd, 12, 0)) != 0xffff)
 			abort();
 	}
-	if ((th->tcp_flags & 0x12) == 0x12)
+	if (sent && (th->tcp_flags & 0x12) == 0x12)
 		last_synack_seq = rte_be_to_cpu_32(th->sent_seq);
+}
+
+/* Frames "in the TX ring": checked when sent and again when freed. */
+#define HELD_MAX 8
+static struct rte_mbuf *held[HELD_MAX];
+static unsigned int n_held;
+
+static void
+held_release(void)
+{
+	for (unsigned int i = 0; i < n_held; i++) {
+		check_frame(held[i], false);
+		rte_pktmbuf_free(held[i]);
+	}
+	n_held = 0;
 }
 
 static void
@@ -143,8 +174,10 @@ xmit(void *arg, unsigned int port_index, uint32_t next_hop, struct rte_mbuf *m)
 	(void)port_index;
 	(void)next_hop;
 	frames_out++;
-	check_frame(m);
-	rte_pktmbuf_free(m);
+	check_frame(m, true);
+	if (n_held == HELD_MAX)
+		held_release();
+	held[n_held++] = m;
 }
 
 /* ---- the application ---- */
@@ -336,6 +369,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 2:
 			now += (uint64_t)take(&cur, 2) * 1000;
+			held_release();
 			break;
 		case 3: {
 			uint8_t act = (uint8_t)take(&cur, 1);
@@ -405,6 +439,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	gw_tcp_stack_free(stack);
 	stack = NULL;
+	held_release();
 	if (rte_mempool_in_use_count(pool) != 0)
 		abort();
 	return 0;

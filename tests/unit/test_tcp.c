@@ -995,6 +995,222 @@ test_data_out_linearised(void **state)
 	fix_free(f);
 }
 
+/*
+ * A segment that sends the whole queue chains the queued mbufs themselves
+ * (a second reference each, no indirect mbuf). While a frame holds them
+ * (the capture keeps frames as a PMD's TX ring does until cap_clear()),
+ * nothing in them changes: an append swaps the queue's mbufs for clones,
+ * an ACK drops only the queue's reference, a retransmission clones. Once
+ * the frame let go, the same mbufs are lent again.
+ */
+static void
+test_data_out_lent_queue(void **state)
+{
+	struct fix *f = fix_new(NULL);
+	const struct gw_tcp_stats *st = gw_tcp_stack_stats(f->s);
+	struct rte_mbuf *q1, *q2, *r, *fr;
+	struct gw_tcp_conn *c;
+	static uint8_t data[1500];
+	struct oseg o;
+
+	(void)state;
+	c = establish_passive(f);
+	fill(data, sizeof(data), 21);
+	q1 = chain_of(data, 1000, 600);
+	q2 = q1->next;
+	assert_int_equal(gw_tcp_send(c, q1), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	out(f, 0, &o);
+	assert_int_equal(o.len, 1000);
+	assert_memory_equal(o.data, data, 1000);
+	fr = f->cap.m[0];
+	assert_ptr_equal(fr->next, q1);
+	assert_ptr_equal(q1->next, q2);
+	assert_null(q2->next);
+	assert_int_equal(fr->nb_segs, 3);
+	assert_int_equal(fr->pkt_len, 54 + 1000);
+	assert_int_equal(rte_mbuf_refcnt_read(q1), 2);
+	assert_int_equal(rte_mbuf_refcnt_read(q2), 2);
+
+	/* An append while the frame is held leaves its chain alone. */
+	r = chain_of(data + 1000, 500, 500);
+	assert_int_equal(gw_tcp_send(c, r), 0);
+	assert_null(q2->next);
+	assert_ptr_equal(q1->next, q2);
+	assert_int_equal(fr->nb_segs, 3);
+	/* the frame's and the queue's clone's (attached to them) */
+	assert_int_equal(rte_mbuf_refcnt_read(q1), 2);
+	assert_int_equal(rte_mbuf_refcnt_read(q2), 2);
+	assert_int_equal(gw_tcp_send_space(c), 256 * 1024 - 1500);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 2);
+	out(f, 1, &o);
+	assert_int_equal(o.seq, f->our_iss + 1 + 1000);
+	assert_int_equal(o.len, 500);
+	assert_memory_equal(o.data, data + 1000, 500);
+	/* The held frame still reads the same bytes. */
+	out(f, 0, &o);
+	assert_int_equal(o.len, 1000);
+	assert_memory_equal(o.data, data, 1000);
+	cap_clear(&f->cap);
+	inject(f, f->peer_seq, f->our_iss + 1 + 1500, TCP_ACK, PEER_WND, NULL, 0);
+	assert_int_equal(gw_tcp_send_space(c), 256 * 1024);
+
+	/* Lent again; the ACK comes before the frame is freed and leaves
+	 * the frame's chain whole. */
+	q1 = chain_of(data, 700, 400);
+	q2 = q1->next;
+	assert_int_equal(gw_tcp_send(c, q1), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	fr = f->cap.m[0];
+	assert_ptr_equal(fr->next, q1);
+	inject(f, f->peer_seq, f->our_iss + 1 + 2200, TCP_ACK, PEER_WND, NULL, 0);
+	assert_int_equal(gw_tcp_send_space(c), 256 * 1024);
+	assert_ptr_equal(fr->next, q1);
+	assert_ptr_equal(q1->next, q2);
+	assert_null(q2->next);
+	assert_int_equal(rte_mbuf_refcnt_read(q1), 1);
+	assert_int_equal(rte_mbuf_refcnt_read(q2), 1);
+	out(f, 0, &o);
+	assert_memory_equal(o.data, data, 700);
+	/* A new message after that ACK: a fresh queue, lent again. */
+	r = chain_of(data + 700, 300, 300);
+	assert_int_equal(gw_tcp_send(c, r), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 2);
+	assert_ptr_equal(f->cap.m[1]->next, r);
+	out(f, 1, &o);
+	assert_int_equal(o.seq, f->our_iss + 1 + 2200);
+	assert_memory_equal(o.data, data + 700, 300);
+
+	/* Timeout while the first frame is held: the retransmission clones
+	 * (the same mbuf cannot be in two chains). */
+	assert_int_equal(st->retransmits, 0);
+	while (st->retransmits == 0)
+		advance(f, 1 * MS);
+	assert_int_equal(f->cap.n, 3);
+	fr = f->cap.m[2];
+	assert_ptr_not_equal(fr->next, r);
+	assert_true(RTE_MBUF_CLONED(fr->next));
+	out(f, 2, &o);
+	assert_int_equal(o.seq, f->our_iss + 1 + 2200);
+	assert_int_equal(o.len, 300);
+	assert_memory_equal(o.data, data + 700, 300);
+	assert_int_equal(rte_mbuf_refcnt_read(r), 3);
+	/* Both let go: the next timeout lends the queued mbuf again. */
+	cap_clear(&f->cap);
+	assert_int_equal(rte_mbuf_refcnt_read(r), 1);
+	while (st->retransmits == 1)
+		advance(f, 1 * MS);
+	assert_int_equal(f->cap.n, 1);
+	assert_ptr_equal(f->cap.m[0]->next, r);
+	out(f, 0, &o);
+	assert_memory_equal(o.data, data + 700, 300);
+	assert_int_equal(st->copied_bytes, 0);
+	inject(f, f->peer_seq, f->our_iss + 1 + 2500, TCP_ACK, PEER_WND, NULL, 0);
+	assert_int_equal(rte_mbuf_refcnt_read(r), 1);
+	assert_int_equal(gw_tcp_send_space(c), 256 * 1024);
+	fix_free(f);
+}
+
+/* An append that finds the queue lent to a held frame and the pool empty
+ * is refused like a full buffer (the mbuf not taken, counted), and
+ * on_writable follows the ACK. */
+static void
+test_data_out_lent_no_mbuf(void **state)
+{
+	static struct rte_mbuf *held[32768];
+	struct fix *f = fix_new(NULL);
+	const struct gw_tcp_stats *st = gw_tcp_stack_stats(f->s);
+	struct rte_mbuf *q, *r;
+	struct gw_tcp_conn *c;
+	static uint8_t data[800];
+	unsigned int n = 0;
+	uint64_t no_mbuf;
+	struct oseg o;
+
+	(void)state;
+	c = establish_passive(f);
+	fill(data, sizeof(data), 23);
+	q = chain_of(data, 500, 500);
+	assert_int_equal(gw_tcp_send(c, q), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	assert_ptr_equal(f->cap.m[0]->next, q);
+	r = chain_of(data + 500, 300, 300);
+	while (n < GW_ARRAY_SIZE(held) && (held[n] = rte_pktmbuf_alloc(pool)) != NULL)
+		n++;
+	assert_true(n < GW_ARRAY_SIZE(held));
+	no_mbuf = st->no_mbuf;
+	assert_int_equal(gw_tcp_send(c, r), -ENOBUFS);
+	assert_int_equal(st->no_mbuf, no_mbuf + 1);
+	assert_null(q->next);
+	assert_null(r->next);
+	assert_int_equal(gw_tcp_send_space(c), 256 * 1024 - 500);
+	while (n > 0)
+		rte_pktmbuf_free(held[--n]);
+	assert_int_equal(f->app.writable, 0);
+	inject(f, f->peer_seq, f->our_iss + 1 + 500, TCP_ACK, PEER_WND, NULL, 0);
+	advance(f, 0);
+	assert_int_equal(f->app.writable, 1);
+	assert_int_equal(gw_tcp_send(c, r), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 2);
+	out(f, 1, &o);
+	assert_int_equal(o.seq, f->our_iss + 1 + 500);
+	assert_memory_equal(o.data, data + 500, 300);
+	out(f, 0, &o);
+	assert_memory_equal(o.data, data, 500);
+	cap_clear(&f->cap);
+	inject(f, f->peer_seq, f->our_iss + 1 + 800, TCP_ACK, PEER_WND, NULL, 0);
+	fix_free(f);
+}
+
+/* A queue of more mbufs than a frame may chain is cloned in pieces, not
+ * lent; a queue the application still holds a reference on is not lent. */
+static void
+test_data_out_not_lent(void **state)
+{
+	struct fix *f = fix_new(NULL);
+	struct gw_tcp_conn *c;
+	static uint8_t data[1400];
+	struct rte_mbuf *q;
+	struct oseg o;
+
+	(void)state;
+	c = establish_passive(f);
+	fill(data, sizeof(data), 22);
+	/* 20 pieces of 70: TCP_TX_MAX_SEGS - 1 per frame at most. */
+	assert_int_equal(gw_tcp_send(c, chain_of(data, 1400, 70)), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 2);
+	out(f, 0, &o);
+	assert_int_equal(o.nb_segs, TCP_TX_MAX_SEGS);
+	assert_int_equal(o.len, 70 * (TCP_TX_MAX_SEGS - 1));
+	assert_memory_equal(o.data, data, o.len);
+	assert_true(RTE_MBUF_CLONED(f->cap.m[0]->next));
+	out(f, 1, &o);
+	assert_memory_equal(o.data, data + 70 * (TCP_TX_MAX_SEGS - 1), o.len);
+	cap_clear(&f->cap);
+	inject(f, f->peer_seq, f->our_iss + 1 + 1400, TCP_ACK, PEER_WND, NULL, 0);
+
+	q = chain_of(data, 500, 500);
+	rte_mbuf_refcnt_update(q, 1);
+	assert_int_equal(gw_tcp_send(c, q), 0);
+	advance(f, 0);
+	assert_int_equal(f->cap.n, 1);
+	assert_ptr_not_equal(f->cap.m[0]->next, q);
+	out(f, 0, &o);
+	assert_memory_equal(o.data, data, 500);
+	cap_clear(&f->cap);
+	inject(f, f->peer_seq, f->our_iss + 1 + 1900, TCP_ACK, PEER_WND, NULL, 0);
+	assert_int_equal(rte_mbuf_refcnt_read(q), 1);
+	rte_pktmbuf_free(q);
+	fix_free(f);
+}
+
 static void
 offload(struct gw_tcp_stack_params *p)
 {
@@ -2990,6 +3206,9 @@ main(void)
 		cmocka_unit_test(test_data_out_segments),
 		cmocka_unit_test(test_data_out_no_mbuf),
 		cmocka_unit_test(test_data_out_linearised),
+		cmocka_unit_test(test_data_out_lent_queue),
+		cmocka_unit_test(test_data_out_lent_no_mbuf),
+		cmocka_unit_test(test_data_out_not_lent),
 		cmocka_unit_test(test_checksum_offload_flags),
 		cmocka_unit_test(test_retransmit_backoff),
 		cmocka_unit_test(test_retransmit_gives_up),

@@ -369,17 +369,20 @@ build_lit_table(struct gw_match_set *s, const struct gw_match_set_builder *b,
 		bool fold, uint32_t *voff)
 {
 	uint32_t cap = 16, i, k, n_lens = 0;
-	uint32_t flags;
+	uint32_t flags, twin;
 	unsigned char last;
 
 	if (n == 0)
 		return 0;
 	while (cap * 3 < n * 4)
 		cap *= 2;
-	t->slots = calloc(cap, sizeof(*t->slots));
+	/* line-aligned (cap >= 16): a slot never straddles two lines */
+	t->slots = aligned_alloc(64, cap * sizeof(*t->slots));
 	t->lens = malloc(n * sizeof(*t->lens));
-	if (t->slots == NULL || t->lens == NULL)
+	t->end_mask = calloc(256, sizeof(*t->end_mask));
+	if (t->slots == NULL || t->lens == NULL || t->end_mask == NULL)
 		return -ENOMEM;
+	memset(t->slots, 0, cap * sizeof(*t->slots));
 	t->mask = cap - 1;
 	for (i = 0; i < n; i++) {
 		const struct match_atom *a = &b->atoms[ids[i]];
@@ -395,17 +398,25 @@ build_lit_table(struct gw_match_set *s, const struct gw_match_set_builder *b,
 			h = match_lit_step(h, c);
 		}
 		v[len] = '\0';
-		for (k = match_lit_mix(h) & t->mask; t->slots[k].len != 0;
-		     k = (k + 1) & t->mask)
-			;
+		twin = 0;
+		for (k = match_lit_home(h, t->mask); t->slots[k].len != 0;
+		     k = (k + 1) & t->mask) {
+			struct match_lit_slot *o = &t->slots[k];
+
+			if (o->hash == h && MATCH_LIT_LEN(o->len) == len &&
+			    memcmp(s->lit_values + o->value, v, len) == 0) {
+				o->len |= MATCH_LIT_TWIN;
+				twin = MATCH_LIT_TWIN;
+			}
+		}
+		flags = twin;
 		t->slots[k].hash = h;
 		t->slots[k].value = *voff;
 		if (s->atom_route[ids[i]] != MATCH_NO_ROUTE) {
 			t->slots[k].target = s->atom_route[ids[i]];
-			flags = MATCH_LIT_ROUTE;
+			flags |= MATCH_LIT_ROUTE;
 		} else {
 			t->slots[k].target = ids[i];
-			flags = 0;
 		}
 		*voff += len + 1;
 		memcpy(t->slots[k].head, v,
@@ -416,6 +427,13 @@ build_lit_table(struct gw_match_set *s, const struct gw_match_set_builder *b,
 			if (len > t->max_exact)
 				t->max_exact = len;
 			t->exact_last[last >> 6] |= 1ULL << (last & 63);
+		} else if (len <= MATCH_LIT_SHORT) {
+			t->slots[k].len = len | flags;
+			t->end_mask[last] |= 1ULL << (len - 1);
+			if (len > t->short_max)
+				t->short_max = len;
+			if (t->short_min == 0 || len < t->short_min)
+				t->short_min = len;
 		} else {
 			struct match_lit_len *ll = &t->lens[n_lens++];
 
@@ -447,6 +465,13 @@ build_lit_table(struct gw_match_set *s, const struct gw_match_set_builder *b,
 	}
 	s->memory += cap * sizeof(*t->slots) +
 		     (k > 0 && k < n ? k : n) * sizeof(*t->lens);
+	if (t->short_max == 0) {
+		/* no short prefix literal: the pass has nothing to look at */
+		free(t->end_mask);
+		t->end_mask = NULL;
+	} else {
+		s->memory += 256 * sizeof(*t->end_mask);
+	}
 	return 0;
 }
 
@@ -604,6 +629,11 @@ build_fields(struct gw_match_set *s, const struct gw_match_set_builder *b,
 	if (rc == 0)
 		rc = build_name_table(s, MF_QUERY, &s->query_index, &s->query_mask,
 				      &s->n_query_fields);
+	/* uri prefix tests the whole :path: only these need it cut at '?' */
+	s->split_query = s->fields[MF_PATH].used || s->n_query_fields > 0;
+	for (f = 0; f < MF_FIXED_COUNT; f++)
+		if (s->fields[f].used)
+			s->fixed_used |= 1u << f;
 out:
 	if (rc == -ENOMEM)
 		gw_err(err, errlen, "out of memory building a match set");
@@ -791,6 +821,7 @@ gw_match_set_free(struct gw_match_set *s)
 		for (t = 0; t < MATCH_LIT_TABLES; t++) {
 			free(s->fields[i].lit[t].slots);
 			free(s->fields[i].lit[t].lens);
+			free(s->fields[i].lit[t].end_mask);
 		}
 		match_db_put(s->fields[i].re_db);
 	}

@@ -69,11 +69,43 @@ bytes_equal(const char *lit, const char *value, uint32_t len, bool fold)
 	return true;
 }
 
+/*
+ * Case-sensitive compare of up to MATCH_LIT_INLINE bytes in two or four
+ * word loads, overlapping rather than reading past either end.
+ */
+static inline bool
+head_equal(const char *lit, const char *value, uint32_t len)
+{
+	uint64_t a, b, c, d;
+	uint32_t x, y, u, v;
+
+	if (len >= 8) {
+		memcpy(&a, lit, 8);
+		memcpy(&b, value, 8);
+		memcpy(&c, lit + len - 8, 8);
+		memcpy(&d, value + len - 8, 8);
+		return ((a ^ b) | (c ^ d)) == 0;
+	}
+	if (len >= 4) {
+		memcpy(&x, lit, 4);
+		memcpy(&y, value, 4);
+		memcpy(&u, lit + len - 4, 4);
+		memcpy(&v, value + len - 4, 4);
+		return ((x ^ y) | (u ^ v)) == 0;
+	}
+	for (x = 0; x < len; x++)
+		if (lit[x] != value[x])
+			return false;
+	return true;
+}
+
 /* The slot's literal (@p len bytes) equals the start of @p value. */
 static inline bool
 lit_equal(const struct gw_match_set *s, const struct match_lit_slot *sl,
 	  const char *value, uint32_t len, bool fold)
 {
+	if (len <= MATCH_LIT_INLINE && !fold)
+		return head_equal(sl->head, value, len);
 	if (len <= MATCH_LIT_INLINE)
 		return bytes_equal(sl->head, value, len, fold);
 	return bytes_equal(sl->head, value, MATCH_LIT_INLINE, fold) &&
@@ -91,7 +123,7 @@ lit_probe(struct match_worker *w, const struct match_lit_table *t,
 {
 	uint32_t k;
 
-	for (k = match_lit_mix(h) & t->mask; t->slots[k].len != 0;
+	for (k = match_lit_home(h, t->mask); t->slots[k].len != 0;
 	     k = (k + 1) & t->mask) {
 		const struct match_lit_slot *sl = &t->slots[k];
 
@@ -103,6 +135,9 @@ lit_probe(struct match_worker *w, const struct match_lit_table *t,
 			atom_hit(w, sl->target);
 		else if (sl->target < w->direct_best)
 			w->direct_best = sl->target;
+		/* no other slot holds these bytes: nothing more to find */
+		if (!(sl->len & MATCH_LIT_TWIN))
+			return;
 	}
 }
 
@@ -116,17 +151,33 @@ lit_byte(const char *value, uint32_t i, bool fold)
 
 /*
  * Every literal of @p t that starts @p value (prefix) or equals it
- * (exact): one pass of the hash over the value, a probe at each distinct
- * prefix length where the value's byte ends some literal of that length,
- * and one at the end for exact literals.
+ * (exact): one pass of the hash over the value, a probe at each prefix
+ * length where the value's byte ends some literal of that length (short
+ * ones from the byte's length mask as the pass goes, longer ones from the
+ * list of their lengths), and one at the end for exact literals.
  */
-static void
+static inline __attribute__((always_inline)) void
 lit_scan(struct match_worker *w, const struct match_lit_table *t,
 	 const char *value, uint32_t len, bool fold)
 {
 	uint32_t h = MATCH_LIT_BASIS, pos = 0, i;
+	uint32_t n = len < t->short_max ? len : t->short_max;
+	/* short_min - 1 wraps when there is no short prefix: then m = n = 0 */
+	uint32_t m = n < t->short_min - 1 ? n : t->short_min - 1;
 	bool at_end = false;
 
+	/* no literal ends before the shortest: hash only */
+	for (; pos < m; pos++)
+		h = match_lit_step(h, lit_byte(value, pos, fold));
+	for (; pos < n; pos++) {
+		unsigned char c = lit_byte(value, pos, fold);
+
+		h = match_lit_step(h, c);
+		if ((t->end_mask[c] >> pos) & 1) {
+			at_end = pos + 1 == len;
+			lit_probe(w, t, h, value, pos + 1, at_end, fold);
+		}
+	}
 	for (i = 0; i < t->n_lens && t->lens[i].len <= len; i++) {
 		uint32_t l = t->lens[i].len;
 
@@ -143,6 +194,21 @@ lit_scan(struct match_worker *w, const struct match_lit_table *t,
 	for (; pos < len; pos++)
 		h = match_lit_step(h, lit_byte(value, pos, fold));
 	lit_probe(w, t, h, value, len, true, fold);
+}
+
+/* One copy per case mode: the pass over the value tests no flag. */
+static void
+lit_scan_case(struct match_worker *w, const struct match_lit_table *t,
+	      const char *value, uint32_t len)
+{
+	lit_scan(w, t, value, len, false);
+}
+
+static void
+lit_scan_fold(struct match_worker *w, const struct match_lit_table *t,
+	      const char *value, uint32_t len)
+{
+	lit_scan(w, t, value, len, true);
 }
 
 /* Field @p f is present with @p value: run every test of the field. */
@@ -162,9 +228,9 @@ scan_field(struct match_worker *w, const struct match_field *f,
 			atom_hit(w, s->list_atoms[f->empty_first + i]);
 	}
 	if (len > 0 && f->lit[MATCH_LIT_CASE].slots != NULL)
-		lit_scan(w, &f->lit[MATCH_LIT_CASE], value, len, false);
+		lit_scan_case(w, &f->lit[MATCH_LIT_CASE], value, len);
 	if (len > 0 && f->lit[MATCH_LIT_FOLD].slots != NULL)
-		lit_scan(w, &f->lit[MATCH_LIT_FOLD], value, len, true);
+		lit_scan_fold(w, &f->lit[MATCH_LIT_FOLD], value, len);
 	if (f->re_db != NULL &&
 	    hs_scan(f->re_db, value, len, 0, w->scratch, on_regex, w) !=
 	    HS_SUCCESS)
@@ -364,13 +430,11 @@ scan_port(struct match_worker *w, uint16_t port)
 }
 
 static inline void
-scan_fixed(struct match_worker *w, uint32_t type, const char *value,
-	   uint32_t len)
+scan_fixed(struct match_worker *w, uint32_t used, uint32_t type,
+	   const char *value, uint32_t len)
 {
-	const struct match_field *f = &w->set->fields[type];
-
-	if (value != NULL && f->used)
-		scan_field(w, f, value, len);
+	if (((used >> type) & 1) && value != NULL)
+		scan_field(w, &w->set->fields[type], value, len);
 }
 
 int
@@ -378,7 +442,7 @@ gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
 		  const struct gw_match_request *req)
 {
 	struct match_worker *w = s->workers[worker_id];
-	uint32_t best = s->catchall_route, i, path_len = req->path_len;
+	uint32_t best = s->catchall_route, i, path_len = req->path_len, used;
 	const char *q = NULL;
 
 	if (GW_UNLIKELY(++w->epoch == 0)) {
@@ -390,16 +454,17 @@ gw_match_set_eval(const struct gw_match_set *s, unsigned int worker_id,
 	w->n_hits = 0;
 	w->direct_best = MATCH_NO_ROUTE;
 
-	if (req->path != NULL) {
+	if (req->path != NULL && s->split_query) {
 		q = memchr(req->path, '?', req->path_len);
 		if (q != NULL)
 			path_len = (uint32_t)(q - req->path);
 	}
-	scan_fixed(w, MF_PATH, req->path, path_len);
-	scan_fixed(w, MF_PATH_FULL, req->path, req->path_len);
-	scan_fixed(w, MF_METHOD, req->method, req->method_len);
-	scan_fixed(w, MF_SCHEME, req->scheme, req->scheme_len);
-	scan_fixed(w, MF_AUTHORITY, req->authority, req->authority_len);
+	used = s->fixed_used;
+	scan_fixed(w, used, MF_PATH, req->path, path_len);
+	scan_fixed(w, used, MF_PATH_FULL, req->path, req->path_len);
+	scan_fixed(w, used, MF_METHOD, req->method, req->method_len);
+	scan_fixed(w, used, MF_SCHEME, req->scheme, req->scheme_len);
+	scan_fixed(w, used, MF_AUTHORITY, req->authority, req->authority_len);
 	if (s->n_header_fields > 0)
 		scan_headers(w, req);
 	if (s->n_query_fields > 0 && q != NULL)

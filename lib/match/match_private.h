@@ -51,7 +51,15 @@ enum match_field_type {
  * the slot names the route and a lookup takes it without stamping.
  */
 #define MATCH_LIT_ROUTE (1u << 30)
-#define MATCH_LIT_LEN(x) ((x) & ~(MATCH_LIT_EXACT | MATCH_LIT_ROUTE))
+/*
+ * match_lit_slot.len flag: another slot of the table holds the same
+ * bytes (an exact and a prefix literal, or caseless literals equal once
+ * lower-cased), so a probe goes on after this one matches; without it a
+ * probe stops at its first match.
+ */
+#define MATCH_LIT_TWIN (1u << 29)
+#define MATCH_LIT_LEN(x) \
+	((x) & ~(MATCH_LIT_EXACT | MATCH_LIT_ROUTE | MATCH_LIT_TWIN))
 /* Condition id bit: negated. */
 #define MATCH_COND_NEG 1u
 /* match_trig.clause flag: the trigger is the clause's only condition. */
@@ -79,6 +87,17 @@ match_lit_mix(uint32_t h)
 	h *= 0x45d9f3bu;
 	h ^= h >> 16;
 	return h;
+}
+
+/*
+ * First slot probed for a literal hash: an even one, so that the first
+ * two probes read one cache line (slots are 32 bytes, the table 64-byte
+ * aligned).
+ */
+static inline uint32_t
+match_lit_home(uint32_t h, uint32_t mask)
+{
+	return match_lit_mix(h) & mask & ~1u;
 }
 
 static inline unsigned char
@@ -158,9 +177,19 @@ struct match_lit_slot {
 	uint32_t value;   /* offset of the whole literal in set->lit_values */
 	char head[MATCH_LIT_INLINE]; /* the literal's first bytes */
 };
+_Static_assert(sizeof(struct match_lit_slot) == 32,
+	       "two literal slots per cache line");
 
 /*
- * A length some prefix literals have, with the set of their last bytes:
+ * Prefix literals up to this long are found in the value's one pass: the
+ * table keeps, per byte, the lengths (bit len - 1) of the prefix literals
+ * ending with it, so the pass probes at position p when the value's byte
+ * there ends some literal of length p + 1.
+ */
+#define MATCH_LIT_SHORT 64
+
+/*
+ * A length some longer prefix literals have, with the set of their last bytes:
  * "/api/", "/r1/", "/r2/" all end with '/', so a value is probed only at
  * the lengths where it has a byte that some literal of that length ends
  * with.
@@ -179,7 +208,10 @@ match_byte_in(const uint64_t set[4], unsigned char c)
 struct match_lit_table {
 	struct match_lit_slot *slots; /* NULL when the field has none */
 	uint32_t mask;
-	uint32_t n_lens;    /* distinct prefix lengths, ascending */
+	uint32_t short_max; /* longest prefix literal <= MATCH_LIT_SHORT, or 0 */
+	uint32_t short_min; /* shortest prefix literal, when short_max > 0 */
+	uint64_t *end_mask; /* 256: byte -> lengths - 1 of short prefixes */
+	uint32_t n_lens;    /* distinct prefix lengths > MATCH_LIT_SHORT, ascending */
 	struct match_lit_len *lens;
 	uint32_t max_exact; /* longest exact literal, 0 when none */
 	uint64_t exact_last[4]; /* last bytes of the exact literals */
@@ -268,6 +300,8 @@ struct gw_match_set {
 	uint32_t *negonly;
 	uint32_t n_negonly;
 	uint32_t catchall_route; /* lowest route without conditions */
+	bool split_query;        /* a field needs :path cut at '?' */
+	uint32_t fixed_used;     /* bit MF_*: a fixed field some atom tests */
 	uint32_t n_databases;
 	uint32_t n_workers;
 	struct match_worker **workers;

@@ -535,11 +535,15 @@ hold_resources(struct rt_build *b)
 static int
 build_route_hot(struct gw_route_snapshot *snap)
 {
+	size_t size = (snap->n_routes + 1) * sizeof(*snap->route_hot);
 	uint32_t i;
 
-	snap->route_hot = calloc(snap->n_routes + 1, sizeof(*snap->route_hot));
+	/* line-aligned: a record (32 bytes) is one line, never two */
+	size = (size + RT_CACHE_LINE - 1) & ~(size_t)(RT_CACHE_LINE - 1);
+	snap->route_hot = aligned_alloc(RT_CACHE_LINE, size);
 	if (snap->route_hot == NULL)
 		return -ENOMEM;
+	memset(snap->route_hot, 0, size);
 	for (i = 0; i < snap->n_routes; i++) {
 		const struct gw_route *r = &snap->routes[i];
 		struct rt_route_hot *h = &snap->route_hot[i];

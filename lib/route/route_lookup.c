@@ -75,6 +75,84 @@ listener_find(const struct gw_route_snapshot *snap, uint32_t ip, uint16_t port)
 	return NULL;
 }
 
+/* @p len bytes equal, in word loads that stay inside both. */
+static inline bool
+host_bytes_equal(const char *a, const char *b, uint32_t len)
+{
+	uint64_t x, y;
+	uint32_t i, u, v;
+
+	if (len >= 8) {
+		for (i = 0; i + 8 < len; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + len - 8, 8);
+		memcpy(&y, b + len - 8, 8);
+		return x == y;
+	}
+	if (len >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + len - 4, 4);
+		memcpy(&v, b + len - 4, 4);
+		return u == v;
+	}
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/*
+ * The listener and virtual host of (address, raw authority): from the
+ * worker's cache when it holds them, else found and remembered. NULL
+ * when nothing listens there.
+ */
+static const struct rt_listener *
+host_route(const struct gw_route_snapshot *snap, struct rt_worker *w,
+	   const struct gw_route_request *req, uint32_t *vhost)
+{
+	struct rt_host_cache *c = &w->host;
+	const char *auth = req->http.authority;
+	uint32_t alen = auth != NULL ? req->http.authority_len : 0, v = RT_NONE, t;
+	const struct rt_listener *l;
+	char host[256];
+	int len;
+
+	if (GW_LIKELY(c->listener != NULL && c->len == alen &&
+		      c->ip == req->listener_ip &&
+		      c->port == req->listener_port &&
+		      host_bytes_equal(c->authority, auth, alen))) {
+		*vhost = c->vhost;
+		return c->listener;
+	}
+	l = listener_find(snap, req->listener_ip, req->listener_port);
+	if (l == NULL)
+		return NULL;
+	len = rt_host_normalise(auth, alen, host, sizeof(host));
+	for (t = 0; len >= 0 && t < l->n_tables && v == RT_NONE; t++)
+		v = rt_table_find_vhost(&snap->tables[l->tables[t]], host,
+					(uint32_t)len);
+	if (v == RT_NONE)
+		v = l->fallback_vhost;
+	if (alen <= RT_HOST_CACHE_MAX) {
+		c->listener = l;
+		c->ip = req->listener_ip;
+		c->port = req->listener_port;
+		c->len = (uint16_t)alen;
+		c->vhost = v;
+		if (alen > 0)
+			memcpy(c->authority, auth, alen);
+	}
+	*vhost = v;
+	return l;
+}
+
 static inline unsigned char *
 worker_state(const struct gw_route_snapshot *snap, unsigned int worker,
 	     uint32_t off)
@@ -91,10 +169,9 @@ gw_route_lookup(const struct gw_route_snapshot *snap, unsigned int worker_id,
 	const struct rt_route_hot *h;
 	const struct gw_route *r;
 	struct rt_worker *w = snap->workers[worker_id];
-	uint32_t v = RT_NONE, t, i, id;
+	uint32_t v, i, id;
 	unsigned char *state;
-	char host[256];
-	int len, local;
+	int local;
 
 	out->status = GW_ROUTE_OK;
 	out->route = NULL;
@@ -104,18 +181,11 @@ gw_route_lookup(const struct gw_route_snapshot *snap, unsigned int worker_id,
 	out->fault_delay = false;
 	out->fault_abort = false;
 
-	l = listener_find(snap, req->listener_ip, req->listener_port);
+	l = host_route(snap, w, req, &v);
 	if (l == NULL) {
 		out->status = GW_ROUTE_NO_LISTENER;
 		return -ENOENT;
 	}
-	len = rt_host_normalise(req->http.authority, req->http.authority_len,
-				host, sizeof(host));
-	for (t = 0; len >= 0 && t < l->n_tables && v == RT_NONE; t++)
-		v = rt_table_find_vhost(&snap->tables[l->tables[t]], host,
-					(uint32_t)len);
-	if (v == RT_NONE)
-		v = l->fallback_vhost;
 	if (v == RT_NONE) {
 		out->status = GW_ROUTE_NO_VHOST;
 		return -ENOENT;
@@ -151,7 +221,7 @@ gw_route_lookup(const struct gw_route_snapshot *snap, unsigned int worker_id,
 		__builtin_prefetch(&h->spec->timeout_us);
 		__builtin_prefetch(&h->spec->headers);
 	}
-	state = worker_state(snap, worker_id, h->state_off);
+	state = w->data + h->state_off;
 	if (h->n_destinations == 1) {
 		out->destination = 0;
 	} else if (h->n_destinations > 1) {

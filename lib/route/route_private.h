@@ -142,10 +142,32 @@ struct rt_route_hot {
 	uint16_t n_mirrors;
 	uint8_t has_fault;
 };
+_Static_assert(RT_CACHE_LINE % sizeof(struct rt_route_hot) == 0,
+	       "a hot record must not straddle cache lines");
+
+/* Longest raw authority the per-worker host cache keeps. */
+#define RT_HOST_CACHE_MAX 48
+
+/*
+ * The last (listener address, raw authority) a worker looked up and what
+ * it gave: a keep-alive connection, and most of a worker's traffic, sends
+ * the same Host again and again, so a lookup compares a few bytes instead
+ * of normalising, hashing and probing the domain table. It lives in the
+ * worker's block of the snapshot, so a new snapshot starts it empty.
+ */
+struct rt_host_cache {
+	const struct rt_listener *listener; /* NULL: empty */
+	uint32_t ip;
+	uint16_t port;
+	uint16_t len;            /* of authority */
+	uint32_t vhost;          /* may be RT_NONE: no virtual host */
+	char authority[RT_HOST_CACHE_MAX];
+};
 
 /* One per worker, cache aligned; route and cluster state follow it. */
 struct rt_worker {
 	struct gw_lb_rng rng;
+	struct rt_host_cache host;
 	_Alignas(RT_CACHE_LINE) unsigned char data[];
 };
 

@@ -640,6 +640,45 @@ test_ten_thousand_conditions(void **state)
 	assert_int_equal(eval_path(fx, "/nothing"), -1);
 }
 
+/*
+ * Many uri literals (long probe chains in a big table): every route's
+ * path finds its own route, exact and prefix literals of the same text
+ * both found, near misses find none.
+ */
+static void
+test_every_route_of_many(void **state)
+{
+	struct fixture *fx = *state;
+	char v[64];
+	uint32_t r;
+
+	/* routes 0..3999: exact /rN/ for N = 3k; 4000 + N: prefix /rN/ */
+	for (r = 0; r < 4000; r++) {
+		snprintf(v, sizeof(v), "/r%u/", 3 * r);
+		clause(fx, r, cond(fx, GW_MATCH_URI, GW_MATCH_EXACT, NULL, v), -1, -1);
+	}
+	for (r = 0; r < 12000; r++) {
+		snprintf(v, sizeof(v), "/r%u/", r);
+		clause(fx, 4000 + r, cond(fx, GW_MATCH_URI, GW_MATCH_PREFIX, NULL, v),
+		       -1, -1);
+	}
+	build(fx, 2);
+	print_message("16,000 routes: %zu KiB\n", gw_match_set_memory(fx->set) / 1024);
+	for (r = 0; r < 12000; r++) {
+		snprintf(v, sizeof(v), "/r%u/item", r);
+		assert_int_equal(eval_path(fx, v), (int)(4000 + r));
+		snprintf(v, sizeof(v), "/r%u/", r);
+		assert_int_equal(eval_path(fx, v),
+				 r % 3 == 0 ? (int)(r / 3) : (int)(4000 + r));
+		snprintf(v, sizeof(v), "/r%u", r);
+		assert_int_equal(eval_path(fx, v), -1);
+		snprintf(v, sizeof(v), "/R%u/", r);
+		assert_int_equal(eval_path(fx, v), -1);
+	}
+	assert_int_equal(eval_path(fx, "/r12000/"), -1);
+	assert_int_equal(eval_path(fx, "/r/"), -1);
+}
+
 static void
 test_shared_conditions(void **state)
 {
@@ -774,6 +813,7 @@ main(void)
 		T(test_invalid_patterns_rejected),
 		T(test_regex_tricky_but_valid),
 		T(test_ten_thousand_conditions),
+		T(test_every_route_of_many),
 		T(test_shared_conditions),
 		T(test_regex_databases_shared),
 #undef T

@@ -30,6 +30,8 @@
 #define MAX_CLAUSES 2
 #define MAX_ROUTES 2048
 #define TEXT 24
+/* condition values: long uri literals (see long_lits) */
+#define VALUE_TEXT 112
 
 /* ---- a rule set as the reference sees it ---- */
 
@@ -37,7 +39,7 @@ struct rcond {
 	enum gw_match_field field;
 	enum gw_match_kind kind;
 	const char *name;     /* header or query parameter */
-	char value[TEXT];
+	char value[VALUE_TEXT];
 	uint16_t port;
 	bool ignore_case;
 	bool negate;
@@ -61,7 +63,7 @@ struct rset {
 
 /* A request: path, method, authority, headers. */
 struct rreq {
-	char path[64];
+	char path[160];
 	char method[8];
 	char authority[TEXT];
 	uint16_t port;
@@ -103,6 +105,15 @@ static const char WIDE_ABC[] = "/abcdefAB12";
  * requests are won all over the table, not by its first routes.
  */
 static bool wide;
+/*
+ * Long uri literals: a shared stem then a tail, 58 to 90 bytes, so that
+ * prefix lengths fall on both sides of MATCH_LIT_SHORT (64): the lookup
+ * finds short ones in its pass over the value and longer ones from their
+ * list of lengths.
+ */
+static bool long_lits;
+static const char LONG_STEM[] = "/long/abcdefghij/abcdefghij/abcdefghij/"
+				"abcdefghij/abcde";
 static const char HDR_ABC[] = "xXy-2";
 static const char *const HEADER_NAMES[] = {"x-user", "X-Tenant"};
 static const char *const METHODS[] = {"GET", "POST", "get"};
@@ -264,7 +275,14 @@ rnd_string_cond(struct rcond *c, const char *alphabet, uint32_t lit_max,
 	}
 	if (c->kind == GW_MATCH_PRESENT)
 		return;
-	if (c->field == GW_MATCH_URI && rnd(8) == 0) {
+	if (c->field == GW_MATCH_URI && long_lits && rnd(4) != 0) {
+		uint32_t stem = 40 + rnd(sizeof(LONG_STEM) - 40);
+
+		/* 40..55 bytes of the stem, then 1..50 more */
+		memcpy(c->value, LONG_STEM, stem);
+		rnd_text(c->value + stem, 1, 90 - stem > 50 ? 50 : 90 - stem,
+			 alphabet + 1);
+	} else if (c->field == GW_MATCH_URI && rnd(8) == 0) {
 		/* longer than the bytes a table slot keeps (16) */
 		c->value[0] = '/';
 		rnd_text(c->value + 1, 14, TEXT - 2, alphabet + 1);
@@ -333,7 +351,7 @@ rnd_set(struct rset *rs, uint32_t n_routes, bool literal_only)
 				1 + rnd(MAX_CONDS) * (rnd(2) == 0);
 			for (i = 0; i < cl->n; i++) {
 				struct rcond *c = &cl->c[i];
-				char anchored[TEXT + 8];
+				char anchored[VALUE_TEXT + 8];
 
 				rnd_cond(c, literal_only, i == 0);
 				if (c->kind != GW_MATCH_REGEX)
@@ -583,6 +601,25 @@ test_random_literal(void **state)
 	assert_true(deep > 500);
 }
 
+/* Uri literals around 64 bytes long: both ways of finding prefixes. */
+static void
+test_random_long(void **state)
+{
+	uint32_t matched, deep;
+
+	(void)state;
+	long_lits = true;
+	wide = true;
+	matched = differential(70000, 100, 200, 100, true, &deep);
+	wide = false;
+	long_lits = false;
+	print_message("long: %u of 10000 requests matched a route, %u in the "
+		      "second half of the table\n", matched, deep);
+	assert_true(matched > 1000);
+	assert_true(matched < 9000);
+	assert_true(deep > 300);
+}
+
 /* Eight sets of up to 2,048 routes, regexes included. */
 static void
 test_random_large(void **state)
@@ -643,7 +680,7 @@ test_order_across_kinds(void **state)
 	assert_non_null(rs.routes);
 	for (i = 0; i < rs.n_routes; i++) {
 		struct rcond *c = &rs.routes[i].cl[0].c[0];
-		char anchored[TEXT + 8];
+		char anchored[VALUE_TEXT + 8];
 
 		rs.routes[i].n_clauses = 1;
 		rs.routes[i].cl[0].n = 1;
@@ -683,6 +720,7 @@ main(void)
 		cmocka_unit_test(test_order_across_kinds),
 		cmocka_unit_test(test_random_mixed),
 		cmocka_unit_test(test_random_literal),
+		cmocka_unit_test(test_random_long),
 		cmocka_unit_test(test_random_large),
 	};
 

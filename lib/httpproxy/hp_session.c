@@ -568,31 +568,32 @@ route_request_fill(const struct hp_session *s, struct gw_route_request *rq)
 	const struct gw_http_head *h = &s->x->req.head;
 	bool absolute = h->target_form == GW_HTTP_TARGET_ABSOLUTE;
 
-	/* every member set once (the rest zero), no memset first */
-	*rq = (struct gw_route_request){
-		.listener_ip = s->listener_ip,
-		.listener_port = s->listener_port,
-		.source_ip = s->client_ip,
-		.http = {
-			/* absolute form: :path is path and query, adjacent
-			 * in the target */
-			.path = absolute ? h->path.ptr : h->target.ptr,
-			.path_len = !absolute ? h->target.len :
-				    h->query.ptr != NULL ?
-				    (uint32_t)(h->query.ptr + h->query.len - h->path.ptr) :
-				    h->path.len,
-			.method = h->method_name.ptr,
-			.method_len = h->method_name.len,
-			.authority = h->authority.ptr,
-			.authority_len = h->authority.len,
-			.scheme = "http",
-			.scheme_len = 4,
-			.port = s->listener_port,
-			/* same layout (see struct gw_http_header): no copy */
-			.headers = (const struct gw_match_header *)h->headers,
-			.n_headers = h->n_headers,
-		},
-	};
+	/* member by member: a compound literal is built in a zeroed
+	 * temporary and copied out (rep stos, then wide loads of narrow
+	 * stores: no store forwarding). Every member is set. */
+	rq->listener_ip = s->listener_ip;
+	rq->listener_port = s->listener_port;
+	rq->source_ip = s->client_ip;
+	/* absolute form: :path is path and query, adjacent in the target */
+	if (!absolute) {
+		rq->http.path = h->target.ptr;
+		rq->http.path_len = h->target.len;
+	} else {
+		rq->http.path = h->path.ptr;
+		rq->http.path_len = h->query.ptr != NULL ?
+			(uint32_t)(h->query.ptr + h->query.len - h->path.ptr) :
+			h->path.len;
+	}
+	rq->http.method = h->method_name.ptr;
+	rq->http.method_len = h->method_name.len;
+	rq->http.authority = h->authority.ptr;
+	rq->http.authority_len = h->authority.len;
+	rq->http.scheme = "http";
+	rq->http.scheme_len = 4;
+	rq->http.port = s->listener_port;
+	/* same layout (see struct gw_http_header): no copy */
+	rq->http.headers = (const struct gw_match_header *)h->headers;
+	rq->http.n_headers = h->n_headers;
 }
 
 /* Route the parsed request and start it upstream, or answer it. */

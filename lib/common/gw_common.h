@@ -9,6 +9,7 @@
  * code ("file:line:col: message" for a person to read).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,6 +36,27 @@ gw_load32(const void *p)
 
 	memcpy(&v, p, sizeof(v));
 	return v;
+}
+
+/* a[0..n) == b[0..n), inline for short strings (hosts, labels): word
+ * loads, the last one overlapping, none past either end; a libc call
+ * costs as much as the compare. */
+static inline bool
+gw_bytes_eq(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		for (; n > 8; a += 8, b += 8, n -= 8)
+			if (gw_load64(a) != gw_load64(b))
+				return false;
+		return gw_load64(a + n - 8) == gw_load64(b + n - 8);
+	}
+	if (n >= 4)
+		return gw_load32(a) == gw_load32(b) &&
+		       gw_load32(a + n - 4) == gw_load32(b + n - 4);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 /** Size of the error buffers that config and control functions fill. */

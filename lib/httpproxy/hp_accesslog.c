@@ -54,42 +54,6 @@ _Static_assert(offsetof(struct hp_log_record, cluster_len) < HP_LOG_ELEM &&
 	       offsetof(struct hp_log_record, n_elems) < HP_LOG_ELEM,
 	       "a packed record's first element has its size");
 
-/*
- * hp_strlcpy() for the record, inline and without a library call: a few
- * overlapping word copies for a short string, 16-byte ones for a long
- * one; nothing past src[len) is read (the head ends where it ends).
- * @return the length kept.
- */
-static inline size_t
-log_copy(char *dst, size_t size, const char *src, size_t len)
-{
-	if (src == NULL)
-		len = 0;
-	if (len >= size)
-		len = size - 1;
-	if (len >= 16) {
-		for (size_t o = 0; o + 16 < len; o += 16)
-			memcpy(dst + o, src + o, 16);
-		memcpy(dst + len - 16, src + len - 16, 16);
-	} else if (len >= 8) {
-		uint64_t a = gw_load64(src), b = gw_load64(src + len - 8);
-
-		memcpy(dst, &a, 8);
-		memcpy(dst + len - 8, &b, 8);
-	} else if (len >= 4) {
-		uint32_t a = gw_load32(src), b = gw_load32(src + len - 4);
-
-		memcpy(dst, &a, 4);
-		memcpy(dst + len - 4, &b, 4);
-	} else if (len > 0) {
-		dst[0] = src[0];
-		dst[len / 2] = src[len / 2];
-		dst[len - 1] = src[len - 1];
-	}
-	dst[len] = '\0';
-	return len;
-}
-
 /* The first User-Agent, X-Request-Id and X-Forwarded-For values, in one
  * pass that ends once those the head has are found. */
 static void
@@ -111,13 +75,13 @@ copy_fields(const struct gw_http_head *h, struct hp_log_record *r)
 			continue;
 		want &= ~(1u << id);
 		if (id == GW_HTTP_F_USER_AGENT)
-			r->user_agent_len = (uint8_t)log_copy(r->user_agent,
+			r->user_agent_len = (uint8_t)hp_strlcpy(r->user_agent,
 				sizeof(r->user_agent), f->value, f->value_len);
 		else if (id == GW_HTTP_F_X_REQUEST_ID)
-			log_copy(r->request_id, sizeof(r->request_id), f->value,
+			hp_strlcpy(r->request_id, sizeof(r->request_id), f->value,
 				 f->value_len);
 		else
-			log_copy(r->xff, sizeof(r->xff), f->value, f->value_len);
+			hp_strlcpy(r->xff, sizeof(r->xff), f->value, f->value_len);
 	}
 }
 
@@ -137,11 +101,11 @@ hp_log_begin(struct hp_session *s, const struct gw_http_head *h)
 	r->version_minor = h->version_minor;
 	r->flags[0] = '-';
 	r->flags[1] = '\0';
-	log_copy(r->method, sizeof(r->method), h->method_name.ptr,
+	hp_strlcpy(r->method, sizeof(r->method), h->method_name.ptr,
 		 h->method_name.len);
-	r->path_len = (uint8_t)log_copy(r->path, sizeof(r->path), h->target.ptr,
+	r->path_len = (uint8_t)hp_strlcpy(r->path, sizeof(r->path), h->target.ptr,
 					h->target.len);
-	r->authority_len = (uint8_t)log_copy(r->authority, sizeof(r->authority),
+	r->authority_len = (uint8_t)hp_strlcpy(r->authority, sizeof(r->authority),
 					     h->authority.ptr, h->authority.len);
 	copy_fields(h, r);
 	r->upstream_host[0] = '\0';

@@ -127,27 +127,6 @@ meta_arr(char *dst, size_t size, const char *src, size_t src_size)
 	}
 }
 
-/* @p n bytes at @p a and @p b equal? Word by word, reading none past
- * either end: hosts are short and a libc call costs as much as them. */
-static inline bool
-bytes_eq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-
-	if (n >= 8) {
-		for (i = 0; i + 8 < n; i += 8)
-			if (gw_load64(a + i) != gw_load64(b + i))
-				return false;
-		return gw_load64(a + n - 8) == gw_load64(b + n - 8);
-	}
-	if (n >= 4)
-		return gw_load32(a) == gw_load32(b) &&
-		       gw_load32(a + n - 4) == gw_load32(b + n - 4);
-	for (i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
 
 /* The first segment of a HEAD item: where to, and what to log; the
  * copy's head follows in the same segment (hp_mirror_begin). The route's
@@ -234,7 +213,7 @@ head_from_primary(struct rte_mbuf *m, const struct hp_queue *primary,
 		 * end is known (a value has no CR), else searched */
 		if ((size_t)(d + len - v) >= orig->len + 2 &&
 		    v[orig->len] == '\r' && v[orig->len + 1] == '\n' &&
-		    bytes_eq(v, orig->ptr, orig->len)) {
+		    gw_bytes_eq(v, orig->ptr, orig->len)) {
 			end = v + orig->len;
 			break;
 		}
@@ -371,7 +350,7 @@ hp_mirror_begin(struct hp_session *s, const struct gw_route_snapshot *snap,
 		/* the last request's host is the usual one: no rewrite */
 		orig = a;
 		if (a->len != 0 && a->len == px->mirror_host.in_len &&
-		    bytes_eq(a->ptr, px->mirror_host.in, a->len)) {
+		    gw_bytes_eq(a->ptr, px->mirror_host.in, a->len)) {
 			host = px->mirror_host.out;
 			hl = px->mirror_host.out_len;
 		} else if (!mirror_host(px, a, buf, sizeof(buf), &hl)) {

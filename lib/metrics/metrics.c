@@ -194,27 +194,7 @@ hash_part(uint64_t h, const struct key_part *k)
 	return h;
 }
 
-/* a[0..n) == b[0..n) for short labels, inline: words, the last one
- * overlapping, as hash_part() reads them */
-static inline bool
-bytes_eq(const char *a, const char *b, size_t n)
-{
-	if (n >= 8) {
-		for (; n > 8; a += 8, b += 8, n -= 8)
-			if (gw_load64(a) != gw_load64(b))
-				return false;
-		return gw_load64(a + n - 8) == gw_load64(b + n - 8);
-	}
-	if (n >= 4)
-		return gw_load32(a) == gw_load32(b) &&
-		       gw_load32(a + n - 4) == gw_load32(b + n - 4);
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
-/* bytes_eq() for a cluster name (tens of bytes): 16 at a time, the last
+/* gw_bytes_eq() for a cluster name (tens of bytes): 16 at a time, the last
  * 16 overlapping */
 static inline bool
 long_eq(const char *a, const char *b, size_t n)
@@ -234,13 +214,13 @@ long_eq(const char *a, const char *b, size_t n)
 		       0xffff;
 	}
 #endif
-	return bytes_eq(a, b, n);
+	return gw_bytes_eq(a, b, n);
 }
 
 static inline bool
 same(const char *stored, uint8_t stored_len, const struct key_part *k)
 {
-	return stored_len == k->len && bytes_eq(stored, k->p, k->len);
+	return stored_len == k->len && gw_bytes_eq(stored, k->p, k->len);
 }
 
 static inline bool

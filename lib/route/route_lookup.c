@@ -75,39 +75,6 @@ listener_find(const struct gw_route_snapshot *snap, uint32_t ip, uint16_t port)
 	return NULL;
 }
 
-/* @p len bytes equal, in word loads that stay inside both. */
-static inline bool
-host_bytes_equal(const char *a, const char *b, uint32_t len)
-{
-	uint64_t x, y;
-	uint32_t i, u, v;
-
-	if (len >= 8) {
-		for (i = 0; i + 8 < len; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
-				return false;
-		}
-		memcpy(&x, a + len - 8, 8);
-		memcpy(&y, b + len - 8, 8);
-		return x == y;
-	}
-	if (len >= 4) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		if (u != v)
-			return false;
-		memcpy(&u, a + len - 4, 4);
-		memcpy(&v, b + len - 4, 4);
-		return u == v;
-	}
-	for (i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 /*
  * The listener and virtual host of (address, raw authority): from the
  * worker's cache when it holds them, else found and remembered. NULL
@@ -127,7 +94,7 @@ host_route(const struct gw_route_snapshot *snap, struct rt_worker *w,
 	if (GW_LIKELY(c->listener != NULL && c->len == alen &&
 		      c->ip == req->listener_ip &&
 		      c->port == req->listener_port &&
-		      host_bytes_equal(c->authority, auth, alen))) {
+		      gw_bytes_eq(c->authority, auth, alen))) {
 		*vhost = c->vhost;
 		return c->listener;
 	}

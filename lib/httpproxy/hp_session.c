@@ -904,7 +904,7 @@ request_forward(struct hp_session *s, const struct gw_route_request *rq0)
 	}
 	cl = gw_route_snapshot_cluster(snap, res.cluster);
 	hp_strlcpy(s->x->log.cluster, sizeof(s->x->log.cluster), cl->name,
-		   strlen(cl->name));
+		   cl->name_len);
 	dst = res.destination >= 0 ? &res.route->destinations[res.destination] :
 				     NULL;
 	memset(&rw, 0, sizeof(rw));
